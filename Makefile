@@ -1,0 +1,56 @@
+# Thin driver over CMake. `make demo` and `make test` set up everything they
+# need on a fresh Debian 12 machine (scripts/install-deps.sh is idempotent).
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+BUILD ?= build
+SAN ?= build-san
+
+.PHONY: all deps build test test-fast demo fuzz bench clean format
+
+all: build
+
+deps:
+	@./scripts/install-deps.sh
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+
+build: $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+$(SAN)/CMakeCache.txt:
+	cmake -S . -B $(SAN) -DCMAKE_BUILD_TYPE=Debug -DWH_SANITIZE=ON >/dev/null
+
+# The suite runs twice: a normal build, then under ASan+UBSan.
+test: deps build $(SAN)/CMakeCache.txt
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	cmake --build $(SAN) -j $(JOBS)
+	cd $(SAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --output-on-failure -j $(JOBS)
+
+test-fast: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# Generates a sample repository with our own writer (the Windows default
+# subscription plus a malicious one) and shows its persistence.
+demo: deps build
+	@mkdir -p $(BUILD)/demo
+	@$(BUILD)/tests/gen/wh-cimgen demo $(BUILD)/demo/Repository >/dev/null
+	@echo "== wmihunt cim info $(BUILD)/demo/Repository"
+	@$(BUILD)/wmihunt cim info $(BUILD)/demo/Repository
+	@echo
+	@echo "== wmihunt cim persistence $(BUILD)/demo/Repository"
+	@$(BUILD)/wmihunt cim persistence $(BUILD)/demo/Repository
+
+fuzz: deps
+	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DWH_FUZZ=ON >/dev/null
+	cmake --build build-fuzz -j $(JOBS)
+	./scripts/run-fuzz.sh build-fuzz $(FUZZ_SECONDS)
+
+bench: deps build
+	./bench/run.sh $(BUILD)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(SAN) build-fuzz

@@ -1,0 +1,44 @@
+/* Shared pieces of the command-line tool: options, diagnostics, exit codes. */
+#ifndef WH_CLI_H
+#define WH_CLI_H
+
+#include "wmihunt/core.h"
+#include "wmihunt/output.h"
+
+/* Exit codes (README "Exit codes"). */
+enum {
+    WH_EXIT_OK = 0,       /* ran; the evidence read cleanly */
+    WH_EXIT_FINDINGS = 1, /* reserved for hunt: findings at or above the threshold */
+    WH_EXIT_NOINPUT = 2,  /* nothing usable could be read */
+    WH_EXIT_PARTIAL = 3,  /* results printed, but some evidence was damaged or skipped */
+    WH_EXIT_USAGE = 64
+};
+
+typedef struct cli_opts {
+    wh_format fmt;
+    bool fmt_set;
+    const char *ns;
+    int verbose;  /* -v: info diagnostics too */
+    bool quiet;   /* -q: no diagnostics */
+    size_t max_memory;
+    const char *pos[8];
+    int npos;
+} cli_opts;
+
+/* Parses common options out of argv (from index 0); positional arguments
+ * land in o->pos. Returns false (after printing why) on a usage error. */
+bool cli_parse(int argc, char **argv, cli_opts *o);
+
+typedef struct cli_diag {
+    wh_diag_sink sink;
+    const cli_opts *o;
+    unsigned long shown;
+} cli_diag;
+
+void cli_diag_init(cli_diag *d, const cli_opts *o);
+/* Exit code from what the sink counted. */
+int cli_exit_code(const cli_diag *d);
+
+int cmd_cim(int argc, char **argv);
+
+#endif

@@ -1,0 +1,104 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static bool parse_size(const char *s, size_t *out)
+{
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s) return false;
+    unsigned long long mul = 1;
+    if (*end == 'K' || *end == 'k') mul = 1ull << 10, end++;
+    else if (*end == 'M' || *end == 'm') mul = 1ull << 20, end++;
+    else if (*end == 'G' || *end == 'g') mul = 1ull << 30, end++;
+    if (*end || v == 0 || v > SIZE_MAX / mul) return false;
+    *out = (size_t)(v * mul);
+    return true;
+}
+
+bool cli_parse(int argc, char **argv, cli_opts *o)
+{
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = NULL;
+#define TAKE()                                                                        \
+    do {                                                                              \
+        if (i + 1 >= argc) {                                                          \
+            fprintf(stderr, "wmihunt: %s needs a value\n", a);                        \
+            return false;                                                             \
+        }                                                                             \
+        val = argv[++i];                                                              \
+    } while (0)
+        if (strcmp(a, "--format") == 0 || strcmp(a, "-f") == 0) {
+            TAKE();
+            if (!wh_format_parse(val, &o->fmt)) {
+                fprintf(stderr, "wmihunt: unknown format '%s' (text, jsonl, json or csv)\n", val);
+                return false;
+            }
+            o->fmt_set = true;
+        } else if (strncmp(a, "--format=", 9) == 0) {
+            if (!wh_format_parse(a + 9, &o->fmt)) {
+                fprintf(stderr, "wmihunt: unknown format '%s' (text, jsonl, json or csv)\n", a + 9);
+                return false;
+            }
+            o->fmt_set = true;
+        } else if (strcmp(a, "--namespace") == 0 || strcmp(a, "-n") == 0) {
+            TAKE();
+            o->ns = val;
+        } else if (strcmp(a, "--max-memory") == 0) {
+            TAKE();
+            if (!parse_size(val, &o->max_memory)) {
+                fprintf(stderr, "wmihunt: --max-memory wants a size such as 512M or 2G\n");
+                return false;
+            }
+        } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+            o->verbose++;
+        } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+            o->quiet = true;
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "wmihunt: unknown option '%s'\n", a);
+            return false;
+        } else {
+            if (o->npos >= 8) {
+                fprintf(stderr, "wmihunt: too many arguments\n");
+                return false;
+            }
+            o->pos[o->npos++] = a;
+        }
+#undef TAKE
+    }
+    return true;
+}
+
+#define MAX_SHOWN 50
+
+static void show(void *ud, const wh_diag *d)
+{
+    cli_diag *c = ud;
+    if (c->o->quiet) return;
+    if (d->sev == WH_SEV_INFO && !c->o->verbose) return;
+    if (c->shown++ >= MAX_SHOWN && !c->o->verbose) return;
+    static const char *sev[] = {"note", "warning", "error"};
+    fprintf(stderr, "wmihunt: %s: %s", sev[d->sev], d->source);
+    if (d->offset != WH_NO_OFFSET) fprintf(stderr, " @ offset %llu (0x%llx)", (unsigned long long)d->offset,
+                                           (unsigned long long)d->offset);
+    fprintf(stderr, ": %s\n", d->msg);
+}
+
+void cli_diag_init(cli_diag *d, const cli_opts *o)
+{
+    memset(d, 0, sizeof(*d));
+    d->o = o;
+    d->sink.fn = show;
+    d->sink.ud = d;
+}
+
+int cli_exit_code(const cli_diag *d)
+{
+    if (!d->o->quiet && !d->o->verbose && d->shown > MAX_SHOWN)
+        fprintf(stderr, "wmihunt: %lu more diagnostics not shown (use -v to see all)\n", d->shown - MAX_SHOWN);
+    if (d->sink.count[WH_SEV_WARN] || d->sink.count[WH_SEV_ERROR]) return WH_EXIT_PARTIAL;
+    return WH_EXIT_OK;
+}

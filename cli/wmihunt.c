@@ -1,0 +1,49 @@
+/* wmihunt: finds WMI abuse in evidence from Windows machines. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#ifndef WH_VERSION
+#define WH_VERSION "dev"
+#endif
+
+static const char USAGE[] =
+    "wmihunt " WH_VERSION " - find WMI abuse in evidence from Windows machines (offline, read-only)\n"
+    "\n"
+    "usage: wmihunt <command> [options] ...\n"
+    "\n"
+    "commands:\n"
+    "  cim      read a WMI CIM repository (wbem\\Repository): namespaces, classes,\n"
+    "           instances, the persistence triad, timeline, deleted objects.\n"
+    "           'wmihunt cim --help' lists its subcommands.\n"
+    "\n"
+    "options (every command):\n"
+    "  --format text|jsonl|json|csv   output shape (default text; jsonl for pipelines)\n"
+    "  -n, --namespace NS             limit to one namespace, e.g. root\\subscription\n"
+    "  --max-memory BYTES[K|M|G]      cap what one parse may allocate (default 4G)\n"
+    "  -v, --verbose                  also show informational diagnostics\n"
+    "  -q, --quiet                    no diagnostics on stderr\n"
+    "  -h, --help                     this help;  --version  the version\n"
+    "\n"
+    "exit codes: 0 clean, 2 nothing usable, 3 partial (damaged evidence, see stderr),\n"
+    "            64 usage error.  Evidence is never written.\n"
+    "\n"
+    "example:\n"
+    "  wmihunt cim persistence /mnt/c/Windows/System32/wbem/Repository\n";
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+        fputs(USAGE, argc < 2 ? stderr : stdout);
+        return argc < 2 ? WH_EXIT_USAGE : WH_EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("wmihunt %s\n", WH_VERSION);
+        return WH_EXIT_OK;
+    }
+    if (strcmp(argv[1], "cim") == 0) return cmd_cim(argc - 2, argv + 2);
+    fprintf(stderr, "wmihunt: unknown command '%s' (try 'wmihunt --help')\n", argv[1]);
+    return WH_EXIT_USAGE;
+}

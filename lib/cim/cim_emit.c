@@ -1,0 +1,401 @@
+/* CIM objects as normalized records (docs/output.md lists every field). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cim/cim_int.h"
+#include "core/recbuild.h"
+#include "core/text.h"
+
+#define TMP_ARENA (64u << 20)
+
+static wh_value prop_value(wh_arena *a, const wh_cim_propval *pv)
+{
+    // CreatorSID and other SIDs are stored as uint8 arrays: show S-1-...
+    const wh_value *v = &pv->value;
+    if (v->type == WH_V_ARRAY && (pv->prop->cimtype & WH_CIM_TYPE_MASK) == WH_CIM_UINT8 &&
+        strstr(pv->prop->name, "SID") && v->as.arr.n >= 8 && v->as.arr.n <= 68) {
+        uint8_t b[68];
+        for (size_t i = 0; i < v->as.arr.n; i++) b[i] = (uint8_t)v->as.arr.items[i].as.u;
+        char *s = wh_sid_str(a, b, v->as.arr.n);
+        if (s) return wh_v_str(s);
+    }
+    return *v;
+}
+
+static wh_value props_object(wh_arena *a, const wh_cim_instance *in)
+{
+    wh_field *f = wh_arena_alloc(a, (in->nvals ? in->nvals : 1) * sizeof(*f));
+    if (!f) return wh_v_null();
+    for (size_t i = 0; i < in->nvals; i++) {
+        f[i].name = in->vals[i].prop->name;
+        f[i].v = prop_value(a, &in->vals[i]);
+    }
+    wh_value v = {.type = WH_V_OBJECT};
+    v.as.obj.fields = f;
+    v.as.obj.n = in->nvals;
+    return v;
+}
+
+static void add_loc(wh_recb *b, const wh_cim_loc *l)
+{
+    if (l->logical_page != UINT32_MAX) wh_recb_add(b, "logical_page", wh_v_uint(l->logical_page));
+    wh_recb_add(b, "physical_page", wh_v_uint(l->physical_page));
+    wh_recb_add(b, "record_id", wh_v_uint(l->record_id));
+    wh_recb_add(b, "size", wh_v_uint(l->size));
+    wh_recb_add(b, "recovered", wh_v_bool(l->recovered));
+    if (l->recovered) wh_recb_str(b, "recovered_from", l->recovered_from);
+}
+
+/* One instance: identity, both timestamps, every property. */
+static const wh_record *instance_record(wh_cim *cim, wh_arena *a, const char *artifact,
+                                        const wh_cim_instance *in)
+{
+    wh_recb b;
+    wh_recb_start(&b, a, artifact, cim->objects.path, in->loc.offset);
+    wh_recb_str(&b, "namespace", in->ns);
+    wh_recb_str(&b, "class", in->class_name);
+    wh_recb_str(&b, "key", in->key);
+    wh_recb_add(&b, "instance_written", wh_v_time(in->ts_written));
+    wh_recb_add(&b, "class_defined", wh_v_time(in->ts_class));
+    wh_recb_ts(&b, in->ts_written, "instance_written");
+    wh_recb_ts(&b, in->ts_class, "class_defined");
+    add_loc(&b, &in->loc);
+    wh_recb_add(&b, "properties", props_object(a, in));
+    b.rec.summary = wh_arena_printf(a, "%s:%s.%s", in->ns ? in->ns : "?", in->class_name, in->key ? in->key : "");
+    return wh_recb_done(&b);
+}
+
+static int emit(wh_record_fn fn, void *ud, const wh_record *r) { return r ? fn(ud, r) : 0; }
+
+static void info_record(wh_cim *cim, wh_arena *a, wh_record_fn fn, void *ud)
+{
+    const wh_cim_info *i = &cim->info;
+    wh_recb b;
+    wh_recb_start(&b, a, "cim.info", cim->dir, WH_NO_OFFSET);
+    wh_recb_str(&b, "format", i->xp ? "xp" : "vista+");
+    wh_recb_str(&b, "current_mapping", i->current_mapping);
+    wh_recb_add(&b, "mapping_sequence", wh_v_uint(i->mapping_sequence));
+    wh_recb_add(&b, "mapping_generation", wh_v_uint(i->mapping_generation));
+    wh_recb_add(&b, "data_pages", wh_v_uint(i->data_pages));
+    wh_recb_add(&b, "index_pages", wh_v_uint(i->index_pages));
+    wh_recb_add(&b, "index_root", wh_v_uint(i->index_root));
+    wh_recb_add(&b, "index_tree_pages", wh_v_uint(i->index_tree_pages));
+    wh_recb_add(&b, "index_depth", wh_v_uint(i->index_depth));
+    wh_recb_add(&b, "keys", wh_v_uint(i->keys));
+    wh_recb_add(&b, "keys_with_data", wh_v_uint(i->keys_with_data));
+    wh_recb_add(&b, "namespaces", wh_v_uint(i->namespaces));
+    wh_recb_add(&b, "unlinked_namespaces", wh_v_uint(i->unlinked_namespaces));
+    wh_recb_add(&b, "classes", wh_v_uint(i->classes));
+    wh_recb_add(&b, "instances", wh_v_uint(i->instances));
+    wh_recb_add(&b, "unallocated_data_pages", wh_v_uint(i->unallocated_data_pages));
+    wh_recb_add(&b, "unallocated_index_pages", wh_v_uint(i->unallocated_index_pages));
+    wh_value *maps = wh_arena_calloc(a, i->nmaps ? i->nmaps : 1, sizeof(wh_value));
+    for (size_t k = 0; maps && k < i->nmaps; k++) {
+        const wh_cim_mapinfo *m = &i->maps[k];
+        wh_field f[12];
+        size_t n = 0;
+        f[n++] = (wh_field){"file", wh_v_str(m->file)};
+        f[n++] = (wh_field){"valid", wh_v_bool(m->valid)};
+        f[n++] = (wh_field){"current", wh_v_bool(m->current)};
+        f[n++] = (wh_field){"sequence", wh_v_uint(m->sequence)};
+        f[n++] = (wh_field){"generation", wh_v_uint(m->generation)};
+        f[n++] = (wh_field){"data_physical", wh_v_uint(m->data_physical)};
+        f[n++] = (wh_field){"data_entries", wh_v_uint(m->data_entries)};
+        f[n++] = (wh_field){"data_free", wh_v_uint(m->data_free)};
+        f[n++] = (wh_field){"index_physical", wh_v_uint(m->index_physical)};
+        f[n++] = (wh_field){"index_entries", wh_v_uint(m->index_entries)};
+        f[n++] = (wh_field){"index_free", wh_v_uint(m->index_free)};
+        maps[k] = wh_v_object(a, f, n);
+    }
+    wh_value mv = {.type = WH_V_ARRAY};
+    mv.as.arr.items = maps;
+    mv.as.arr.n = maps ? i->nmaps : 0;
+    wh_recb_add(&b, "mapping_files", mv);
+    b.rec.summary = wh_arena_printf(a, "CIM repository %s", cim->dir);
+    emit(fn, ud, wh_recb_done(&b));
+}
+
+static const wh_record *class_record(wh_cim *cim, wh_arena *a, const wh_cim_class *c, bool full)
+{
+    wh_recb b;
+    wh_recb_start(&b, a, "cim.class", cim->objects.path, c->loc.offset);
+    wh_recb_str(&b, "namespace", c->ns);
+    wh_recb_str(&b, "name", c->name);
+    wh_recb_str(&b, "super", c->super);
+    wh_recb_add(&b, "class_defined", wh_v_time(c->defined));
+    wh_recb_ts(&b, c->defined, "class_defined");
+    wh_recb_add(&b, "properties_total", wh_v_uint(c->nprops));
+    wh_recb_add(&b, "properties_own", wh_v_uint(c->nown));
+    add_loc(&b, &c->loc);
+    if (full) {
+        wh_value *d = wh_arena_calloc(a, c->nderiv ? c->nderiv : 1, sizeof(*d));
+        for (size_t i = 0; d && i < c->nderiv; i++) d[i] = wh_v_str(c->derivation[i]);
+        wh_value dv = {.type = WH_V_ARRAY};
+        dv.as.arr.items = d;
+        dv.as.arr.n = d ? c->nderiv : 0;
+        wh_recb_add(&b, "derivation", dv);
+        wh_field qf[WH_LIMIT_CIM_QUALS];
+        size_t nq = 0;
+        for (size_t i = 0; i < c->nquals && nq < WH_LIMIT_CIM_QUALS; i++)
+            qf[nq++] = (wh_field){c->quals[i].name, c->quals[i].value};
+        wh_recb_add(&b, "qualifiers", wh_v_object(a, qf, nq));
+        wh_value *pv = wh_arena_calloc(a, c->nprops ? c->nprops : 1, sizeof(*pv));
+        for (size_t i = 0; pv && i < c->nprops; i++) {
+            const wh_cim_property *p = &c->props[i];
+            char tn[32];
+            wh_field f[10];
+            size_t n = 0;
+            f[n++] = (wh_field){"name", wh_v_str(p->name)};
+            f[n++] = (wh_field){"type", wh_v_str(wh_arena_strdup(a, wh_cim_type_name(p->cimtype, tn, sizeof(tn))))};
+            f[n++] = (wh_field){"index", wh_v_uint(p->index)};
+            f[n++] = (wh_field){"origin", wh_v_str(p->origin)};
+            f[n++] = (wh_field){"key", wh_v_bool(p->is_key)};
+            f[n++] = (wh_field){"default", p->has_default ? p->default_value : wh_v_null()};
+            wh_field pq[64];
+            size_t npq = 0;
+            for (size_t k = 0; k < p->nquals && npq < 64; k++) pq[npq++] = (wh_field){p->quals[k].name, p->quals[k].value};
+            f[n++] = (wh_field){"qualifiers", wh_v_object(a, pq, npq)};
+            pv[i] = wh_v_object(a, f, n);
+        }
+        wh_value pa = {.type = WH_V_ARRAY};
+        pa.as.arr.items = pv;
+        pa.as.arr.n = pv ? c->nprops : 0;
+        wh_recb_add(&b, "properties", pa);
+    }
+    b.rec.summary = wh_arena_printf(a, "%s:%s", c->ns ? c->ns : "?", c->name);
+    return wh_recb_done(&b);
+}
+
+static bool ns_match(const char *want, const char *ns)
+{
+    return !want || (ns && wh_strcasecmp(want, ns) == 0);
+}
+
+static const char *binding_status(const wh_cim_binding *b)
+{
+    if (!b->filter && !b->consumer) return "filter and consumer missing";
+    if (!b->filter) return "filter missing";
+    if (!b->consumer) return "consumer missing";
+    return "complete";
+}
+
+static void persistence(wh_cim *cim, wh_arena *a, const char *ns, wh_record_fn fn, void *ud)
+{
+    const wh_cim_persistence *p;
+    if (wh_cim_get_persistence(cim, &p) != WH_OK) return;
+    for (size_t i = 0; i < p->nbindings; i++) {
+        const wh_cim_binding *bd = &p->bindings[i];
+        if (!ns_match(ns, bd->ns)) continue;
+        wh_recb b;
+        wh_recb_start(&b, a, "cim.binding", cim->objects.path, bd->binding->loc.offset);
+        wh_recb_str(&b, "namespace", bd->ns);
+        wh_recb_str(&b, "status", binding_status(bd));
+        wh_recb_str(&b, "filter_ref", bd->filter_ref);
+        wh_recb_str(&b, "consumer_ref", bd->consumer_ref);
+        wh_recb_str(&b, "binding_class", bd->binding->class_name);
+        wh_recb_add(&b, "binding_written", wh_v_time(bd->binding->ts_written));
+        wh_recb_add(&b, "binding_class_defined", wh_v_time(bd->binding->ts_class));
+        wh_recb_ts(&b, bd->binding->ts_written, "binding_written");
+        wh_recb_add(&b, "binding", props_object(a, bd->binding));
+        if (bd->filter) {
+            wh_recb_add(&b, "filter_written", wh_v_time(bd->filter->ts_written));
+            wh_recb_add(&b, "filter", props_object(a, bd->filter));
+            wh_recb_ts(&b, bd->filter->ts_written, "filter_written");
+        }
+        if (bd->consumer) {
+            wh_recb_str(&b, "consumer_class", bd->consumer->class_name);
+            wh_recb_add(&b, "consumer_written", wh_v_time(bd->consumer->ts_written));
+            wh_recb_add(&b, "consumer", props_object(a, bd->consumer));
+            wh_recb_ts(&b, bd->consumer->ts_written, "consumer_written");
+        }
+        b.rec.summary = wh_arena_printf(a, "%s: %s -> %s", bd->ns, bd->filter_ref ? bd->filter_ref : "?",
+                                        bd->consumer_ref ? bd->consumer_ref : "?");
+        if (emit(fn, ud, wh_recb_done(&b))) return;
+    }
+    for (size_t i = 0; i < p->norphan_filters; i++)
+        if (ns_match(ns, p->orphan_filters[i]->ns) &&
+            emit(fn, ud, instance_record(cim, a, "cim.orphan_filter", p->orphan_filters[i])))
+            return;
+    for (size_t i = 0; i < p->norphan_consumers; i++)
+        if (ns_match(ns, p->orphan_consumers[i]->ns) &&
+            emit(fn, ud, instance_record(cim, a, "cim.orphan_consumer", p->orphan_consumers[i])))
+            return;
+}
+
+static int tl_one(wh_cim *cim, wh_arena *a, wh_record_fn fn, void *ud, uint64_t ft, const char *desc,
+                  const char *what, const char *ns, const char *cls, const char *key, const wh_cim_loc *loc)
+{
+    if (!ft) return 0;
+    wh_recb b;
+    wh_recb_start(&b, a, "cim.timeline", cim->objects.path, loc->offset);
+    wh_recb_add(&b, "time", wh_v_time(ft));
+    wh_recb_str(&b, "timestamp_desc", desc);
+    wh_recb_str(&b, "object", what);
+    wh_recb_str(&b, "namespace", ns);
+    wh_recb_str(&b, "class", cls);
+    if (key) wh_recb_str(&b, "key", key);
+    wh_recb_add(&b, "recovered", wh_v_bool(loc->recovered));
+    wh_recb_ts(&b, ft, desc);
+    b.rec.summary = wh_arena_printf(a, "%s %s:%s%s%s", desc, ns ? ns : "?", cls, key ? "." : "", key ? key : "");
+    return emit(fn, ud, wh_recb_done(&b));
+}
+
+static void timeline(wh_cim *cim, wh_arena *a, const char *want, wh_record_fn fn, void *ud)
+{
+    for (size_t i = 0; i < cim->nss.n; i++) {
+        const cim_ns *ns = cim->nss.v[i];
+        if (!ns_match(want, ns->name)) continue;
+        for (size_t k = 0; k < ns->nclasses; k++) {
+            const wh_cim_class *c = ns->classes[k];
+            if (tl_one(cim, a, fn, ud, c->defined, "class_defined", "class", ns->name, c->name, NULL, &c->loc)) return;
+        }
+        for (size_t k = 0; k < ns->ninsts; k++) {
+            const wh_cim_instance *in = ns->insts[k];
+            if (tl_one(cim, a, fn, ud, in->ts_written, "instance_written", "instance", ns->name, in->class_name,
+                       in->key, &in->loc))
+                return;
+        }
+    }
+}
+
+static void keys_view(wh_cim *cim, wh_arena *a, wh_record_fn fn, void *ud)
+{
+    for (size_t i = 0; i < cim->nkeys; i++) {
+        const cim_key *k = &cim->keys[i];
+        // Resolve each hashed segment to a name where we know it.
+        char res[4096];
+        size_t rl = 0;
+        const char *s = k->str;
+        while (*s && rl < sizeof(res) - 256) {
+            const char *us = strchr(s, '_');
+            const char *sl = strchr(s, '/');
+            if (us && (!sl || us < sl) && us - s <= 3) {
+                size_t pre = (size_t)(us - s) + 1;
+                memcpy(res + rl, s, pre);
+                rl += pre;
+                char h[80];
+                size_t hl = 0;
+                const char *q = us + 1;
+                while (*q && *q != '/' && *q != '.' && hl < sizeof(h) - 1) h[hl++] = *q++;
+                h[hl] = 0;
+                const char *nm = cim_name_of(cim, h);
+                int w = snprintf(res + rl, sizeof(res) - rl, "%s", nm ? nm : h);
+                rl += (size_t)w < sizeof(res) - rl ? (size_t)w : 0;
+                s = q;
+            }
+            while (*s && *s != '/' && rl < sizeof(res) - 1) res[rl++] = *s++;
+            if (*s == '/') res[rl++] = *s++;
+        }
+        res[rl] = 0;
+        wh_recb b;
+        wh_recb_start(&b, a, "cim.key", cim->index.path, WH_NO_OFFSET);
+        wh_recb_str(&b, "key", k->str);
+        wh_recb_str(&b, "resolved", wh_arena_strdup(a, res));
+        wh_recb_add(&b, "index_page", wh_v_uint(k->index_page));
+        if (k->has_ref) {
+            wh_recb_add(&b, "data_page", wh_v_uint(k->page));
+            wh_recb_add(&b, "record_id", wh_v_uint(k->id));
+            wh_recb_add(&b, "size", wh_v_uint(k->size));
+        }
+        if (emit(fn, ud, wh_recb_done(&b))) return;
+        if (wh_arena_used(a) > TMP_ARENA) return;
+    }
+}
+
+wh_status wh_cim_emit(wh_cim *cim, wh_cim_view view, const char *ns, wh_record_fn fn, void *ud)
+{
+    wh_arena *a = wh_arena_new(0);
+    if (!a) return WH_E_NOMEM;
+    switch (view) {
+    case WH_CIM_VIEW_INFO:
+        info_record(cim, a, fn, ud);
+        break;
+    case WH_CIM_VIEW_NAMESPACES:
+        for (size_t i = 0; i < cim->nss.n; i++) {
+            const cim_ns *x = cim->nss.v[i];
+            if (!ns_match(ns, x->name)) continue;
+            wh_recb b;
+            wh_recb_start(&b, a, "cim.namespace", cim->index.path, WH_NO_OFFSET);
+            wh_recb_str(&b, "namespace", x->name);
+            wh_recb_str(&b, "hash", x->hash + 3);
+            wh_recb_add(&b, "classes", wh_v_uint(x->nclasses));
+            wh_recb_add(&b, "instances", wh_v_uint(x->ninsts));
+            b.rec.summary = x->name;
+            if (emit(fn, ud, wh_recb_done(&b))) break;
+        }
+        break;
+    case WH_CIM_VIEW_CLASSES:
+        for (size_t i = 0; i < cim->nss.n; i++) {
+            const cim_ns *x = cim->nss.v[i];
+            if (!ns_match(ns, x->name)) continue;
+            bool stop = false;
+            for (size_t k = 0; k < x->nclasses && !stop; k++) {
+                stop = emit(fn, ud, class_record(cim, a, x->classes[k], false)) != 0;
+                // Listing thousands of classes: recycle the scratch arena.
+                if (wh_arena_used(a) > TMP_ARENA) {
+                    wh_arena_free(a);
+                    a = wh_arena_new(0);
+                    if (!a) return WH_E_NOMEM;
+                }
+            }
+            if (stop) break;
+        }
+        break;
+    case WH_CIM_VIEW_PERSISTENCE:
+        persistence(cim, a, ns, fn, ud);
+        break;
+    case WH_CIM_VIEW_TIMELINE:
+        timeline(cim, a, ns, fn, ud);
+        break;
+    case WH_CIM_VIEW_RECOVERED: {
+        const wh_cim_recovered *r;
+        if (wh_cim_recover(cim, &r) != WH_OK) break;
+        for (size_t i = 0; i < r->nclasses; i++)
+            if (ns_match(ns, r->classes[i]->ns) && emit(fn, ud, class_record(cim, a, r->classes[i], false))) break;
+        for (size_t i = 0; i < r->ninstances; i++)
+            if (ns_match(ns, r->instances[i]->ns) &&
+                emit(fn, ud, instance_record(cim, a, "cim.recovered_instance", r->instances[i])))
+                break;
+        break;
+    }
+    case WH_CIM_VIEW_KEYS:
+        keys_view(cim, a, fn, ud);
+        break;
+    }
+    wh_arena_free(a);
+    return WH_OK;
+}
+
+wh_status wh_cim_emit_class(wh_cim *cim, const char *ns, const char *name, wh_record_fn fn, void *ud)
+{
+    const wh_cim_class *c;
+    wh_status st = wh_cim_class_get(cim, ns ? ns : "root\\cimv2", name, &c);
+    if (st != WH_OK) return st;
+    wh_arena *a = wh_arena_new(0);
+    if (!a) return WH_E_NOMEM;
+    emit(fn, ud, class_record(cim, a, c, true));
+    wh_arena_free(a);
+    return WH_OK;
+}
+
+wh_status wh_cim_emit_instances(wh_cim *cim, const char *ns, const char *cls, wh_record_fn fn, void *ud)
+{
+    wh_status found = WH_E_NOTFOUND;
+    for (size_t i = 0; i < cim->nss.n; i++) {
+        const cim_ns *x = cim->nss.v[i];
+        if (!ns_match(ns, x->name)) continue;
+        const wh_cim_instance *const *list;
+        size_t n;
+        if (wh_cim_instances(cim, x->name, cls, true, &list, &n) != WH_OK) continue;
+        const wh_cim_class *c;
+        if (wh_cim_class_get(cim, x->name, cls, &c) == WH_OK) found = WH_OK;
+        wh_arena *a = wh_arena_new(0);
+        if (!a) return WH_E_NOMEM;
+        for (size_t k = 0; k < n; k++) {
+            found = WH_OK;
+            if (emit(fn, ud, instance_record(cim, a, "cim.instance", list[k]))) break;
+        }
+        wh_arena_free(a);
+    }
+    return found;
+}

@@ -1,0 +1,255 @@
+/* INDEX.BTR: a B-tree of key strings over 8 KiB pages addressed through
+ * the index mapping. We walk it once from the root and keep every key in
+ * one sorted array (prefix lookups on the tree return duplicates, see
+ * docs/formats/cim.md §3). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cim/cim_int.h"
+
+#define PAGE_ACTIVE 0xACCCu
+#define PAGE_ADMIN 0xADDDu
+#define HDR 16u
+
+typedef struct walk {
+    wh_cim *cim;
+    uint8_t *seen;       /* per logical page */
+    uint32_t nlogical;
+    wh_ptrvec keys;      /* cim_key * */
+    uint32_t pages, maxdepth;
+} walk;
+
+static const uint8_t *index_page(const wh_cim *cim, uint32_t phys)
+{
+    if ((uint64_t)phys >= cim->index.size / CIM_PAGE) return NULL;
+    return cim->index.data + (size_t)phys * CIM_PAGE;
+}
+
+static bool parse_ref(const char *last, cim_key *k)
+{
+    // "NAME.page.id.size": the three numbers after the last three dots.
+    const char *dots[3];
+    int nd = 0;
+    for (const char *p = last + strlen(last); p > last && nd < 3; p--)
+        if (p[-1] == '.') dots[nd++] = p - 1;
+    if (nd < 3) return false;
+    uint64_t v[3];
+    for (int i = 0; i < 3; i++) {
+        const char *s = dots[2 - i] + 1;
+        if (*s < '0' || *s > '9') return false;
+        uint64_t x = 0;
+        for (; *s >= '0' && *s <= '9'; s++) {
+            x = x * 10 + (uint64_t)(*s - '0');
+            if (x > 0xFFFFFFFFu) return false;
+        }
+        if (*s != '.' && *s != 0) return false;
+        v[i] = x;
+    }
+    k->page = (uint32_t)v[0];
+    k->id = (uint32_t)v[1];
+    k->size = (uint32_t)v[2];
+    k->has_ref = true;
+    return true;
+}
+
+/* Decodes one page: its keys into w->keys, its children into kids. */
+static wh_status parse_page(walk *w, uint32_t logical, uint32_t *kids, uint32_t *nkids)
+{
+    wh_cim *cim = w->cim;
+    *nkids = 0;
+    uint32_t phys = cim_index_phys(cim, logical);
+    const uint8_t *pg = phys == CIM_UNMAPPED ? NULL : index_page(cim, phys);
+    if (!pg) {
+        CIM_DIAG(cim, WH_SEV_WARN, WH_E_CORRUPT, cim->index.path, WH_NO_OFFSET,
+                 "index logical page %u is %s; its subtree is skipped", logical,
+                 phys == CIM_UNMAPPED ? "not mapped" : "past the end of INDEX.BTR");
+        return WH_E_CORRUPT;
+    }
+    uint64_t base = (uint64_t)phys * CIM_PAGE;
+    wh_reader r;
+    wh_rd_init(&r, pg, CIM_PAGE, base, cim->index.path);
+    uint32_t sig = wh_rd_u32(&r);
+    uint32_t lid = wh_rd_u32(&r);
+    wh_rd_skip(&r, 8);
+    if (sig != PAGE_ACTIVE) {
+        CIM_DIAG(cim, WH_SEV_WARN, WH_E_BADSIG, cim->index.path, base,
+                 "index page (logical %u) has type 0x%X, not an active page 0x%X; skipped", logical,
+                 sig, PAGE_ACTIVE);
+        return WH_E_BADSIG;
+    }
+    if (lid != logical)
+        CIM_DIAG(cim, WH_SEV_INFO, WH_E_CORRUPT, cim->index.path, base + 4,
+                 "index page says it is logical page %u but is mapped as %u", lid, logical);
+    uint32_t n = wh_rd_u32(&r);
+    if (n > WH_LIMIT_CIM_KEYS_PAGE) {
+        CIM_DIAG(cim, WH_SEV_WARN, WH_E_LIMIT, cim->index.path, base + HDR,
+                 "index page claims %u keys (limit %u); skipped", n, WH_LIMIT_CIM_KEYS_PAGE);
+        return WH_E_CORRUPT;
+    }
+    wh_rd_skip(&r, (size_t)n * 4);
+    for (uint32_t i = 0; i <= n; i++) {
+        uint32_t c = wh_rd_u32(&r);
+        if (c != 0 && c != CIM_UNMAPPED && wh_rd_ok(&r)) kids[(*nkids)++] = c;
+    }
+    size_t keyidx_pos = r.pos;
+    wh_rd_skip(&r, (size_t)n * 2);
+    uint16_t s = wh_rd_u16(&r);
+    size_t kdef_pos = r.pos;
+    wh_rd_skip(&r, (size_t)s * 2);
+    uint16_t m = wh_rd_u16(&r);
+    size_t soff_pos = r.pos;
+    wh_rd_skip(&r, ((size_t)m + 1) * 2);
+    size_t area = r.pos;
+    if (!wh_rd_ok(&r)) {
+        CIM_DIAG(cim, WH_SEV_WARN, WH_E_TRUNCATED, cim->index.path, wh_rd_fail_abs(&r),
+                 "index page (logical %u) tables run past the page end; skipped", logical);
+        return WH_E_TRUNCATED;
+    }
+    char buf[2048];
+    for (uint32_t i = 0; i < n; i++) {
+        uint16_t kd, cnt;
+        if (!wh_rd_u16_at(&r, keyidx_pos + 2 * i, &kd) || kd >= s ||
+            !wh_rd_u16_at(&r, kdef_pos + 2 * (size_t)kd, &cnt) || cnt == 0 || cnt > s - kd - 1u) {
+            CIM_DIAG(cim, WH_SEV_WARN, WH_E_CORRUPT, cim->index.path, base + keyidx_pos + 2 * i,
+                     "index key %u of logical page %u has a bad definition; skipped", i, logical);
+            continue;
+        }
+        size_t len = 0;
+        const char *last = NULL;
+        bool bad = false;
+        for (uint16_t j = 0; j < cnt && !bad; j++) {
+            uint16_t seg, off;
+            if (!wh_rd_u16_at(&r, kdef_pos + 2 * ((size_t)kd + 1 + j), &seg) || seg >= m ||
+                !wh_rd_u16_at(&r, soff_pos + 2 * (size_t)seg, &off) || off >= CIM_PAGE - area) {
+                bad = true;
+                break;
+            }
+            const char *str = (const char *)pg + area + off;
+            size_t maxl = CIM_PAGE - area - off;
+            size_t sl = strnlen(str, maxl);
+            if (sl == maxl || len + sl + 2 > sizeof(buf)) {
+                bad = true;
+                break;
+            }
+            if (j) buf[len++] = '/';
+            last = buf + len;
+            memcpy(buf + len, str, sl);
+            len += sl;
+        }
+        if (bad) {
+            CIM_DIAG(cim, WH_SEV_WARN, WH_E_CORRUPT, cim->index.path, base + keyidx_pos + 2 * i,
+                     "index key %u of logical page %u points outside its string table; skipped",
+                     i, logical);
+            continue;
+        }
+        buf[len] = 0;
+        cim_key *k = wh_arena_calloc(cim->arena, 1, sizeof(*k));
+        if (!k) return WH_E_NOMEM;
+        k->str = wh_arena_strndup(cim->arena, buf, len);
+        if (!k->str) return WH_E_NOMEM;
+        k->index_page = logical;
+        parse_ref(last, k);
+        if (wh_ptrvec_push(cim->arena, &w->keys, k) != 0) return WH_E_NOMEM;
+    }
+    return WH_OK;
+}
+
+static wh_status visit(walk *w, uint32_t logical, uint32_t depth)
+{
+    wh_cim *cim = w->cim;
+    if (logical >= w->nlogical) {
+        CIM_DIAG(cim, WH_SEV_WARN, WH_E_CORRUPT, cim->index.path, WH_NO_OFFSET,
+                 "index child pointer to logical page %u is past the map (%u entries)", logical,
+                 w->nlogical);
+        return WH_OK;
+    }
+    if (w->seen[logical]) {
+        CIM_DIAG(cim, WH_SEV_WARN, WH_E_CORRUPT, cim->index.path, WH_NO_OFFSET,
+                 "index page %u is reached twice (a loop or shared child); not walked again",
+                 logical);
+        return WH_OK;
+    }
+    if (depth > WH_LIMIT_CIM_TREE_DEPTH) {
+        CIM_DIAG(cim, WH_SEV_WARN, WH_E_LIMIT, cim->index.path, WH_NO_OFFSET,
+                 "index tree deeper than %u levels at page %u; stopped there",
+                 WH_LIMIT_CIM_TREE_DEPTH, logical);
+        return WH_OK;
+    }
+    w->seen[logical] = 1;
+    w->pages++;
+    if (depth > w->maxdepth) w->maxdepth = depth;
+    uint32_t kids[WH_LIMIT_CIM_KEYS_PAGE + 1], nk = 0;
+    wh_status st = parse_page(w, logical, kids, &nk);
+    if (st == WH_E_NOMEM) return st;
+    for (uint32_t i = 0; i < nk; i++) {
+        st = visit(w, kids[i], depth + 1);
+        if (st == WH_E_NOMEM) return st;
+    }
+    return WH_OK;
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+    const cim_key *x = *(const cim_key *const *)a, *y = *(const cim_key *const *)b;
+    return strcmp(x->str, y->str);
+}
+
+wh_status cim_index_walk(wh_cim *cim)
+{
+    walk w = {.cim = cim};
+    w.nlogical = cim->cur->index.nentries;
+    uint32_t root = CIM_UNMAPPED;
+    if (cim->xp) {
+        // XP: logical page 0 is an admin page whose header names the root.
+        uint32_t ph = cim_index_phys(cim, 0);
+        const uint8_t *pg = ph == CIM_UNMAPPED ? NULL : index_page(cim, ph);
+        if (pg && wh_get_u32le(pg) == PAGE_ADMIN) root = wh_get_u32le(pg + 12);
+        else if (pg && wh_get_u32le(pg) == PAGE_ACTIVE) root = 0;
+    } else if (w.nlogical > 0) {
+        root = cim->cur->index.used[0];
+    }
+    cim->info.index_root = root;
+    if (root == CIM_UNMAPPED || root >= w.nlogical) {
+        CIM_DIAG(cim, WH_SEV_ERROR, WH_E_CORRUPT, cim->index.path, WH_NO_OFFSET,
+                 "cannot find the index root page (got %u of %u logical pages); "
+                 "no keys can be listed, objects can still be carved",
+                 root, w.nlogical);
+        return WH_E_CORRUPT;
+    }
+    w.seen = calloc(w.nlogical ? w.nlogical : 1, 1);
+    if (!w.seen) return WH_E_NOMEM;
+    wh_status st = visit(&w, root, 0);
+    free(w.seen);
+    if (st != WH_OK) return st;
+    qsort(w.keys.v, w.keys.n, sizeof(void *), cmp_key);
+    cim->keys = wh_arena_calloc(cim->arena, w.keys.n ? w.keys.n : 1, sizeof(cim_key));
+    if (!cim->keys) return WH_E_NOMEM;
+    size_t n = 0;
+    for (size_t i = 0; i < w.keys.n; i++) {
+        const cim_key *k = w.keys.v[i];
+        if (n && strcmp(cim->keys[n - 1].str, k->str) == 0) continue; // distinct keys only
+        cim->keys[n++] = *k;
+    }
+    cim->nkeys = n;
+    cim->info.keys = n;
+    for (size_t i = 0; i < n; i++) cim->info.keys_with_data += cim->keys[i].has_ref;
+    cim->info.index_tree_pages = w.pages;
+    cim->info.index_depth = w.maxdepth;
+    return WH_OK;
+}
+
+size_t cim_keys_lower(const wh_cim *cim, const char *prefix)
+{
+    size_t lo = 0, hi = cim->nkeys;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(cim->keys[mid].str, prefix) < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+bool cim_key_has_prefix(const cim_key *k, const char *prefix, size_t plen)
+{
+    return strncmp(k->str, prefix, plen) == 0;
+}

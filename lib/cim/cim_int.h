@@ -1,0 +1,140 @@
+/* Internal state of the CIM reader, shared by the lib/cim files only. */
+#ifndef WH_CIM_INT_H
+#define WH_CIM_INT_H
+
+#include "core/arena.h"
+#include "core/file.h"
+#include "core/limits.h"
+#include "core/reader.h"
+#include "core/strmap.h"
+#include "wmihunt/cim.h"
+
+#define CIM_PAGE WH_LIMIT_CIM_PAGE
+#define CIM_UNMAPPED 0xFFFFFFFFu
+
+/* One section (objects or index) of a mapping file. */
+typedef struct cim_section {
+    uint32_t sequence, generation, physical, nentries, nfree;
+    uint32_t *l2p;      /* logical -> physical, CIM_UNMAPPED when not mapped */
+    uint32_t *used;     /* v2.2 4th entry dword (index entry 0: the root); NULL on XP */
+    uint32_t *freelist;
+    uint64_t offset;    /* of the section header in its file */
+} cim_section;
+
+typedef struct cim_mapfile {
+    wh_cim_mapinfo info;
+    char *name;          /* "MAPPING1.MAP" as found */
+    bool xp;
+    bool has_data, has_index;
+    cim_section data, index;
+} cim_mapfile;
+
+/* One key of INDEX.BTR, split on '/'. */
+typedef struct cim_key {
+    const char *str;     /* whole key as stored, segments joined by '/' */
+    uint32_t page, id, size; /* data reference when has_ref */
+    bool has_ref;
+    uint32_t index_page; /* logical index page it came from */
+} cim_key;
+
+typedef struct cim_classrec {
+    wh_cim_class pub;
+    const char *ns_hash;     /* "NS_<hex>" of the namespace it was found in */
+    const char *hash;        /* hex hash of the upper-cased class name */
+    /* raw parts kept for instance decoding */
+    const uint8_t *defaults; /* default-values area */
+    uint32_t ndefaults;
+    const uint8_t *heap;
+    uint32_t heapsize;
+    uint32_t nprops_total;   /* properties of the whole derivation */
+    uint32_t table_size;     /* value table bytes of an instance */
+    struct cim_classrec *parent;
+    int layout_state;        /* 0 not built, 1 building, 2 done */
+    const wh_cim_property **by_index; /* nprops_total entries, may hold NULL */
+    const char *source;
+} cim_classrec;
+
+typedef struct cim_ns {
+    const char *name;        /* "root\\subscription" */
+    const char *hash;        /* "NS_<hex>" */
+    const wh_cim_class **classes; /* defined here, sorted by name */
+    size_t nclasses;
+    const wh_cim_instance **insts; /* every instance stored in this namespace */
+    size_t ninsts;
+} cim_ns;
+
+struct wh_cim {
+    wh_arena *arena;
+    wh_diag_sink *diags;
+    wh_cim_info info;
+    char *dir;
+    bool xp;
+    wh_mapped objects, index;
+    cim_mapfile maps[5];
+    size_t nmaps;
+    cim_mapfile *cur;
+    /* index */
+    cim_key *keys;
+    size_t nkeys;
+    /* names: hash hex -> const char *name */
+    wh_strmap names;
+    /* classes by "NS_<h>/<classhash>" */
+    wh_strmap classes;
+    /* namespaces, in discovery order; cim_ns * */
+    wh_ptrvec nss;
+    wh_strmap ns_by_name;    /* lower-case path -> cim_ns * */
+    wh_strmap ns_by_hash;    /* "NS_<hex>" -> cim_ns * */
+    wh_strmap neg;           /* class lookups that failed, not retried */
+    bool persistence_built, recovered_built;
+    wh_cim_persistence persist;
+    wh_cim_recovered recovered;
+    const char *sys_ns_hash;
+};
+
+/* cim_map.c */
+wh_status cim_maps_open(wh_cim *cim);
+uint32_t cim_data_phys(const wh_cim *cim, uint32_t logical);
+uint32_t cim_index_phys(const wh_cim *cim, uint32_t logical);
+
+/* cim_index.c */
+wh_status cim_index_walk(wh_cim *cim);
+/* First key >= prefix; iterate while it starts with prefix. */
+size_t cim_keys_lower(const wh_cim *cim, const char *prefix);
+bool cim_key_has_prefix(const cim_key *k, const char *prefix, size_t plen);
+
+/* cim_page.c: bytes of an object through the current map (may copy into
+ * the arena when it spans pages). Diagnoses and returns NULL on failure. */
+const uint8_t *cim_object_get(wh_cim *cim, uint32_t page, uint32_t id, uint32_t size, wh_cim_loc *loc);
+/* Physical page bytes, or NULL when past the end of OBJECTS.DATA. */
+const uint8_t *cim_data_page(const wh_cim *cim, uint32_t physical);
+
+/* cim_class.c */
+cim_classrec *cim_class_decode(wh_cim *cim, const uint8_t *p, size_t n, const wh_cim_loc *loc,
+                               const char *ns_hash, const char *ns_name);
+bool cim_class_layout(wh_cim *cim, cim_classrec *c);
+/* Class by namespace hash and class-name hash (falls back to __SystemClass). */
+cim_classrec *cim_class_by_hash(wh_cim *cim, const char *ns_hash, const char *class_hash);
+/* Decodes a value of cimtype from slot bytes + heap. */
+wh_value cim_value_decode(wh_cim *cim, uint32_t cimtype, const uint8_t *slot, size_t slotlen,
+                          const uint8_t *heap, size_t heapsize, const char *src, uint64_t abs);
+size_t cim_slot_size(uint32_t cimtype);
+bool cim_quals_decode(wh_cim *cim, wh_reader *r, const uint8_t *heap, size_t heapsize,
+                      const wh_cim_qualifier **out, size_t *n);
+const char *cim_heap_string(wh_cim *cim, const uint8_t *heap, size_t heapsize, uint32_t off,
+                            bool *lossy);
+
+/* cim_instance.c */
+wh_cim_instance *cim_instance_decode(wh_cim *cim, const uint8_t *p, size_t n, const wh_cim_loc *loc,
+                                     const char *ns_hash, const char *ns_name, bool carving);
+
+/* cim_names.c */
+void cim_names_seed(wh_cim *cim);
+const char *cim_name_of(const wh_cim *cim, const char *hash);
+void cim_hash(const char *name, size_t n, bool xp, char out[65]);
+
+/* cim_repo.c */
+cim_ns *cim_ns_find(wh_cim *cim, const char *ns);
+
+#define CIM_DIAG(cim, sev, code, src, off, ...) wh_diagf((cim)->diags, sev, code, src, off, __VA_ARGS__)
+
+#endif

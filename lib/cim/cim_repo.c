@@ -1,0 +1,401 @@
+/* Opening a repository folder, and the namespace / class / instance model
+ * built from the index keys:
+ *   NS_<ns>/CD_<class>.p.i.s            class definition
+ *   NS_<ns>/CI_<class>/IL_<inst>.p.i.s  instance
+ *   NS_<parent>/CI_<__NAMESPACE>/IL_<child>  a child namespace (instance).
+ * System classes live once, in the __SystemClass namespace. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cim/cim_int.h"
+#include "core/text.h"
+
+#define SYSNS "__SystemClass"
+
+static void seg_hash(const char *s, char *out, size_t cap);
+
+static char *ns_key(wh_cim *cim, const char *ns)
+{
+    char *k = wh_arena_strdup(cim->arena, ns);
+    if (k)
+        for (char *p = k; *p; p++)
+            if (*p >= 'A' && *p <= 'Z') *p = (char)(*p + 32);
+    return k;
+}
+
+cim_ns *cim_ns_find(wh_cim *cim, const char *ns)
+{
+    if (!ns) return NULL;
+    char buf[1024];
+    size_t n = strlen(ns);
+    if (n >= sizeof(buf)) return NULL;
+    for (size_t i = 0; i <= n; i++) {
+        char c = ns[i] == '/' ? '\\' : ns[i];
+        buf[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+    }
+    return wh_strmap_get(&cim->ns_by_name, buf);
+}
+
+/* Adds a namespace; hash NULL means hash its name (a linked namespace). */
+static cim_ns *ns_add_hashed(wh_cim *cim, const char *name, const char *hash)
+{
+    cim_ns *ns = wh_arena_calloc(cim->arena, 1, sizeof(*ns));
+    if (!ns) return NULL;
+    ns->name = wh_arena_strdup(cim->arena, name);
+    // The hash is over the full path (upper-cased), ROOT for the root.
+    char h[65];
+    if (hash) snprintf(h, sizeof(h), "%s", hash);
+    else cim_hash(name, strlen(name), cim->xp, h);
+    ns->hash = wh_arena_printf(cim->arena, "NS_%s", h);
+    char *lk = ns_key(cim, name);
+    if (!ns->name || !ns->hash || !lk) return NULL;
+    if (wh_strmap_get(&cim->ns_by_hash, ns->hash)) return NULL; // already known (a loop)
+    if (wh_strmap_put(&cim->ns_by_name, lk, ns) || wh_strmap_put(&cim->ns_by_hash, ns->hash, ns) ||
+        wh_ptrvec_push(cim->arena, &cim->nss, ns))
+        return NULL;
+    char *hk = wh_arena_strdup(cim->arena, h);
+    if (hk && !hash) (void)wh_strmap_put(&cim->names, hk, (void *)ns->name);
+    return ns;
+}
+
+static cim_ns *ns_add(wh_cim *cim, const char *name) { return ns_add_hashed(cim, name, NULL); }
+
+/* Namespaces that have keys but that no __NAMESPACE instance links into
+ * the tree (a namespace deleted from its parent, or hidden): listed as
+ * "?unlinked\<hash>" so their classes and instances are still read. */
+static void ns_unlinked(wh_cim *cim)
+{
+    char prev[80] = "";
+    for (size_t i = 0; i < cim->nkeys; i++) {
+        const char *k = cim->keys[i].str;
+        if (strncmp(k, "NS_", 3) != 0) continue;
+        char h[80];
+        seg_hash(k + 3, h, sizeof(h));
+        if (strcmp(h, prev) == 0) continue;
+        snprintf(prev, sizeof(prev), "%s", h);
+        char nh[90];
+        snprintf(nh, sizeof(nh), "NS_%s", h);
+        if (wh_strmap_get(&cim->ns_by_hash, nh)) continue;
+        char *name = wh_arena_printf(cim->arena, "?unlinked\\%s", h);
+        if (name && ns_add_hashed(cim, name, h)) {
+            cim->info.unlinked_namespaces++;
+            CIM_DIAG(cim, WH_SEV_INFO, WH_E_NOTFOUND, cim->index.path, WH_NO_OFFSET,
+                     "namespace NS_%s has keys but no parent links to it; listed as %s", h, name);
+        }
+    }
+}
+
+/* Parses "<prefix><HASH>.p.i.s" style tails: copies the hash part up to
+ * '.', '/' or end into out. */
+static void seg_hash(const char *s, char *out, size_t cap)
+{
+    size_t i = 0;
+    while (s[i] && s[i] != '.' && s[i] != '/' && i + 1 < cap) {
+        out[i] = s[i];
+        i++;
+    }
+    out[i] = 0;
+}
+
+cim_classrec *cim_class_by_hash(wh_cim *cim, const char *ns_hash, const char *class_hash)
+{
+    char mk[256];
+    for (int pass = 0; pass < 2; pass++) {
+        const char *nh = pass == 0 ? ns_hash : cim->sys_ns_hash;
+        if (pass == 1 && strcmp(ns_hash, cim->sys_ns_hash) == 0) break;
+        snprintf(mk, sizeof(mk), "%s/%s", nh, class_hash);
+        cim_classrec *c = wh_strmap_get(&cim->classes, mk);
+        if (c) return c;
+        if (wh_strmap_get(&cim->neg, mk)) continue;
+        char prefix[256];
+        int pl = snprintf(prefix, sizeof(prefix), "%s/CD_%s.", nh, class_hash);
+        size_t i = cim_keys_lower(cim, prefix);
+        char *kk = wh_arena_strdup(cim->arena, mk);
+        if (!kk) return NULL;
+        if (i < cim->nkeys && cim_key_has_prefix(&cim->keys[i], prefix, (size_t)pl) && cim->keys[i].has_ref) {
+            const cim_key *k = &cim->keys[i];
+            wh_cim_loc loc;
+            const uint8_t *p = cim_object_get(cim, k->page, k->id, k->size, &loc);
+            cim_ns *ns = wh_strmap_get(&cim->ns_by_hash, nh);
+            c = p ? cim_class_decode(cim, p, loc.size, &loc, wh_arena_strdup(cim->arena, nh),
+                                     ns ? ns->name : NULL)
+                  : NULL;
+            if (c) {
+                c->hash = wh_arena_strdup(cim->arena, class_hash);
+                (void)wh_strmap_put(&cim->classes, kk, c);
+                char *hk = wh_arena_strdup(cim->arena, class_hash);
+                if (hk && !wh_strmap_get(&cim->names, hk)) (void)wh_strmap_put(&cim->names, hk, (void *)c->pub.name);
+                return c;
+            }
+        }
+        (void)wh_strmap_put(&cim->neg, kk, (void *)1);
+    }
+    return NULL;
+}
+
+static int cmp_class(const void *a, const void *b)
+{
+    const wh_cim_class *x = *(const wh_cim_class *const *)a, *y = *(const wh_cim_class *const *)b;
+    return wh_strcasecmp(x->name, y->name);
+}
+
+static int cmp_ns(const void *a, const void *b)
+{
+    const cim_ns *x = *(const cim_ns *const *)a, *y = *(const cim_ns *const *)b;
+    return wh_strcasecmp(x->name, y->name);
+}
+
+/* Child namespaces of ns: instances of __NAMESPACE stored in it. */
+static void ns_children(wh_cim *cim, cim_ns *ns, wh_ptrvec *queue)
+{
+    char h[65], prefix[256];
+    cim_hash("__NAMESPACE", 11, cim->xp, h);
+    int pl = snprintf(prefix, sizeof(prefix), "%s/CI_%s/IL_", ns->hash, h);
+    for (size_t i = cim_keys_lower(cim, prefix); i < cim->nkeys; i++) {
+        const cim_key *k = &cim->keys[i];
+        if (!cim_key_has_prefix(k, prefix, (size_t)pl)) break;
+        if (!k->has_ref) continue;
+        wh_cim_loc loc;
+        const uint8_t *p = cim_object_get(cim, k->page, k->id, k->size, &loc);
+        if (!p) continue;
+        wh_cim_instance *in = cim_instance_decode(cim, p, loc.size, &loc, ns->hash, ns->name, false);
+        const wh_cim_propval *nm = in ? wh_cim_instance_get(in, "Name") : NULL;
+        if (!nm || nm->value.type != WH_V_STR || !nm->value.as.str.len) {
+            CIM_DIAG(cim, WH_SEV_WARN, WH_E_CORRUPT, cim->objects.path, loc.offset,
+                     "__NAMESPACE instance in %s has no Name; that namespace is not listed", ns->name);
+            continue;
+        }
+        if (queue->n >= 100000) break;
+        char *child = wh_arena_printf(cim->arena, "%s\\%s", ns->name, nm->value.as.str.s);
+        cim_ns *c = child ? ns_add(cim, child) : NULL;
+        if (c) (void)wh_ptrvec_push(cim->arena, queue, c);
+    }
+}
+
+static void ns_load(wh_cim *cim, cim_ns *ns)
+{
+    char prefix[256];
+    wh_ptrvec cls = {0}, ins = {0};
+    int pl = snprintf(prefix, sizeof(prefix), "%s/CD_", ns->hash);
+    for (size_t i = cim_keys_lower(cim, prefix); i < cim->nkeys; i++) {
+        const cim_key *k = &cim->keys[i];
+        if (!cim_key_has_prefix(k, prefix, (size_t)pl)) break;
+        char h[80];
+        seg_hash(k->str + pl, h, sizeof(h));
+        cim_classrec *c = cim_class_by_hash(cim, ns->hash, h);
+        if (c && strcmp(c->ns_hash, ns->hash) == 0) (void)wh_ptrvec_push(cim->arena, &cls, &c->pub);
+    }
+    for (size_t i = 0; i < cls.n; i++) {
+        wh_cim_class *c = cls.v[i];
+        cim_class_layout(cim, (cim_classrec *)c);
+    }
+    qsort(cls.v, cls.n, sizeof(void *), cmp_class);
+    ns->classes = wh_arena_calloc(cim->arena, cls.n ? cls.n : 1, sizeof(void *));
+    if (ns->classes) {
+        for (size_t i = 0; i < cls.n; i++) ns->classes[i] = cls.v[i];
+        ns->nclasses = cls.n;
+    }
+    pl = snprintf(prefix, sizeof(prefix), "%s/CI_", ns->hash);
+    for (size_t i = cim_keys_lower(cim, prefix); i < cim->nkeys; i++) {
+        const cim_key *k = &cim->keys[i];
+        if (!cim_key_has_prefix(k, prefix, (size_t)pl)) break;
+        if (!k->has_ref || !strstr(k->str + pl, "/IL_")) continue;
+        wh_cim_loc loc;
+        const uint8_t *p = cim_object_get(cim, k->page, k->id, k->size, &loc);
+        if (!p) continue;
+        wh_cim_instance *in = cim_instance_decode(cim, p, loc.size, &loc, ns->hash, ns->name, false);
+        if (in) (void)wh_ptrvec_push(cim->arena, &ins, in);
+    }
+    ns->insts = wh_arena_calloc(cim->arena, ins.n ? ins.n : 1, sizeof(void *));
+    if (ns->insts) {
+        for (size_t i = 0; i < ins.n; i++) ns->insts[i] = ins.v[i];
+        ns->ninsts = ins.n;
+    }
+}
+
+static char *find_repo_dir(const char *dir)
+{
+    // XP keeps the files in Repository\FS.
+    char *p = wh_find_icase(dir, "INDEX.BTR", false);
+    if (p) {
+        free(p);
+        return strdup(dir);
+    }
+    char *fs = wh_find_icase(dir, "FS", true);
+    if (fs) {
+        char *q = wh_find_icase(fs, "INDEX.BTR", false);
+        if (q) {
+            free(q);
+            return fs;
+        }
+        free(fs);
+    }
+    return strdup(dir);
+}
+
+static uint32_t count_unallocated(const cim_section *s, uint32_t pages)
+{
+    uint32_t n = s->physical > pages ? s->physical : pages;
+    uint8_t *used = calloc(n ? n : 1, 1);
+    if (!used) return 0;
+    for (uint32_t i = 0; i < s->nentries; i++)
+        if (s->l2p[i] < n) used[s->l2p[i]] = 1;
+    uint32_t cnt = 0;
+    for (uint32_t i = 0; i < s->physical; i++) cnt += !used[i];
+    free(used);
+    return cnt;
+}
+
+static wh_status open_file(wh_cim *cim, const char *name, wh_mapped *m)
+{
+    char *p = wh_find_icase(cim->dir, name, false);
+    if (!p) {
+        CIM_DIAG(cim, WH_SEV_ERROR, WH_E_NOTFOUND, cim->dir, WH_NO_OFFSET,
+                 "%s is missing from this folder", name);
+        return WH_E_NOTFOUND;
+    }
+    wh_status st = wh_map_file(p, m);
+    if (st != WH_OK) CIM_DIAG(cim, WH_SEV_ERROR, st, p, WH_NO_OFFSET, "cannot read: %s", wh_status_str(st));
+    else if (m->size % CIM_PAGE)
+        CIM_DIAG(cim, WH_SEV_WARN, WH_E_TRUNCATED, p, m->size - m->size % CIM_PAGE,
+                 "file size %zu is not a whole number of 8192-byte pages; the last %zu bytes are ignored",
+                 m->size, m->size % CIM_PAGE);
+    free(p);
+    return st;
+}
+
+wh_status wh_cim_open(const char *dir, const wh_cim_opts *opts, wh_diag_sink *diags, wh_cim **out)
+{
+    *out = NULL;
+    if (!dir) return WH_E_ARG;
+    wh_cim *cim = calloc(1, sizeof(*cim));
+    if (!cim) return WH_E_NOMEM;
+    size_t cap = WH_LIMIT_ARENA_DEFAULT;
+    if (opts && opts->size >= sizeof(size_t) * 2 && opts->max_memory) cap = opts->max_memory;
+    cim->arena = wh_arena_new(cap);
+    cim->diags = diags;
+    char *d = find_repo_dir(dir);
+    cim->dir = d ? wh_arena_strdup(cim->arena, d) : NULL;
+    free(d);
+    if (!cim->arena || !cim->dir) {
+        wh_cim_close(cim);
+        return WH_E_NOMEM;
+    }
+    wh_strmap_init(&cim->names, cim->arena);
+    wh_strmap_init(&cim->classes, cim->arena);
+    wh_strmap_init(&cim->ns_by_name, cim->arena);
+    wh_strmap_init(&cim->ns_by_hash, cim->arena);
+    wh_strmap_init(&cim->neg, cim->arena);
+    cim->info.dir = cim->dir;
+    wh_status st = cim_maps_open(cim);
+    wh_status so = open_file(cim, "OBJECTS.DATA", &cim->objects);
+    wh_status si = open_file(cim, "INDEX.BTR", &cim->index);
+    if (st != WH_OK || (so != WH_OK && si != WH_OK)) {
+        wh_cim_close(cim);
+        return st != WH_OK ? st : so;
+    }
+    cim->info.xp = cim->xp;
+    cim->info.current_mapping = cim->cur->name;
+    cim->info.mapping_sequence = cim->cur->info.sequence;
+    cim->info.mapping_generation = cim->cur->info.generation;
+    wh_cim_mapinfo *mi = wh_arena_calloc(cim->arena, cim->nmaps, sizeof(*mi));
+    if (mi)
+        for (size_t i = 0; i < cim->nmaps; i++) mi[i] = cim->maps[i].info;
+    cim->info.maps = mi;
+    cim->info.nmaps = mi ? cim->nmaps : 0;
+    cim->info.data_pages = (uint32_t)(cim->objects.size / CIM_PAGE);
+    cim->info.index_pages = (uint32_t)(cim->index.size / CIM_PAGE);
+    cim->info.unallocated_data_pages = count_unallocated(&cim->cur->data, cim->info.data_pages);
+    cim->info.unallocated_index_pages = count_unallocated(&cim->cur->index, cim->info.index_pages);
+    cim_names_seed(cim);
+    char h[65];
+    cim_hash(SYSNS, strlen(SYSNS), cim->xp, h);
+    cim->sys_ns_hash = wh_arena_printf(cim->arena, "NS_%s", h);
+    if (si == WH_OK) st = cim_index_walk(cim);
+    if (st == WH_E_NOMEM) {
+        wh_cim_close(cim);
+        return st;
+    }
+    // Namespaces: __SystemClass, then ROOT and everything below it.
+    ns_add(cim, SYSNS);
+    wh_ptrvec queue = {0};
+    cim_ns *root = ns_add(cim, "root");
+    if (root && so == WH_OK) {
+        (void)wh_ptrvec_push(cim->arena, &queue, root);
+        for (size_t i = 0; i < queue.n && i < 100000; i++) ns_children(cim, queue.v[i], &queue);
+    }
+    ns_unlinked(cim);
+    qsort(cim->nss.v, cim->nss.n, sizeof(void *), cmp_ns);
+    if (so == WH_OK)
+        for (size_t i = 0; i < cim->nss.n; i++) ns_load(cim, cim->nss.v[i]);
+    cim->info.namespaces = cim->nss.n;
+    for (size_t i = 0; i < cim->nss.n; i++) {
+        const cim_ns *ns = cim->nss.v[i];
+        cim->info.classes += ns->nclasses;
+        cim->info.instances += ns->ninsts;
+    }
+    if (wh_arena_hit_cap(cim->arena))
+        CIM_DIAG(cim, WH_SEV_ERROR, WH_E_LIMIT, cim->dir, WH_NO_OFFSET,
+                 "memory cap of %zu bytes reached; results are partial (raise --max-memory)", cap);
+    *out = cim;
+    return WH_OK;
+}
+
+void wh_cim_close(wh_cim *cim)
+{
+    if (!cim) return;
+    wh_unmap_file(&cim->objects);
+    wh_unmap_file(&cim->index);
+    wh_arena_free(cim->arena);
+    free(cim);
+}
+
+const wh_cim_info *wh_cim_get_info(wh_cim *cim) { return &cim->info; }
+
+size_t wh_cim_namespace_count(wh_cim *cim) { return cim->nss.n; }
+
+const char *wh_cim_namespace(wh_cim *cim, size_t i)
+{
+    return i < cim->nss.n ? ((const cim_ns *)cim->nss.v[i])->name : NULL;
+}
+
+wh_status wh_cim_classes(wh_cim *cim, const char *ns, const wh_cim_class *const **out, size_t *n)
+{
+    cim_ns *x = cim_ns_find(cim, ns);
+    if (!x) return WH_E_NOTFOUND;
+    *out = x->classes;
+    *n = x->nclasses;
+    return WH_OK;
+}
+
+wh_status wh_cim_class_get(wh_cim *cim, const char *ns, const char *name, const wh_cim_class **out)
+{
+    cim_ns *x = cim_ns_find(cim, ns);
+    if (!x) return WH_E_NOTFOUND;
+    char h[65];
+    cim_hash(name, strlen(name), cim->xp, h);
+    cim_classrec *c = cim_class_by_hash(cim, x->hash, h);
+    if (!c) return WH_E_NOTFOUND;
+    cim_class_layout(cim, c);
+    *out = &c->pub;
+    return WH_OK;
+}
+
+wh_status wh_cim_instances(wh_cim *cim, const char *ns, const char *cls, bool deep,
+                           const wh_cim_instance *const **out, size_t *n)
+{
+    cim_ns *x = cim_ns_find(cim, ns);
+    if (!x) return WH_E_NOTFOUND;
+    const wh_cim_instance **res = wh_arena_calloc(cim->arena, x->ninsts ? x->ninsts : 1, sizeof(void *));
+    if (!res) return WH_E_NOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < x->ninsts; i++) {
+        const wh_cim_instance *in = x->insts[i];
+        bool match = deep ? wh_cim_class_is(in->cls, cls) : wh_strcasecmp(in->class_name, cls) == 0;
+        if (match) res[k++] = in;
+    }
+    *out = res;
+    *n = k;
+    return WH_OK;
+}

@@ -1,0 +1,104 @@
+#include "core/recbuild.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void wh_recb_start(wh_recb *b, wh_arena *a, const char *artifact, const char *source, uint64_t offset)
+{
+    memset(b, 0, sizeof(*b));
+    b->a = a;
+    b->rec.artifact = artifact;
+    b->rec.source = source;
+    b->rec.offset = offset;
+}
+
+void wh_recb_add(wh_recb *b, const char *name, wh_value v)
+{
+    if (b->n == b->cap) {
+        size_t nc = b->cap ? b->cap * 2 : 16;
+        wh_field *nf = wh_arena_alloc(b->a, nc * sizeof(*nf));
+        if (!nf) {
+            b->oom = true;
+            return;
+        }
+        if (b->n) memcpy(nf, b->f, b->n * sizeof(*nf));
+        b->f = nf;
+        b->cap = nc;
+    }
+    b->f[b->n].name = name;
+    b->f[b->n].v = v;
+    b->n++;
+}
+
+void wh_recb_str(wh_recb *b, const char *name, const char *s) { wh_recb_add(b, name, wh_v_str(s)); }
+
+void wh_recb_strf(wh_recb *b, const char *name, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char tmp[512];
+    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    char *s;
+    if ((size_t)n < sizeof(tmp)) {
+        s = wh_arena_strndup(b->a, tmp, (size_t)n);
+    } else {
+        s = wh_arena_alloc(b->a, (size_t)n + 1);
+        if (s) {
+            va_start(ap, fmt);
+            vsnprintf(s, (size_t)n + 1, fmt, ap);
+            va_end(ap);
+        }
+    }
+    wh_recb_str(b, name, s);
+}
+
+void wh_recb_ts(wh_recb *b, uint64_t ft, const char *desc)
+{
+    if (!ft || b->rec.nts >= WH_RECORD_MAX_TS) return;
+    b->rec.ts[b->rec.nts].ft = ft;
+    b->rec.ts[b->rec.nts].desc = desc;
+    b->rec.nts++;
+}
+
+const wh_record *wh_recb_done(wh_recb *b)
+{
+    if (b->oom) return NULL;
+    b->rec.fields = b->f;
+    b->rec.nfields = b->n;
+    // Copied out so that a record can outlive the builder's stack frame.
+    wh_record *r = wh_arena_alloc(b->a, sizeof(*r));
+    if (!r) return NULL;
+    *r = b->rec;
+    return r;
+}
+
+wh_value wh_v_object(wh_arena *a, const wh_field *f, size_t n)
+{
+    wh_value v = {.type = WH_V_OBJECT};
+    wh_field *c = wh_arena_alloc(a, (n ? n : 1) * sizeof(*c));
+    if (!c) return wh_v_null();
+    if (n) memcpy(c, f, n * sizeof(*c));
+    v.as.obj.fields = c;
+    v.as.obj.n = n;
+    return v;
+}
+
+char *wh_sid_str(wh_arena *a, const uint8_t *p, size_t n)
+{
+    // Revision 1, sub-authority count, 48-bit big-endian authority, then
+    // little-endian 32-bit sub-authorities.
+    if (n < 8 || p[0] != 1 || p[1] > 15 || n < 8 + 4u * p[1]) return NULL;
+    uint64_t auth = 0;
+    for (int i = 2; i < 8; i++) auth = (auth << 8) | p[i];
+    char buf[256];
+    int len = snprintf(buf, sizeof(buf), "S-1-%llu", (unsigned long long)auth);
+    for (unsigned i = 0; i < p[1]; i++) {
+        const uint8_t *s = p + 8 + 4 * i;
+        uint32_t v = (uint32_t)s[0] | (uint32_t)s[1] << 8 | (uint32_t)s[2] << 16 | (uint32_t)s[3] << 24;
+        len += snprintf(buf + len, sizeof(buf) - (size_t)len, "-%u", v);
+    }
+    return wh_arena_strdup(a, buf);
+}

@@ -1,0 +1,346 @@
+/* Record writers. docs/output.md describes the shapes. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/text.h"
+#include "wmihunt/output.h"
+
+struct wh_writer {
+    FILE *f;
+    wh_format fmt;
+    bool single;
+    size_t count;
+    // CSV: header taken from the first record
+    const char **cols;
+    size_t ncols;
+    char *colbuf;
+};
+
+bool wh_format_parse(const char *s, wh_format *out)
+{
+    static const struct { const char *n; wh_format f; } t[] = {
+        {"text", WH_FMT_TEXT}, {"jsonl", WH_FMT_JSONL}, {"json", WH_FMT_JSON}, {"csv", WH_FMT_CSV}};
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+        if (strcmp(s, t[i].n) == 0) {
+            *out = t[i].f;
+            return true;
+        }
+    return false;
+}
+
+wh_writer *wh_writer_new(FILE *f, wh_format fmt, bool single)
+{
+    wh_writer *w = calloc(1, sizeof(*w));
+    if (!w) return NULL;
+    w->f = f;
+    w->fmt = fmt;
+    w->single = single;
+    return w;
+}
+
+void wh_writer_free(wh_writer *w)
+{
+    if (!w) return;
+    free(w->cols);
+    free(w->colbuf);
+    free(w);
+}
+
+/* JSON string: valid UTF-8 out whatever comes in; invalid bytes become
+ * U+FFFD, control characters \uXXXX. */
+static void json_str(FILE *f, const char *s, size_t n)
+{
+    fputc('"', f);
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x80) {
+            i++;
+            switch (c) {
+            case '"': fputs("\\\"", f); break;
+            case '\\': fputs("\\\\", f); break;
+            case '\n': fputs("\\n", f); break;
+            case '\r': fputs("\\r", f); break;
+            case '\t': fputs("\\t", f); break;
+            default:
+                if (c < 0x20 || c == 0x7F) fprintf(f, "\\u%04x", c);
+                else fputc(c, f);
+            }
+            continue;
+        }
+        size_t st = i;
+        uint32_t cp = wh_utf8_next(s, n, &i);
+        if (cp == 0xFFFD && !(i - st == 3 && (unsigned char)s[st] == 0xEF)) fputs("\\ufffd", f);
+        else if (cp >= 0x80 && cp < 0xA0) fprintf(f, "\\u%04x", cp); // C1 controls
+        else if (cp == 0x2028 || cp == 0x2029) fprintf(f, "\\u%04x", cp);
+        else fwrite(s + st, 1, i - st, f);
+    }
+    fputc('"', f);
+}
+
+static void time_str(uint64_t ft, char buf[32])
+{
+    if (!wh_filetime_iso(ft, buf)) buf[0] = 0;
+}
+
+static void json_value(FILE *f, const wh_value *v);
+
+static void json_fields(FILE *f, const wh_field *fl, size_t n, bool *first)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!*first) fputc(',', f);
+        *first = false;
+        json_str(f, fl[i].name, strlen(fl[i].name));
+        fputc(':', f);
+        json_value(f, &fl[i].v);
+    }
+}
+
+static void json_value(FILE *f, const wh_value *v)
+{
+    char b[32];
+    switch (v->type) {
+    case WH_V_NULL: fputs("null", f); break;
+    case WH_V_BOOL: fputs(v->as.b ? "true" : "false", f); break;
+    case WH_V_INT: fprintf(f, "%" PRId64, v->as.i); break;
+    case WH_V_UINT: fprintf(f, "%" PRIu64, v->as.u); break;
+    case WH_V_REAL:
+        if (v->as.d != v->as.d || v->as.d > 1.7e308 || v->as.d < -1.7e308) fputs("null", f);
+        else fprintf(f, "%.17g", v->as.d);
+        break;
+    case WH_V_STR: json_str(f, v->as.str.s, v->as.str.len); break;
+    case WH_V_TIME:
+        time_str(v->as.ft, b);
+        if (b[0]) json_str(f, b, strlen(b));
+        else fputs("null", f);
+        break;
+    case WH_V_BYTES:
+        fputc('"', f);
+        for (size_t i = 0; i < v->as.bytes.len; i++) fprintf(f, "%02x", v->as.bytes.p[i]);
+        fputc('"', f);
+        break;
+    case WH_V_ARRAY:
+        fputc('[', f);
+        for (size_t i = 0; i < v->as.arr.n; i++) {
+            if (i) fputc(',', f);
+            json_value(f, &v->as.arr.items[i]);
+        }
+        fputc(']', f);
+        break;
+    case WH_V_OBJECT: {
+        bool first = true;
+        fputc('{', f);
+        json_fields(f, v->as.obj.fields, v->as.obj.n, &first);
+        fputc('}', f);
+        break;
+    }
+    }
+}
+
+static void json_record(FILE *f, const wh_record *r)
+{
+    fputs("{\"artifact\":", f);
+    json_str(f, r->artifact, strlen(r->artifact));
+    if (r->source) {
+        fputs(",\"source\":", f);
+        json_str(f, r->source, strlen(r->source));
+    }
+    if (r->offset != WH_NO_OFFSET) fprintf(f, ",\"offset\":%" PRIu64, r->offset);
+    if (r->host) {
+        fputs(",\"host\":", f);
+        json_str(f, r->host, strlen(r->host));
+    }
+    bool first = false;
+    json_fields(f, r->fields, r->nfields, &first);
+    fputc('}', f);
+}
+
+/* Text: every byte a terminal could act on is shown escaped. */
+static void text_str(FILE *f, const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7F) {
+            if (c == '\n') fputs("\\n", f);
+            else if (c == '\t') fputs("\\t", f);
+            else fprintf(f, "\\x%02x", c);
+            i++;
+            continue;
+        }
+        if (c < 0x80) {
+            fputc(c, f);
+            i++;
+            continue;
+        }
+        size_t st = i;
+        uint32_t cp = wh_utf8_next(s, n, &i);
+        if ((cp == 0xFFFD && !(i - st == 3)) || (cp >= 0x80 && cp < 0xA0)) fprintf(f, "\\u%04x", cp);
+        else fwrite(s + st, 1, i - st, f);
+    }
+}
+
+static void text_value(FILE *f, const wh_value *v, int indent);
+
+static void text_fields(FILE *f, const wh_field *fl, size_t n, int indent)
+{
+    for (size_t i = 0; i < n; i++) {
+        fprintf(f, "%*s", indent, "");
+        text_str(f, fl[i].name, strlen(fl[i].name));
+        fputs(": ", f);
+        if (fl[i].v.type == WH_V_OBJECT) {
+            fputc('\n', f);
+            text_fields(f, fl[i].v.as.obj.fields, fl[i].v.as.obj.n, indent + 2);
+            continue;
+        }
+        text_value(f, &fl[i].v, indent);
+        fputc('\n', f);
+    }
+}
+
+static void text_value(FILE *f, const wh_value *v, int indent)
+{
+    char b[32];
+    switch (v->type) {
+    case WH_V_NULL: fputs("(null)", f); break;
+    case WH_V_STR: text_str(f, v->as.str.s, v->as.str.len); break;
+    case WH_V_TIME:
+        time_str(v->as.ft, b);
+        fputs(b[0] ? b : "(none)", f);
+        break;
+    case WH_V_ARRAY:
+        fputc('[', f);
+        for (size_t i = 0; i < v->as.arr.n; i++) {
+            if (i) fputs(", ", f);
+            if (v->as.arr.items[i].type == WH_V_STR) fputc('"', f);
+            text_value(f, &v->as.arr.items[i], indent);
+            if (v->as.arr.items[i].type == WH_V_STR) fputc('"', f);
+        }
+        fputc(']', f);
+        break;
+    case WH_V_OBJECT: {
+        fputc('{', f);
+        for (size_t i = 0; i < v->as.obj.n; i++) {
+            if (i) fputs(", ", f);
+            text_str(f, v->as.obj.fields[i].name, strlen(v->as.obj.fields[i].name));
+            fputs("=", f);
+            text_value(f, &v->as.obj.fields[i].v, indent);
+        }
+        fputc('}', f);
+        break;
+    }
+    default: json_value(f, v);
+    }
+}
+
+/* CSV cell per RFC 4180; a leading = + - @ tab or CR gets a ' so that a
+ * spreadsheet shows it instead of running it. */
+static void csv_cell(FILE *f, const char *s, size_t n)
+{
+    fputc('"', f);
+    if (n && strchr("=+-@\t\r", s[0])) fputc('\'', f);
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '"') fputc('"', f);
+        fputc(s[i], f);
+    }
+    fputc('"', f);
+}
+
+static void csv_value(FILE *f, const wh_value *v)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    if (!m) return;
+    if (v->type == WH_V_STR) fwrite(v->as.str.s, 1, v->as.str.len, m);
+    else if (v->type == WH_V_TIME) {
+        char b[32];
+        time_str(v->as.ft, b);
+        fputs(b, m);
+    } else if (v->type != WH_V_NULL) json_value(m, v);
+    fclose(m);
+    csv_cell(f, buf, len);
+    free(buf);
+}
+
+static void csv_header(wh_writer *w, const wh_record *r)
+{
+    w->ncols = r->nfields;
+    w->cols = calloc(r->nfields ? r->nfields : 1, sizeof(char *));
+    size_t tot = 0;
+    for (size_t i = 0; i < r->nfields; i++) tot += strlen(r->fields[i].name) + 1;
+    w->colbuf = malloc(tot ? tot : 1);
+    if (!w->cols || !w->colbuf) {
+        w->ncols = 0;
+        return;
+    }
+    char *p = w->colbuf;
+    fputs("artifact,source,offset", w->f);
+    for (size_t i = 0; i < r->nfields; i++) {
+        size_t l = strlen(r->fields[i].name);
+        memcpy(p, r->fields[i].name, l + 1);
+        w->cols[i] = p;
+        p += l + 1;
+        fputc(',', w->f);
+        csv_cell(w->f, w->cols[i], l);
+    }
+    fputc('\n', w->f);
+}
+
+int wh_writer_record(void *writer, const wh_record *r)
+{
+    wh_writer *w = writer;
+    FILE *f = w->f;
+    switch (w->fmt) {
+    case WH_FMT_JSONL:
+        json_record(f, r);
+        fputc('\n', f);
+        break;
+    case WH_FMT_JSON:
+        if (!w->single) fputs(w->count ? ",\n" : "[\n", f);
+        json_record(f, r);
+        if (w->single) fputc('\n', f);
+        break;
+    case WH_FMT_CSV:
+        if (!w->count) csv_header(w, r);
+        csv_cell(f, r->artifact, strlen(r->artifact));
+        fputc(',', f);
+        if (r->source) csv_cell(f, r->source, strlen(r->source));
+        fputc(',', f);
+        if (r->offset != WH_NO_OFFSET) fprintf(f, "%" PRIu64, r->offset);
+        for (size_t i = 0; i < w->ncols; i++) {
+            fputc(',', f);
+            const wh_field *fl = wh_record_field(r, w->cols[i]);
+            if (fl) csv_value(f, &fl->v);
+        }
+        fputc('\n', f);
+        break;
+    case WH_FMT_TEXT:
+        if (w->count) fputc('\n', f);
+        fputs("== ", f);
+        text_str(f, r->artifact, strlen(r->artifact));
+        if (r->summary) {
+            fputs("  ", f);
+            text_str(f, r->summary, strlen(r->summary));
+        }
+        fputc('\n', f);
+        text_fields(f, r->fields, r->nfields, 2);
+        if (r->source) {
+            fputs("  source: ", f);
+            text_str(f, r->source, strlen(r->source));
+            if (r->offset != WH_NO_OFFSET) fprintf(f, " @ 0x%" PRIx64, r->offset);
+            fputc('\n', f);
+        }
+        break;
+    }
+    w->count++;
+    return ferror(f) ? -1 : 0;
+}
+
+size_t wh_writer_finish(wh_writer *w)
+{
+    if (w->fmt == WH_FMT_JSON && !w->single) fputs(w->count ? "\n]\n" : "[]\n", w->f);
+    fflush(w->f);
+    return w->count;
+}

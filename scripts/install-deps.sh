@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what wmihunt needs to build, test, fuzz and benchmark on Debian 12.
+# Idempotent: packages already present are not touched, so a second run is quick.
+# Works as root, or through sudo when it is available.
+set -euo pipefail
+
+# Build and test: compiler, CMake, unit-test framework, sanitizer runtimes.
+pkgs=(build-essential cmake pkg-config libcmocka-dev clang libclang-rt-14-dev)
+# Around the parsers (detect/output): well-kept Debian libraries.
+pkgs+=(libsqlite3-dev libyaml-dev libpcre2-dev)
+# Test oracles and reference tools (EVTX/registry), used when present.
+pkgs+=(libevtx-utils libregf-utils python3)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+    echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1
+  fi
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
