@@ -72,6 +72,15 @@ typedef struct wh_cim_info {
 
 const wh_cim_info *wh_cim_get_info(wh_cim *cim);
 
+/* Physical page of a logical page in the current map (data or index);
+ * UINT32_MAX when it is not mapped. */
+uint32_t wh_cim_map_lookup(wh_cim *cim, bool index, uint32_t logical);
+/* Physical pages (below the map's page count) that no logical page of the
+ * current map references, ascending; writes up to max, returns the count. */
+size_t wh_cim_unallocated(wh_cim *cim, bool index, uint32_t *out, size_t max);
+
+
+
 /* Where an object's bytes are. recovered: found in unallocated space or
  * slack rather than through the index. */
 typedef struct wh_cim_loc {
@@ -99,6 +108,7 @@ typedef struct wh_cim_property {
     uint32_t slot;        /* offset of the value slot in the value table */
     uint32_t level;       /* depth in the derivation, 0 = root class */
     bool is_key;
+    bool own;             /* declared or overridden by this class itself */
     bool has_default;     /* the class gives a default value */
     bool default_inherited;
     wh_value default_value;
@@ -154,6 +164,16 @@ typedef struct wh_cim_instance {
     const wh_cim_qualifier *quals;
     wh_cim_loc loc;
 } wh_cim_instance;
+
+/* A handle with no files, to decode single object records (carved bytes,
+ * slices of evidence). Close it with wh_cim_close(). */
+wh_cim *wh_cim_new_detached(bool xp, wh_diag_sink *diags);
+/* Decodes one class-definition record (as stored in OBJECTS.DATA). Its
+ * layout covers only its own properties: ancestors are not available. */
+wh_status wh_cim_decode_class(wh_cim *cim, const uint8_t *rec, size_t n, const wh_cim_class **out);
+/* Decodes one instance record; without its class only the header is read
+ * (class_name is then the class-name hash). */
+wh_status wh_cim_decode_instance(wh_cim *cim, const uint8_t *rec, size_t n, const wh_cim_instance **out);
 
 /* Value of a named property of an instance, NULL when the class has none. */
 const wh_cim_propval *wh_cim_instance_get(const wh_cim_instance *inst, const char *prop);

@@ -336,14 +336,42 @@ cim_classrec *cim_class_decode(wh_cim *cim, const uint8_t *p, size_t n, const wh
     c->pub.props = own; // own properties until the layout is built
     c->pub.nprops = nown;
     c->pub.nown = nown;
-    // Methods block follows the class block when there are bytes left.
+    // Methods part: u32 size (the rest of the record), u16 count, u16
+    // padding, count x 24-byte entries {name ref, flags, origin, qualifier
+    // set ref, in/out signature refs}, then its own heap.
     wh_rd_seek(&r, block_pos + bsize);
     if (wh_rd_left(&r) >= 4) {
-        uint32_t msize = 0;
-        (void)wh_rd_u32_at(&r, r.pos, &msize);
-        if (msize < 4 || msize > wh_rd_left(&r))
-            CIM_DIAG(cim, WH_SEV_INFO, WH_E_CORRUPT, src, wh_rd_abs(&r),
-                     "class %s: methods block size %u is bad", c->pub.name, msize);
+        uint64_t mat = wh_rd_abs(&r);
+        uint32_t msize = wh_rd_u32(&r);
+        wh_reader m;
+        if (msize < 8 || !wh_rd_sub(&r, r.pos, msize - 4, &m)) {
+            CIM_DIAG(cim, WH_SEV_INFO, WH_E_CORRUPT, src, mat, "class %s: methods part size %u is bad",
+                     c->pub.name, msize);
+        } else {
+            uint16_t cnt = wh_rd_u16(&m);
+            (void)wh_rd_u16(&m);
+            size_t ents = m.pos;
+            if ((size_t)cnt * 24 <= wh_rd_left(&m) && wh_rd_skip(&m, (size_t)cnt * 24)) {
+                uint32_t mh = wh_rd_u32(&m) & HEAP_SIZE_MASK;
+                const uint8_t *mheap = mh <= wh_rd_left(&m) ? wh_rd_bytes(&m, mh) : NULL;
+                wh_cim_method *ms = wh_arena_calloc(cim->arena, cnt ? cnt : 1, sizeof(*ms));
+                size_t nm = 0;
+                for (uint16_t i = 0; mheap && ms && i < cnt; i++) {
+                    const uint8_t *e = m.base + ents + 24 * (size_t)i;
+                    ms[nm].name = name_at(cim, wh_get_u32le(e), mheap, mh);
+                    if (!ms[nm].name) continue;
+                    uint32_t qoff = wh_get_u32le(e + 12);
+                    wh_reader q;
+                    if (qoff < mh) {
+                        wh_rd_init(&q, mheap + qoff, mh - qoff, m.file_off, src);
+                        (void)cim_quals_decode(cim, &q, mheap, mh, &ms[nm].quals, &ms[nm].nquals);
+                    }
+                    nm++;
+                }
+                c->pub.methods = ms;
+                c->pub.nmethods = ms ? nm : 0;
+            }
+        }
     }
     c->layout_state = 0;
     return c;
@@ -408,11 +436,16 @@ bool cim_class_layout(wh_cim *cim, cim_classrec *c)
     if (parent)
         for (size_t i = 0; i < parent->pub.nprops; i++) {
             const wh_cim_property *pp = &parent->pub.props[i];
-            if (pp->index < total) { lay[pp->index] = *pp; have[pp->index] = true; }
+            if (pp->index < total) {
+                lay[pp->index] = *pp;
+                lay[pp->index].own = false;
+                have[pp->index] = true;
+            }
         }
     for (size_t i = 0; i < c->pub.nown; i++) {
         if (own[i].index >= total) continue;
         wh_cim_property np = own[i];
+        np.own = true;
         if (have[np.index]) np.origin = lay[np.index].origin; // an override keeps its origin
         if (have[np.index] && !np.is_key) np.is_key = lay[np.index].is_key;
         lay[np.index] = np;

@@ -253,3 +253,22 @@ bool cim_key_has_prefix(const cim_key *k, const char *prefix, size_t plen)
 {
     return strncmp(k->str, prefix, plen) == 0;
 }
+
+bool cim_index_page_facts(const uint8_t *pg, size_t n, uint32_t *sig, uint32_t *logical, uint32_t *nkeys,
+                          uint32_t *nstrings)
+{
+    wh_reader r;
+    wh_rd_init(&r, pg, n, 0, "-");
+    *sig = wh_rd_u32(&r);
+    *logical = wh_rd_u32(&r);
+    wh_rd_skip(&r, 8);
+    uint32_t k = wh_rd_u32(&r);
+    if (!wh_rd_ok(&r) || k > WH_LIMIT_CIM_KEYS_PAGE) return false;
+    wh_rd_skip(&r, (size_t)k * 4 + ((size_t)k + 1) * 4 + (size_t)k * 2);
+    uint16_t s = wh_rd_u16(&r);
+    wh_rd_skip(&r, (size_t)s * 2);
+    uint16_t m = wh_rd_u16(&r);
+    *nkeys = k;
+    *nstrings = m;
+    return wh_rd_ok(&r);
+}

@@ -126,18 +126,19 @@ wh_cim_instance *cim_instance_decode(wh_cim *cim, const uint8_t *p, size_t n, co
     size_t quals_pos = b.pos;
     uint32_t qsize = wh_rd_u32(&b);
     if (!wh_rd_ok(&b) || qsize < 4 || !wh_rd_skip(&b, qsize - 4)) goto bad;
-    uint8_t dyn = wh_rd_u8(&b);
-    if (dyn == 2) {
-        // Dynamic-property blocks: a count, then per block a u32 size
-        // (including itself). Their content is not understood by anyone.
-        uint32_t cnt = wh_rd_u32(&b);
-        for (uint32_t i = 0; i < cnt && wh_rd_ok(&b); i++) {
-            uint32_t bs = wh_rd_u32(&b);
-            if (bs < 4 || !wh_rd_skip(&b, bs - 4)) goto bad;
+    // 1: the heap follows. 2: one qualifier set per property of the whole
+    // derivation, in index order, then the heap (property qualifiers of
+    // this instance, e.g. PropertyContext on provider-backed instances).
+    uint8_t flag = wh_rd_u8(&b);
+    size_t pq_pos = b.pos;
+    if (flag == 2) {
+        for (uint32_t i = 0; i < total && wh_rd_ok(&b); i++) {
+            uint32_t qs = wh_rd_u32(&b);
+            if (qs < 4 || !wh_rd_skip(&b, qs - 4)) goto bad;
         }
-    } else if (dyn != 1) {
+    } else if (flag != 1) {
         CIM_DIAG(cim, WH_SEV_INFO, WH_E_CORRUPT, src, wh_rd_abs(&b) - 1,
-                 "instance of %s: dynamic-property marker is %u, expected 1 or 2", c->pub.name, dyn);
+                 "instance of %s: property-qualifier flag is %u, expected 1 or 2", c->pub.name, flag);
     }
     uint32_t hsize = wh_rd_u32(&b) & HEAP_SIZE_MASK;
     if (!wh_rd_ok(&b) || hsize > wh_rd_left(&b)) goto bad;
@@ -171,6 +172,22 @@ wh_cim_instance *cim_instance_decode(wh_cim *cim, const uint8_t *p, size_t n, co
         } else {
             v->state = WH_CIM_VAL_NULL;
             v->value = wh_v_null();
+        }
+    }
+    if (flag == 2) {
+        // Qualifier sets are in index order; attach each to its property.
+        wh_reader pq;
+        if (wh_rd_sub(&b, pq_pos, b.size - pq_pos, &pq)) {
+            for (uint32_t i = 0; i < total && wh_rd_ok(&pq); i++) {
+                const wh_cim_qualifier *ql = NULL;
+                size_t nq = 0;
+                if (!cim_quals_decode(cim, &pq, heap, hsize, &ql, &nq)) break;
+                for (size_t k = 0; k < c->pub.nprops; k++)
+                    if (c->pub.props[k].index == i) {
+                        vals[k].quals = ql;
+                        vals[k].nquals = nq;
+                    }
+            }
         }
     }
     in->vals = vals;

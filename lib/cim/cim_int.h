@@ -108,6 +108,15 @@ const uint8_t *cim_object_get(wh_cim *cim, uint32_t page, uint32_t id, uint32_t 
 /* Physical page bytes, or NULL when past the end of OBJECTS.DATA. */
 const uint8_t *cim_data_page(const wh_cim *cim, uint32_t physical);
 
+/* cim_recover.c: slack of a logical data page as {offset, length} pairs.
+ * carry: bytes of an object from an earlier page still covering this one
+ * (in/out; start a walk at logical page 0 with 0). */
+size_t cim_slack_regions(const wh_cim *cim, uint32_t logical, uint64_t *carry, uint32_t (*out)[2], size_t max);
+
+/* cim_index.c: facts of one index page (for page slices and tests). */
+bool cim_index_page_facts(const uint8_t *pg, size_t n, uint32_t *sig, uint32_t *logical, uint32_t *nkeys,
+                          uint32_t *nstrings);
+
 /* cim_class.c */
 cim_classrec *cim_class_decode(wh_cim *cim, const uint8_t *p, size_t n, const wh_cim_loc *loc,
                                const char *ns_hash, const char *ns_name);

@@ -86,6 +86,50 @@ static void mark(uint8_t *cov, size_t from, size_t to)
     for (size_t i = from; i < to && i < CIM_PAGE; i++) cov[i] = 1;
 }
 
+size_t cim_slack_regions(const wh_cim *cim, uint32_t logical, uint64_t *carry, uint32_t (*out)[2], size_t max)
+{
+    uint32_t ph = cim_data_phys(cim, logical);
+    const uint8_t *pg = ph == CIM_UNMAPPED ? NULL : cim_data_page(cim, ph);
+    if (!pg) {
+        *carry = 0;
+        return 0;
+    }
+    uint8_t cov[CIM_PAGE];
+    memset(cov, 0, sizeof(cov));
+    if (*carry) {
+        // Continuation page of an object that started on an earlier page.
+        size_t k = *carry > CIM_PAGE ? CIM_PAGE : (size_t)*carry;
+        mark(cov, 0, k);
+        *carry -= k;
+    } else {
+        uint32_t i;
+        for (i = 0; i < WH_LIMIT_CIM_TOC && (i + 1) * 16 <= CIM_PAGE; i++) {
+            uint32_t id = wh_get_u32le(pg + 16 * i), off = wh_get_u32le(pg + 16 * i + 4);
+            uint32_t size = wh_get_u32le(pg + 16 * i + 8);
+            if (id == 0 && off == 0 && size == 0) break;
+            if (off < CIM_PAGE) mark(cov, off, (uint64_t)off + size > CIM_PAGE ? CIM_PAGE : off + size);
+            if ((uint64_t)off + size > CIM_PAGE && (uint64_t)off + size - CIM_PAGE > *carry)
+                *carry = (uint64_t)off + size - CIM_PAGE;
+        }
+        mark(cov, 0, (size_t)(i + 1) * 16);
+    }
+    size_t n = 0, s = 0;
+    while (s < CIM_PAGE) {
+        while (s < CIM_PAGE && cov[s]) s++;
+        size_t e = s;
+        while (e < CIM_PAGE && !cov[e]) e++;
+        if (e > s) {
+            if (n < max) {
+                out[n][0] = (uint32_t)s;
+                out[n][1] = (uint32_t)(e - s);
+            }
+            n++;
+        }
+        s = e;
+    }
+    return n < max ? n : max;
+}
+
 wh_status wh_cim_recover(wh_cim *cim, const wh_cim_recovered **out)
 {
     if (cim->recovered_built) {
@@ -106,11 +150,9 @@ wh_status wh_cim_recover(wh_cim *cim, const wh_cim_recovered **out)
     const cim_section *d = &cim->cur->data;
     uint8_t *alloc = calloc(npages ? npages : 1, 1);
     cv.old_ref = calloc(npages ? npages : 1, 1);
-    uint8_t *cov = malloc(CIM_PAGE);
-    if (!alloc || !cv.old_ref || !cov) {
+    if (!alloc || !cv.old_ref) {
         free(alloc);
         free(cv.old_ref);
-        free(cov);
         return WH_E_NOMEM;
     }
     for (uint32_t l = 0; l < d->nentries; l++)
@@ -130,44 +172,17 @@ wh_status wh_cim_recover(wh_cim *cim, const wh_cim_recovered **out)
         scan_instances(&cv, pg, ph, 0, CIM_PAGE, why);
     }
     // Slack of allocated pages: what neither the TOC nor an object covers.
-    // Continuation pages of a spanning object are covered as far as it goes.
-    uint64_t carry = 0; // bytes of a spanning object still to cover on the next logical page
+    uint64_t carry = 0;
+    uint32_t reg[CIM_PAGE / 16][2];
     for (uint32_t l = 0; l < d->nentries; l++) {
         uint32_t ph = d->l2p[l];
         const uint8_t *pg = ph == CIM_UNMAPPED ? NULL : cim_data_page(cim, ph);
-        if (!pg) {
-            carry = 0;
-            continue;
-        }
-        memset(cov, 0, CIM_PAGE);
-        if (carry) {
-            size_t k = carry > CIM_PAGE ? CIM_PAGE : (size_t)carry;
-            mark(cov, 0, k);
-            carry -= k;
-            if (k == CIM_PAGE) continue; // wholly inside an object
-        } else {
-            uint32_t i;
-            for (i = 0; i < WH_LIMIT_CIM_TOC && (i + 1) * 16 <= CIM_PAGE; i++) {
-                uint32_t id = wh_get_u32le(pg + 16 * i), off = wh_get_u32le(pg + 16 * i + 4);
-                uint32_t size = wh_get_u32le(pg + 16 * i + 8);
-                if (id == 0 && off == 0 && size == 0) break;
-                if (off < CIM_PAGE) mark(cov, off, (uint64_t)off + size > CIM_PAGE ? CIM_PAGE : off + size);
-                if ((uint64_t)off + size > CIM_PAGE) carry = (uint64_t)off + size - CIM_PAGE;
-            }
-            mark(cov, 0, (size_t)(i + 1) * 16);
-        }
-        size_t s = 0;
-        while (s < CIM_PAGE) {
-            while (s < CIM_PAGE && cov[s]) s++;
-            size_t e = s;
-            while (e < CIM_PAGE && !cov[e]) e++;
-            if (e - s >= 160) scan_instances(&cv, pg, ph, s, e, "slack");
-            s = e;
-        }
+        size_t nr = cim_slack_regions(cim, l, &carry, reg, CIM_PAGE / 16);
+        for (size_t i = 0; pg && i < nr; i++)
+            if (reg[i][1] >= 160) scan_instances(&cv, pg, ph, reg[i][0], reg[i][0] + reg[i][1], "slack");
     }
     free(alloc);
     free(cv.old_ref);
-    free(cov);
     cim->recovered.classes = (const wh_cim_class *const *)wh_arena_calloc(cim->arena, cv.classes.n + 1, sizeof(void *));
     cim->recovered.instances = (const wh_cim_instance *const *)wh_arena_calloc(cim->arena, cv.insts.n + 1, sizeof(void *));
     if (!cim->recovered.classes || !cim->recovered.instances) return WH_E_NOMEM;

@@ -234,19 +234,6 @@ static char *find_repo_dir(const char *dir)
     return strdup(dir);
 }
 
-static uint32_t count_unallocated(const cim_section *s, uint32_t pages)
-{
-    uint32_t n = s->physical > pages ? s->physical : pages;
-    uint8_t *used = calloc(n ? n : 1, 1);
-    if (!used) return 0;
-    for (uint32_t i = 0; i < s->nentries; i++)
-        if (s->l2p[i] < n) used[s->l2p[i]] = 1;
-    uint32_t cnt = 0;
-    for (uint32_t i = 0; i < s->physical; i++) cnt += !used[i];
-    free(used);
-    return cnt;
-}
-
 static wh_status open_file(wh_cim *cim, const char *name, wh_mapped *m)
 {
     char *p = wh_find_icase(cim->dir, name, false);
@@ -291,9 +278,11 @@ wh_status wh_cim_open(const char *dir, const wh_cim_opts *opts, wh_diag_sink *di
     wh_status st = cim_maps_open(cim);
     wh_status so = open_file(cim, "OBJECTS.DATA", &cim->objects);
     wh_status si = open_file(cim, "INDEX.BTR", &cim->index);
-    if (st != WH_OK || (so != WH_OK && si != WH_OK)) {
+    // Mapping files alone are still evidence (page tables, free lists):
+    // only a folder without any usable mapping file is "nothing usable".
+    if (st != WH_OK) {
         wh_cim_close(cim);
-        return st != WH_OK ? st : so;
+        return st;
     }
     cim->info.xp = cim->xp;
     cim->info.current_mapping = cim->cur->name;
@@ -306,26 +295,33 @@ wh_status wh_cim_open(const char *dir, const wh_cim_opts *opts, wh_diag_sink *di
     cim->info.nmaps = mi ? cim->nmaps : 0;
     cim->info.data_pages = (uint32_t)(cim->objects.size / CIM_PAGE);
     cim->info.index_pages = (uint32_t)(cim->index.size / CIM_PAGE);
-    cim->info.unallocated_data_pages = count_unallocated(&cim->cur->data, cim->info.data_pages);
-    cim->info.unallocated_index_pages = count_unallocated(&cim->cur->index, cim->info.index_pages);
+    cim->info.unallocated_data_pages = wh_cim_unallocated(cim, false, NULL, 0);
+    cim->info.unallocated_index_pages = wh_cim_unallocated(cim, true, NULL, 0);
     cim_names_seed(cim);
     char h[65];
     cim_hash(SYSNS, strlen(SYSNS), cim->xp, h);
     cim->sys_ns_hash = wh_arena_printf(cim->arena, "NS_%s", h);
+    // Vista+: the root is the 4th dword of index-map entry 0, known even
+    // without INDEX.BTR; XP needs the admin page of INDEX.BTR.
+    if (!cim->xp && cim->cur->index.nentries) cim->info.index_root = cim->cur->index.used[0];
     if (si == WH_OK) st = cim_index_walk(cim);
     if (st == WH_E_NOMEM) {
         wh_cim_close(cim);
         return st;
     }
-    // Namespaces: __SystemClass, then ROOT and everything below it.
-    ns_add(cim, SYSNS);
+    // Namespaces: __SystemClass, then ROOT and everything below it. They
+    // are instances, so without OBJECTS.DATA there are none to list.
     wh_ptrvec queue = {0};
-    cim_ns *root = ns_add(cim, "root");
-    if (root && so == WH_OK) {
+    cim_ns *root = NULL;
+    if (so == WH_OK) {
+        ns_add(cim, SYSNS);
+        root = ns_add(cim, "root");
+    }
+    if (root) {
         (void)wh_ptrvec_push(cim->arena, &queue, root);
         for (size_t i = 0; i < queue.n && i < 100000; i++) ns_children(cim, queue.v[i], &queue);
     }
-    ns_unlinked(cim);
+    if (so == WH_OK) ns_unlinked(cim); // without objects no namespace can be linked
     qsort(cim->nss.v, cim->nss.n, sizeof(void *), cmp_ns);
     if (so == WH_OK)
         for (size_t i = 0; i < cim->nss.n; i++) ns_load(cim, cim->nss.v[i]);
@@ -352,6 +348,70 @@ void wh_cim_close(wh_cim *cim)
 }
 
 const wh_cim_info *wh_cim_get_info(wh_cim *cim) { return &cim->info; }
+
+uint32_t wh_cim_map_lookup(wh_cim *cim, bool index, uint32_t logical)
+{
+    return index ? cim_index_phys(cim, logical) : cim_data_phys(cim, logical);
+}
+
+size_t wh_cim_unallocated(wh_cim *cim, bool index, uint32_t *out, size_t max)
+{
+    const cim_section *s = index ? &cim->cur->index : &cim->cur->data;
+    // Pages the map counts but the file does not hold are not evidence.
+    const wh_mapped *f = index ? &cim->index : &cim->objects;
+    uint32_t np = s->physical;
+    if (f->data && f->size / CIM_PAGE < np) np = (uint32_t)(f->size / CIM_PAGE);
+    uint8_t *used = calloc(np ? np : 1, 1);
+    if (!used) return 0;
+    for (uint32_t i = 0; i < s->nentries; i++)
+        if (s->l2p[i] < np) used[s->l2p[i]] = 1;
+    size_t n = 0;
+    for (uint32_t i = 0; i < np; i++)
+        if (!used[i]) {
+            if (n < max) out[n] = i;
+            n++;
+        }
+    free(used);
+    return n;
+}
+
+wh_cim *wh_cim_new_detached(bool xp, wh_diag_sink *diags)
+{
+    wh_cim *cim = calloc(1, sizeof(*cim));
+    if (!cim) return NULL;
+    cim->arena = wh_arena_new(WH_LIMIT_ARENA_DEFAULT);
+    if (!cim->arena) {
+        free(cim);
+        return NULL;
+    }
+    cim->diags = diags;
+    cim->xp = xp;
+    cim->info.xp = xp;
+    wh_strmap_init(&cim->names, cim->arena);
+    wh_strmap_init(&cim->classes, cim->arena);
+    wh_strmap_init(&cim->ns_by_name, cim->arena);
+    wh_strmap_init(&cim->ns_by_hash, cim->arena);
+    wh_strmap_init(&cim->neg, cim->arena);
+    cim->sys_ns_hash = "NS_";
+    cim_names_seed(cim);
+    return cim;
+}
+
+wh_status wh_cim_decode_class(wh_cim *cim, const uint8_t *rec, size_t n, const wh_cim_class **out)
+{
+    cim_classrec *c = cim_class_decode(cim, rec, n, NULL, "NS_", NULL);
+    if (!c) return WH_E_CORRUPT;
+    *out = &c->pub;
+    return WH_OK;
+}
+
+wh_status wh_cim_decode_instance(wh_cim *cim, const uint8_t *rec, size_t n, const wh_cim_instance **out)
+{
+    wh_cim_instance *in = cim_instance_decode(cim, rec, n, NULL, "NS_", NULL, false);
+    if (!in) return WH_E_CORRUPT;
+    *out = in;
+    return WH_OK;
+}
 
 size_t wh_cim_namespace_count(wh_cim *cim) { return cim->nss.n; }
 
