@@ -43,6 +43,18 @@ WH_MUST_CHECK wh_status wh_cim_open(const char *dir, const wh_cim_opts *opts,
                                     wh_diag_sink *diags, wh_cim **out);
 void wh_cim_close(wh_cim *cim);
 
+/* The same from memory (fuzzers, carved or decompressed evidence). Names
+ * are the Windows file names ("OBJECTS.DATA", "INDEX.BTR", "MAPPING1.MAP",
+ * ..., any case). The buffers must outlive the handle. */
+typedef struct wh_cim_memfile {
+    const char *name;
+    const void *data;
+    size_t size;
+} wh_cim_memfile;
+
+WH_MUST_CHECK wh_status wh_cim_open_mem(const wh_cim_memfile *files, size_t nfiles, const wh_cim_opts *opts,
+                                        wh_diag_sink *diags, wh_cim **out);
+
 typedef struct wh_cim_mapinfo {
     const char *file;        /* path of the mapping file */
     bool valid;              /* parsed to its footer */

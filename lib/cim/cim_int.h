@@ -63,8 +63,19 @@ typedef struct cim_ns {
     size_t ninsts;
 } cim_ns;
 
+/* The repository's files, found in a folder or handed in as memory. */
+typedef struct cim_file {
+    const char *name;    /* canonical upper-case name, e.g. "MAPPING1.MAP" */
+    wh_mapped m;         /* data, size, path (path is the label in diagnostics) */
+    bool owned;          /* mapped by us: unmap on close */
+} cim_file;
+
+#define CIM_MAX_FILES 10
+
 struct wh_cim {
     wh_arena *arena;
+    cim_file files[CIM_MAX_FILES];
+    size_t nfiles;
     wh_diag_sink *diags;
     wh_cim_info info;
     char *dir;
@@ -90,6 +101,9 @@ struct wh_cim {
     wh_cim_recovered recovered;
     const char *sys_ns_hash;
 };
+
+/* cim_repo.c: a file of the repository by canonical name, or NULL. */
+const cim_file *cim_file_get(const wh_cim *cim, const char *name);
 
 /* cim_map.c */
 wh_status cim_maps_open(wh_cim *cim);

@@ -109,19 +109,12 @@ static void fill_info(cim_mapfile *m)
 }
 
 /* Reads a whole mapping file. kind: 2 = objects+index, 'o' objects only, 'i' index only. */
-static bool load_mapfile(wh_cim *cim, const char *path, const char *name, int kind, bool xp_hint,
-                         cim_mapfile *m)
+static bool load_mapfile(wh_cim *cim, const cim_file *file, int kind, bool xp_hint, cim_mapfile *m)
 {
     memset(m, 0, sizeof(*m));
-    wh_mapped f;
-    wh_status st = wh_map_file(path, &f);
-    if (st != WH_OK) {
-        CIM_DIAG(cim, WH_SEV_ERROR, st, path, WH_NO_OFFSET, "cannot read mapping file: %s",
-                 wh_status_str(st));
-        return false;
-    }
-    m->name = wh_arena_strdup(cim->arena, name);
-    m->info.file = wh_arena_strdup(cim->arena, path);
+    const wh_mapped f = file->m;
+    m->name = wh_arena_strdup(cim->arena, file->name);
+    m->info.file = f.path;
     wh_reader r;
     bool ok = false;
     // Try the layout hinted by the folder first, then the other: a parse
@@ -159,7 +152,6 @@ static bool load_mapfile(wh_cim *cim, const char *path, const char *name, int ki
     }
     m->info.valid = ok;
     fill_info(m);
-    wh_unmap_file(&f);
     return ok || m->has_data;
 }
 
@@ -177,42 +169,35 @@ uint32_t cim_index_phys(const wh_cim *cim, uint32_t logical)
 
 static int mapping_ver(wh_cim *cim)
 {
-    char *p = wh_find_icase(cim->dir, "MAPPING.VER", false);
-    if (!p) return 0;
-    wh_mapped f;
-    int v = 0;
-    if (wh_map_file(p, &f) == WH_OK) {
-        wh_reader r;
-        wh_rd_init(&r, f.data, f.size, 0, p);
-        v = (int)wh_rd_u32(&r);
-        if (!wh_rd_ok(&r)) v = 0;
-        wh_unmap_file(&f);
-    }
-    free(p);
-    return v;
+    const cim_file *f = cim_file_get(cim, "MAPPING.VER");
+    if (!f) return 0;
+    wh_reader r;
+    wh_rd_init(&r, f->m.data, f->m.size, 0, f->m.path);
+    int v = (int)wh_rd_u32(&r);
+    return wh_rd_ok(&r) && v >= 1 && v <= 3 ? v : 0;
 }
 
 wh_status cim_maps_open(wh_cim *cim)
 {
     int ver = mapping_ver(cim);
-    char *objmap = wh_find_icase(cim->dir, "OBJECTS.MAP", false);
-    char *idxmap = wh_find_icase(cim->dir, "INDEX.MAP", false);
+    const cim_file *objmap = cim_file_get(cim, "OBJECTS.MAP");
+    const cim_file *idxmap = cim_file_get(cim, "INDEX.MAP");
     bool xp_hint = ver != 0 || objmap || idxmap;
     cim->nmaps = 0;
     for (int i = 1; i <= 3; i++) {
         char name[16];
         snprintf(name, sizeof(name), "MAPPING%d.MAP", i);
-        char *p = wh_find_icase(cim->dir, name, false);
-        if (!p) continue;
+        const cim_file *f = cim_file_get(cim, name);
+        if (!f) continue;
         cim_mapfile *m = &cim->maps[cim->nmaps];
-        if (load_mapfile(cim, p, name, 2, xp_hint, m) || m->info.file) cim->nmaps++;
-        free(p);
+        load_mapfile(cim, f, 2, xp_hint, m);
+        cim->nmaps++; // listed even when damaged: the analyst sees it was there
     }
     // XP 32-bit keeps the current tables in OBJECTS.MAP + INDEX.MAP as well.
     if (objmap && idxmap) {
         cim_mapfile o, x;
-        bool ok_o = load_mapfile(cim, objmap, "OBJECTS.MAP", 'o', true, &o);
-        bool ok_i = load_mapfile(cim, idxmap, "INDEX.MAP", 'i', true, &x);
+        bool ok_o = load_mapfile(cim, objmap, 'o', true, &o);
+        bool ok_i = load_mapfile(cim, idxmap, 'i', true, &x);
         if (ok_o && ok_i && o.has_data && x.has_index) {
             cim_mapfile *m = &cim->maps[cim->nmaps++];
             *m = o;
@@ -224,8 +209,6 @@ wh_status cim_maps_open(wh_cim *cim)
             fill_info(m);
         }
     }
-    free(objmap);
-    free(idxmap);
     if (cim->nmaps == 0) {
         CIM_DIAG(cim, WH_SEV_ERROR, WH_E_NOTFOUND, cim->dir, WH_NO_OFFSET,
                  "no mapping file (MAPPING1-3.MAP, OBJECTS.MAP/INDEX.MAP) in this folder; "

@@ -190,7 +190,7 @@ static void ns_load(wh_cim *cim, cim_ns *ns)
         wh_cim_class *c = cls.v[i];
         cim_class_layout(cim, (cim_classrec *)c);
     }
-    qsort(cls.v, cls.n, sizeof(void *), cmp_class);
+    if (cls.n > 1) qsort(cls.v, cls.n, sizeof(void *), cmp_class);
     ns->classes = wh_arena_calloc(cim->arena, cls.n ? cls.n : 1, sizeof(void *));
     if (ns->classes) {
         for (size_t i = 0; i < cls.n; i++) ns->classes[i] = cls.v[i];
@@ -214,6 +214,16 @@ static void ns_load(wh_cim *cim, cim_ns *ns)
     }
 }
 
+static const char *const KNOWN_FILES[] = {"OBJECTS.DATA", "INDEX.BTR",   "MAPPING1.MAP", "MAPPING2.MAP",
+                                          "MAPPING3.MAP", "MAPPING.VER", "OBJECTS.MAP",  "INDEX.MAP"};
+
+const cim_file *cim_file_get(const wh_cim *cim, const char *name)
+{
+    for (size_t i = 0; i < cim->nfiles; i++)
+        if (strcmp(cim->files[i].name, name) == 0) return &cim->files[i];
+    return NULL;
+}
+
 static char *find_repo_dir(const char *dir)
 {
     // XP keeps the files in Repository\FS.
@@ -234,56 +244,68 @@ static char *find_repo_dir(const char *dir)
     return strdup(dir);
 }
 
-static wh_status open_file(wh_cim *cim, const char *name, wh_mapped *m)
+static void files_from_dir(wh_cim *cim)
 {
-    char *p = wh_find_icase(cim->dir, name, false);
-    if (!p) {
-        CIM_DIAG(cim, WH_SEV_ERROR, WH_E_NOTFOUND, cim->dir, WH_NO_OFFSET,
-                 "%s is missing from this folder", name);
-        return WH_E_NOTFOUND;
+    for (size_t i = 0; i < sizeof(KNOWN_FILES) / sizeof(KNOWN_FILES[0]); i++) {
+        char *p = wh_find_icase(cim->dir, KNOWN_FILES[i], false);
+        if (!p) continue;
+        cim_file *f = &cim->files[cim->nfiles];
+        wh_status st = wh_map_file(p, &f->m);
+        if (st != WH_OK) CIM_DIAG(cim, WH_SEV_ERROR, st, p, WH_NO_OFFSET, "cannot read: %s", wh_status_str(st));
+        else {
+            f->name = KNOWN_FILES[i];
+            f->owned = true;
+            cim->nfiles++;
+        }
+        free(p);
     }
-    wh_status st = wh_map_file(p, m);
-    if (st != WH_OK) CIM_DIAG(cim, WH_SEV_ERROR, st, p, WH_NO_OFFSET, "cannot read: %s", wh_status_str(st));
-    else if (m->size % CIM_PAGE)
-        CIM_DIAG(cim, WH_SEV_WARN, WH_E_TRUNCATED, p, m->size - m->size % CIM_PAGE,
-                 "file size %zu is not a whole number of 8192-byte pages; the last %zu bytes are ignored",
-                 m->size, m->size % CIM_PAGE);
-    free(p);
-    return st;
 }
 
-wh_status wh_cim_open(const char *dir, const wh_cim_opts *opts, wh_diag_sink *diags, wh_cim **out)
+static wh_status page_file(wh_cim *cim, const char *name, wh_mapped *m)
 {
-    *out = NULL;
-    if (!dir) return WH_E_ARG;
-    wh_cim *cim = calloc(1, sizeof(*cim));
-    if (!cim) return WH_E_NOMEM;
-    size_t cap = WH_LIMIT_ARENA_DEFAULT;
-    if (opts && opts->size >= sizeof(size_t) * 2 && opts->max_memory) cap = opts->max_memory;
-    cim->arena = wh_arena_new(cap);
-    cim->diags = diags;
-    char *d = find_repo_dir(dir);
-    cim->dir = d ? wh_arena_strdup(cim->arena, d) : NULL;
-    free(d);
-    if (!cim->arena || !cim->dir) {
-        wh_cim_close(cim);
-        return WH_E_NOMEM;
+    const cim_file *f = cim_file_get(cim, name);
+    if (!f) {
+        CIM_DIAG(cim, WH_SEV_ERROR, WH_E_NOTFOUND, cim->dir, WH_NO_OFFSET, "%s is missing from this folder", name);
+        return WH_E_NOTFOUND;
     }
+    *m = f->m; // borrowed: the file table owns the mapping
+    if (m->size % CIM_PAGE)
+        CIM_DIAG(cim, WH_SEV_WARN, WH_E_TRUNCATED, m->path, m->size - m->size % CIM_PAGE,
+                 "file size %zu is not a whole number of 8192-byte pages; the last %zu bytes are ignored",
+                 m->size, m->size % CIM_PAGE);
+    return WH_OK;
+}
+
+static wh_cim *cim_alloc(const wh_cim_opts *opts, wh_diag_sink *diags, size_t *cap)
+{
+    wh_cim *cim = calloc(1, sizeof(*cim));
+    if (!cim) return NULL;
+    *cap = WH_LIMIT_ARENA_DEFAULT;
+    if (opts && opts->size >= sizeof(size_t) * 2 && opts->max_memory) *cap = opts->max_memory;
+    cim->arena = wh_arena_new(*cap);
+    if (!cim->arena) {
+        free(cim);
+        return NULL;
+    }
+    cim->diags = diags;
     wh_strmap_init(&cim->names, cim->arena);
     wh_strmap_init(&cim->classes, cim->arena);
     wh_strmap_init(&cim->ns_by_name, cim->arena);
     wh_strmap_init(&cim->ns_by_hash, cim->arena);
     wh_strmap_init(&cim->neg, cim->arena);
+    return cim;
+}
+
+/* Everything after the files are known: maps, index, namespaces, objects. */
+static wh_status open_common(wh_cim *cim, size_t cap)
+{
     cim->info.dir = cim->dir;
     wh_status st = cim_maps_open(cim);
-    wh_status so = open_file(cim, "OBJECTS.DATA", &cim->objects);
-    wh_status si = open_file(cim, "INDEX.BTR", &cim->index);
     // Mapping files alone are still evidence (page tables, free lists):
     // only a folder without any usable mapping file is "nothing usable".
-    if (st != WH_OK) {
-        wh_cim_close(cim);
-        return st;
-    }
+    if (st != WH_OK) return st;
+    wh_status so = page_file(cim, "OBJECTS.DATA", &cim->objects);
+    wh_status si = page_file(cim, "INDEX.BTR", &cim->index);
     cim->info.xp = cim->xp;
     cim->info.current_mapping = cim->cur->name;
     cim->info.mapping_sequence = cim->cur->info.sequence;
@@ -305,10 +327,7 @@ wh_status wh_cim_open(const char *dir, const wh_cim_opts *opts, wh_diag_sink *di
     // without INDEX.BTR; XP needs the admin page of INDEX.BTR.
     if (!cim->xp && cim->cur->index.nentries) cim->info.index_root = cim->cur->index.used[0];
     if (si == WH_OK) st = cim_index_walk(cim);
-    if (st == WH_E_NOMEM) {
-        wh_cim_close(cim);
-        return st;
-    }
+    if (st == WH_E_NOMEM) return st;
     // Namespaces: __SystemClass, then ROOT and everything below it. They
     // are instances, so without OBJECTS.DATA there are none to list.
     wh_ptrvec queue = {0};
@@ -322,7 +341,7 @@ wh_status wh_cim_open(const char *dir, const wh_cim_opts *opts, wh_diag_sink *di
         for (size_t i = 0; i < queue.n && i < 100000; i++) ns_children(cim, queue.v[i], &queue);
     }
     if (so == WH_OK) ns_unlinked(cim); // without objects no namespace can be linked
-    qsort(cim->nss.v, cim->nss.n, sizeof(void *), cmp_ns);
+    if (cim->nss.n > 1) qsort(cim->nss.v, cim->nss.n, sizeof(void *), cmp_ns);
     if (so == WH_OK)
         for (size_t i = 0; i < cim->nss.n; i++) ns_load(cim, cim->nss.v[i]);
     cim->info.namespaces = cim->nss.n;
@@ -334,15 +353,69 @@ wh_status wh_cim_open(const char *dir, const wh_cim_opts *opts, wh_diag_sink *di
     if (wh_arena_hit_cap(cim->arena))
         CIM_DIAG(cim, WH_SEV_ERROR, WH_E_LIMIT, cim->dir, WH_NO_OFFSET,
                  "memory cap of %zu bytes reached; results are partial (raise --max-memory)", cap);
+    return WH_OK;
+}
+
+wh_status wh_cim_open(const char *dir, const wh_cim_opts *opts, wh_diag_sink *diags, wh_cim **out)
+{
+    *out = NULL;
+    if (!dir) return WH_E_ARG;
+    size_t cap;
+    wh_cim *cim = cim_alloc(opts, diags, &cap);
+    if (!cim) return WH_E_NOMEM;
+    char *d = find_repo_dir(dir);
+    cim->dir = d ? wh_arena_strdup(cim->arena, d) : NULL;
+    free(d);
+    if (!cim->dir) {
+        wh_cim_close(cim);
+        return WH_E_NOMEM;
+    }
+    files_from_dir(cim);
+    wh_status st = open_common(cim, cap);
+    if (st != WH_OK) {
+        wh_cim_close(cim);
+        return st;
+    }
     *out = cim;
     return WH_OK;
 }
 
+wh_status wh_cim_open_mem(const wh_cim_memfile *files, size_t nfiles, const wh_cim_opts *opts,
+                          wh_diag_sink *diags, wh_cim **out)
+{
+    *out = NULL;
+    size_t cap;
+    wh_cim *cim = cim_alloc(opts, diags, &cap);
+    if (!cim) return WH_E_NOMEM;
+    cim->dir = "<memory>";
+    for (size_t i = 0; i < nfiles && cim->nfiles < CIM_MAX_FILES; i++) {
+        for (size_t k = 0; k < sizeof(KNOWN_FILES) / sizeof(KNOWN_FILES[0]); k++) {
+            if (!files[i].name || wh_strcasecmp(files[i].name, KNOWN_FILES[k]) != 0 || cim_file_get(cim, KNOWN_FILES[k]))
+                continue;
+            cim_file *f = &cim->files[cim->nfiles++];
+            f->name = KNOWN_FILES[k];
+            f->m.data = files[i].size ? files[i].data : NULL;
+            f->m.size = files[i].data ? files[i].size : 0;
+            f->m.path = (char *)KNOWN_FILES[k];
+            f->owned = false;
+        }
+    }
+    wh_status st = open_common(cim, cap);
+    if (st != WH_OK) {
+        wh_cim_close(cim);
+        return st;
+    }
+    *out = cim;
+    return WH_OK;
+}
+
+
+
 void wh_cim_close(wh_cim *cim)
 {
     if (!cim) return;
-    wh_unmap_file(&cim->objects);
-    wh_unmap_file(&cim->index);
+    for (size_t i = 0; i < cim->nfiles; i++)
+        if (cim->files[i].owned) wh_unmap_file(&cim->files[i].m);
     wh_arena_free(cim->arena);
     free(cim);
 }
@@ -377,21 +450,11 @@ size_t wh_cim_unallocated(wh_cim *cim, bool index, uint32_t *out, size_t max)
 
 wh_cim *wh_cim_new_detached(bool xp, wh_diag_sink *diags)
 {
-    wh_cim *cim = calloc(1, sizeof(*cim));
+    size_t cap;
+    wh_cim *cim = cim_alloc(NULL, diags, &cap);
     if (!cim) return NULL;
-    cim->arena = wh_arena_new(WH_LIMIT_ARENA_DEFAULT);
-    if (!cim->arena) {
-        free(cim);
-        return NULL;
-    }
-    cim->diags = diags;
     cim->xp = xp;
     cim->info.xp = xp;
-    wh_strmap_init(&cim->names, cim->arena);
-    wh_strmap_init(&cim->classes, cim->arena);
-    wh_strmap_init(&cim->ns_by_name, cim->arena);
-    wh_strmap_init(&cim->ns_by_hash, cim->arena);
-    wh_strmap_init(&cim->neg, cim->arena);
     cim->sys_ns_hash = "NS_";
     cim_names_seed(cim);
     return cim;
