@@ -77,7 +77,12 @@ static void scan_toc_classes(carve *cv, const uint8_t *pg, uint32_t phys, const 
         cim->diags = NULL; // a failed guess is not a finding
         cim_classrec *c = cim_class_decode(cim, p, avail, &loc, NULL, NULL);
         cim->diags = saved;
-        if (c && c->pub.name && c->pub.defined) (void)wh_ptrvec_push(cim->arena, &cv->classes, &c->pub);
+        if (!c || !c->pub.name || !c->pub.defined) continue;
+        // The same old definition often survives in several pages: once.
+        char *k = wh_arena_printf(cim->arena, "class|%s|%llu", c->pub.name, (unsigned long long)c->pub.defined);
+        if (!k || wh_strmap_get(&cv->seen, k)) continue;
+        (void)wh_strmap_put(&cv->seen, k, c);
+        (void)wh_ptrvec_push(cim->arena, &cv->classes, &c->pub);
     }
 }
 
