@@ -233,7 +233,7 @@ static int tl_one(wh_cim *cim, wh_arena *a, wh_record_fn fn, void *ud, uint64_t 
     wh_recb_str(&b, "object", what);
     wh_recb_str(&b, "namespace", ns);
     wh_recb_str(&b, "class", cls);
-    if (key) wh_recb_str(&b, "key", key);
+    wh_recb_str(&b, "key", key); // always present: CSV columns come from the first record
     wh_recb_add(&b, "recovered", wh_v_bool(loc->recovered));
     wh_recb_ts(&b, ft, desc);
     b.rec.summary = wh_arena_printf(a, "%s %s:%s%s%s", desc, ns ? ns : "?", cls, key ? "." : "", key ? key : "");
@@ -255,6 +255,21 @@ static void timeline(wh_cim *cim, wh_arena *a, const char *want, wh_record_fn fn
                        in->key, &in->loc))
                 return;
         }
+    }
+    // Deleted objects belong on the same time axis, marked recovered.
+    const wh_cim_recovered *r;
+    if (wh_cim_recover(cim, &r) != WH_OK) return;
+    for (size_t k = 0; k < r->nclasses; k++) {
+        const wh_cim_class *c = r->classes[k];
+        if (want && !ns_match(want, c->ns)) continue;
+        if (tl_one(cim, a, fn, ud, c->defined, "class_defined", "class", c->ns, c->name, NULL, &c->loc)) return;
+    }
+    for (size_t k = 0; k < r->ninstances; k++) {
+        const wh_cim_instance *in = r->instances[k];
+        if (want && !ns_match(want, in->ns)) continue;
+        if (tl_one(cim, a, fn, ud, in->ts_written, "instance_written", "instance", in->ns, in->class_name, in->key,
+                   &in->loc))
+            return;
     }
 }
 
