@@ -1,0 +1,161 @@
+/* wh-cimgen: writes synthetic WMI CIM repositories (test fixtures and
+ * benchmark input) with tests/gen/cimgen and says what it wrote.
+ *
+ *   wh-cimgen [options] demo DIR      Windows defaults + two malicious subscriptions (v2.2)
+ *   wh-cimgen [options] xp DIR        the same content in the XP format (v2.1)
+ *   wh-cimgen [options] deleted DIR   demo, then the root\DEFAULT subscription deleted
+ *   wh-cimgen [options] big DIR MB    defaults + bulk data until OBJECTS.DATA >= MB MiB
+ *
+ * Options: --seed N (default 1), --xp (v2.1 for deleted/big), --fs (XP:
+ * write into DIR/FS), --root0 (v2.2: index root at logical page 0, for
+ * readers that take child pointer 0 as "none"), --no-shuffle.
+ * Exit status: 0 written, 1 write failed, 2 usage. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "gen/cimgen.h"
+
+static int usage(void)
+{
+    fputs("usage: wh-cimgen [--seed N] [--xp] [--fs] [--root0] [--no-shuffle] demo|xp|deleted DIR\n"
+          "       wh-cimgen [--seed N] [--xp] [--fs] [--root0] [--no-shuffle] big DIR MB\n",
+          stderr);
+    return 2;
+}
+
+static long long file_size(const char *dir, const char *name)
+{
+    char p[1200];
+    snprintf(p, sizeof(p), "%s/%s", dir, name);
+    struct stat st;
+    return stat(p, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+static const char *how_name(cimgen_del how)
+{
+    switch (how) {
+    case CIMGEN_DEL_OLDMAP: return "a page only an older mapping file maps";
+    case CIMGEN_DEL_SLACK: return "slack of a live page";
+    case CIMGEN_DEL_UNALLOC: return "an unallocated page";
+    default: return "live";
+    }
+}
+
+static void print_report(const cimgen_model *m, const cimgen_report *r, bool xp, double secs)
+{
+    printf("wrote %s (%s, %.2f s)\n", r->dir, xp ? "v2.1 XP: MD5 keys" : "v2.2 Vista+: SHA-256 keys", secs);
+    static const char *const files[] = {"OBJECTS.DATA", "INDEX.BTR", "MAPPING1.MAP", "MAPPING2.MAP",
+                                        "MAPPING3.MAP", "MAPPING.VER", "OBJECTS.MAP", "INDEX.MAP"};
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        long long s = file_size(r->dir, files[i]);
+        if (s >= 0) printf("  %-13s %12lld bytes\n", files[i], s);
+    }
+    printf("  current map   %s, sequence %u", r->current_map, r->sequence);
+    if (!xp) printf(", generation %u", r->generation);
+    printf(" (%u mapping files)\n", r->nmaps);
+    printf("  data          %u physical pages, %u logical entries, %u free, %u unmapped\n", r->data_pages,
+           r->data_entries, r->data_free, r->data_unmapped);
+    printf("  index         %u physical pages, %u logical entries, %u free, %u unmapped\n", r->index_pages,
+           r->index_entries, r->index_free, r->index_unmapped);
+    printf("  b-tree        root logical page %u, %u levels below the root, %u pages\n", r->index_root,
+           r->index_depth, r->index_tree_pages);
+    printf("  keys          %zu (%zu with a data reference)\n", r->keys, r->keys_with_data);
+    printf("  objects       %zu namespaces, %zu classes, %zu instances, %zu reference records, %llu bytes; "
+           "%zu continued over pages\n",
+           r->namespaces, r->classes, r->instances, r->refobjects, (unsigned long long)r->objects_bytes,
+           r->spanning);
+    for (size_t i = 0; i < r->nplaced; i++) {
+        const cimgen_placed *p = &r->placed[i];
+        const char *what = p->is_class ? ((const cimgen_class *)p->obj)->name
+                                       : ((const cimgen_inst *)p->obj)->class_name;
+        const char *ns = p->is_class ? ((const cimgen_class *)p->obj)->ns->path
+                                     : ((const cimgen_inst *)p->obj)->ns->path;
+        printf("  deleted       %s %s:%s -> %s: ", p->is_class ? "class" : "instance of", ns, what, how_name(p->how));
+        if (p->logical_page != UINT32_MAX) printf("logical page %u, ", p->logical_page);
+        printf("physical page %u, record id %u, %u bytes at offset %llu of OBJECTS.DATA\n", p->physical_page,
+               p->record_id, p->size, (unsigned long long)p->offset);
+    }
+    // The persistence it holds, as a reader should report it.
+    for (size_t i = 0; i < m->ninst; i++) {
+        const cimgen_inst *in = m->inst[i];
+        if (strcmp(in->class_name, "__FilterToConsumerBinding") != 0) continue;
+        const cimgen_val *f = cimgen_get(in, "Filter"), *c = cimgen_get(in, "Consumer");
+        printf("  binding       %s: %s -> %s%s\n", in->ns->path, f ? f->s : "?", c ? c->s : "?",
+               in->deleted ? " (deleted)" : "");
+    }
+}
+
+int main(int argc, char **argv)
+{
+    cimgen_opts o = {.seed = 1};
+    const char *pos[3] = {0};
+    int npos = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
+            char *e;
+            o.seed = strtoull(argv[++i], &e, 0);
+            if (*e) return usage();
+        } else if (strcmp(argv[i], "--xp") == 0) {
+            o.xp = true;
+        } else if (strcmp(argv[i], "--fs") == 0) {
+            o.xp_fs_subdir = true;
+        } else if (strcmp(argv[i], "--root0") == 0) {
+            o.index_root_page0 = true;
+        } else if (strcmp(argv[i], "--no-shuffle") == 0) {
+            o.shuffle_off = true;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            return usage();
+        } else if (npos < 3) {
+            pos[npos++] = argv[i];
+        } else {
+            return usage();
+        }
+    }
+    if (npos < 2) return usage();
+    const char *cmd = pos[0], *dir = pos[1];
+    bool big = strcmp(cmd, "big") == 0;
+    if (big != (npos == 3)) return usage();
+    if (strcmp(cmd, "xp") == 0) o.xp = true;
+    if (!big && strcmp(cmd, "demo") && strcmp(cmd, "xp") && strcmp(cmd, "deleted")) return usage();
+
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    cimgen_model *m = cimgen_model_new();
+    cimgen_report rep;
+    int rc = 0;
+    if (big) {
+        char *e;
+        unsigned long long mb = strtoull(pos[2], &e, 10);
+        if (*e || !mb) {
+            cimgen_model_free(m);
+            return usage();
+        }
+        uint64_t want = mb << 20;
+        cimgen_windows_defaults(m);
+        cimgen_bulk(m, want - want / 8, o.seed); // records fill ~88% of the pages
+        for (;;) {
+            if (cimgen_write(m, dir, &o, &rep) != 0) {
+                rc = 1;
+                break;
+            }
+            long long got = file_size(rep.dir, "OBJECTS.DATA");
+            if (got >= (long long)want) break;
+            cimgen_bulk(m, want - (uint64_t)got + (want >> 6), o.seed + 1 + m->ninst);
+        }
+    } else {
+        cimgen_demo(m);
+        if (strcmp(cmd, "deleted") == 0) cimgen_demo_delete(m);
+        if (cimgen_write(m, dir, &o, &rep) != 0) rc = 1;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (rc) {
+        fprintf(stderr, "wh-cimgen: %s\n", m->error[0] ? m->error : "write failed");
+    } else {
+        print_report(m, &rep, o.xp, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+    }
+    cimgen_model_free(m);
+    return rc;
+}
