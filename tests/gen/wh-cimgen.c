@@ -8,7 +8,9 @@
  *
  * Options: --seed N (default 1), --xp (v2.1 for deleted/big), --fs (XP:
  * write into DIR/FS), --root0 (v2.2: index root at logical page 0, for
- * readers that take child pointer 0 as "none"), --no-shuffle.
+ * readers that take child pointer 0 as "none"), --no-shuffle,
+ * --model-json FILE (the model written, as JSON: what a reader must find;
+ * tests/gen/check_refreader.py compares a reference reader with it).
  * Exit status: 0 written, 1 write failed, 2 usage. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,10 +22,137 @@
 
 static int usage(void)
 {
-    fputs("usage: wh-cimgen [--seed N] [--xp] [--fs] [--root0] [--no-shuffle] demo|xp|deleted DIR\n"
-          "       wh-cimgen [--seed N] [--xp] [--fs] [--root0] [--no-shuffle] big DIR MB\n",
+    fputs("usage: wh-cimgen [--seed N] [--xp] [--fs] [--root0] [--no-shuffle] [--model-json FILE]\n"
+          "                 demo|xp|deleted DIR\n"
+          "       wh-cimgen [same options] big DIR MB\n",
           stderr);
     return 2;
+}
+
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(f, "\\u%04x", *p);
+        else
+            fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+static void json_elem(FILE *f, uint32_t type, const cimgen_val *v, size_t i)
+{
+    uint32_t t = type & CIMGEN_TYPE_MASK;
+    switch (v->kind) {
+    case CIMGEN_K_STR:
+        json_str(f, v->array ? v->as[i] : v->s);
+        break;
+    case CIMGEN_K_BOOL:
+        fputs((v->array ? v->ab[i] : v->b) ? "true" : "false", f);
+        break;
+    case CIMGEN_K_REAL:
+        fprintf(f, "%.17g", t == CIMGEN_REAL32 ? (double)(float)(v->array ? v->ad[i] : v->d) : (v->array ? v->ad[i] : v->d));
+        break;
+    default: {
+        // Integers as the type reads them (width and sign).
+        uint64_t u = v->kind == CIMGEN_K_UINT ? (v->array ? v->au[i] : v->u) : (uint64_t)(v->array ? v->ai[i] : v->i);
+        unsigned w = t == CIMGEN_SINT8 || t == CIMGEN_UINT8 ? 8
+                     : t == CIMGEN_SINT16 || t == CIMGEN_UINT16 || t == CIMGEN_CHAR16 ? 16
+                     : t == CIMGEN_SINT32 || t == CIMGEN_UINT32 ? 32 : 64;
+        if (w < 64) u &= (1ull << w) - 1;
+        bool sgn = t == CIMGEN_SINT8 || t == CIMGEN_SINT16 || t == CIMGEN_SINT32 || t == CIMGEN_SINT64;
+        if (sgn && w < 64 && (u >> (w - 1)) & 1) u |= ~((1ull << w) - 1);
+        if (sgn)
+            fprintf(f, "%lld", (long long)u);
+        else
+            fprintf(f, "%llu", (unsigned long long)u);
+    }
+    }
+}
+
+static void json_val(FILE *f, uint32_t type, const cimgen_val *v)
+{
+    if (!v || v->kind == CIMGEN_K_NULL || v->kind == CIMGEN_K_UNSET) {
+        fputs("null", f);
+        return;
+    }
+    if (!v->array) {
+        json_elem(f, type, v, 0);
+        return;
+    }
+    fputc('[', f);
+    for (size_t i = 0; i < v->n; i++) {
+        if (i) fputc(',', f);
+        json_elem(f, type, v, i);
+    }
+    fputc(']', f);
+}
+
+/* The model as a reader should see it: namespaces, classes, and every
+ * instance with the effective value and state of each property. */
+static int model_json(const cimgen_model *m, const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) return -1;
+    fputs("{\"namespaces\":[", f);
+    for (size_t i = 0; i < m->nns; i++) {
+        if (i) fputc(',', f);
+        json_str(f, m->ns[i]->path);
+    }
+    fputs("],\n\"classes\":[", f);
+    for (size_t i = 0; i < m->nclasses; i++) {
+        const cimgen_class *c = m->classes[i];
+        fprintf(f, "%s{\"namespace\":", i ? ",\n" : "");
+        json_str(f, c->ns->path);
+        fputs(",\"name\":", f);
+        json_str(f, c->name);
+        fputs(",\"super\":", f);
+        if (c->super) json_str(f, c->super->name); else fputs("null", f);
+        fprintf(f, ",\"deleted\":%d,\"defined\":%llu,\"properties\":[", (int)c->deleted, (unsigned long long)c->defined);
+        for (size_t k = 0; k < c->nall; k++) {
+            const cimgen_prop *p = c->all[k];
+            fprintf(f, "%s{\"name\":", k ? "," : "");
+            json_str(f, p->name);
+            fprintf(f, ",\"type\":%u,\"index\":%u,\"key\":%s,\"default\":", (unsigned)p->type, (unsigned)p->index,
+                    p->key ? "true" : "false");
+            json_val(f, p->type, p->has_default ? &p->dflt : NULL);
+            fputc('}', f);
+        }
+        fputs("]}", f);
+    }
+    fputs("],\n\"instances\":[", f);
+    for (size_t i = 0; i < m->ninst; i++) {
+        const cimgen_inst *in = m->inst[i];
+        fprintf(f, "%s{\"namespace\":", i ? ",\n" : "");
+        json_str(f, in->ns->path);
+        fputs(",\"class\":", f);
+        json_str(f, in->cls->name);
+        fprintf(f, ",\"deleted\":%d,\"ts1\":%llu,\"ts2\":%llu,\"properties\":{", (int)in->deleted,
+                (unsigned long long)in->ts_written, (unsigned long long)in->cls->defined);
+        for (size_t k = 0; k < in->cls->nall; k++) {
+            const cimgen_prop *p = in->cls->all[k];
+            const cimgen_val *v = cimgen_get(in, p->name);
+            const char *st = "set";
+            if (v && v->kind == CIMGEN_K_NULL) {
+                st = "null";
+                v = NULL;
+            } else if (!v) {
+                st = p->has_default ? "default" : "null";
+                v = p->has_default ? &p->dflt : NULL;
+            }
+            fprintf(f, "%s", k ? "," : "");
+            json_str(f, p->name);
+            fprintf(f, ":{\"type\":%u,\"state\":\"%s\",\"value\":", (unsigned)p->type, st);
+            json_val(f, p->type, v);
+            fputc('}', f);
+        }
+        fputs("}}", f);
+    }
+    fputs("]}\n", f);
+    return fclose(f);
 }
 
 static long long file_size(const char *dir, const char *name)
@@ -91,7 +220,7 @@ static void print_report(const cimgen_model *m, const cimgen_report *r, bool xp,
 int main(int argc, char **argv)
 {
     cimgen_opts o = {.seed = 1};
-    const char *pos[3] = {0};
+    const char *pos[3] = {0}, *mjson = NULL;
     int npos = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
@@ -104,6 +233,8 @@ int main(int argc, char **argv)
             o.xp_fs_subdir = true;
         } else if (strcmp(argv[i], "--root0") == 0) {
             o.index_root_page0 = true;
+        } else if (strcmp(argv[i], "--model-json") == 0 && i + 1 < argc) {
+            mjson = argv[++i];
         } else if (strcmp(argv[i], "--no-shuffle") == 0) {
             o.shuffle_off = true;
         } else if (argv[i][0] == '-' && argv[i][1]) {
@@ -155,6 +286,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "wh-cimgen: %s\n", m->error[0] ? m->error : "write failed");
     } else {
         print_report(m, &rep, o.xp, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+        if (mjson && model_json(m, mjson) != 0) {
+            fprintf(stderr, "wh-cimgen: %s: cannot write\n", mjson);
+            rc = 1;
+        } else if (mjson) {
+            printf("  model         %s\n", mjson);
+        }
     }
     cimgen_model_free(m);
     return rc;
