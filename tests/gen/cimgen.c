@@ -734,8 +734,8 @@ static bool check_kind(cimgen_model *m, const char *what, uint32_t type, const c
 
 bool cimgen_finalize(cimgen_model *m)
 {
-    if (m->finalized) return !m->error[0];
-    m->error[0] = 0;
+    // Errors of earlier calls (a class defined twice...) stay reported.
+    if (m->finalized || m->error[0]) return !m->error[0];
     for (size_t i = 0; i < m->nclasses; i++) {
         free(m->classes[i]->all);
         m->classes[i]->all = NULL;
@@ -2294,8 +2294,8 @@ int cimgen_write(cimgen_model *m, const char *dir_in, const cimgen_opts *opts_in
             if (!ns->inst[j]->deleted) put_instance(&x, ns->inst[j]);
     }
     if (w->slacknext < w->nslack) {
-        // No live object came after the slack object: give it one page
-        // with a live copy of nothing but itself hidden behind... refuse.
+        // Slack needs a live object to follow in the same page; a model
+        // whose last live record leaves no room cannot express it.
         seterr(m, "no room left for a slack object");
         goto done;
     }

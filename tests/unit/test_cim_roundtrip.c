@@ -842,6 +842,20 @@ static void writer_makes_what_tests_need(void **state)
         assert_true(r.refobjects >= 3);    // SCM binding (2) and Peer
         cimgen_model_free(m);
     }
+    // Inconsistent models are refused with a reason.
+    cimgen_model *m = cimgen_model_new();
+    cimgen_class_add(m, "root\\x", "A", "NoSuchSuper", T0);
+    cimgen_opts o = {.seed = 1};
+    assert_int_equal(cimgen_write(m, TMP "/refused", &o, NULL), -1);
+    assert_non_null(strstr(m->error, "NoSuchSuper"));
+    cimgen_model_free(m);
+    m = cimgen_model_new();
+    cimgen_class *c = cimgen_class_add(m, "root\\x", "A", NULL, T0);
+    cimgen_prop_add(m, c, "N", CIMGEN_UINT32, 0, NULL);
+    cimgen_set(m, cimgen_instance_add(m, "root\\x", "A", T0), "N", cimgen_str("not a number"));
+    assert_int_equal(cimgen_write(m, TMP "/refused", &o, NULL), -1);
+    assert_non_null(strstr(m->error, "A.N"));
+    cimgen_model_free(m);
 }
 
 /* The demo with the root\DEFAULT subscription deleted: the live view no
