@@ -33,8 +33,14 @@ const char *wh_cim_type_name(uint32_t cimtype, char *buf, size_t bufsize);
 typedef struct wh_cim_opts {
     size_t size;         /* sizeof(wh_cim_opts), so the struct can grow */
     size_t max_memory;   /* arena cap in bytes; 0 = the default from limits.h */
-    unsigned flags;      /* reserved, 0 */
+    unsigned flags;      /* WH_CIM_OPT_* */
 } wh_cim_opts;
+
+/* Walk INDEX.BTR as python-cim and dissect.cim do, taking child pointer 0
+ * as "none". On Vista+ that is wrong (page 0 is an ordinary page, and on
+ * real repositories holds keys nothing else reaches); it exists only to
+ * compare results with those readers. */
+#define WH_CIM_OPT_REFERENCE_WALK 1u
 
 /* Opens the repository in dir. File names match in any case; an XP "FS"
  * subfolder is found by itself. Returns WH_OK when something usable was

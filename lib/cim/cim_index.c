@@ -89,7 +89,11 @@ static wh_status parse_page(walk *w, uint32_t logical, uint32_t *kids, uint32_t 
     wh_rd_skip(&r, (size_t)n * 4);
     for (uint32_t i = 0; i <= n; i++) {
         uint32_t c = wh_rd_u32(&r);
-        if (c != 0 && c != CIM_UNMAPPED && wh_rd_ok(&r)) kids[(*nkids)++] = c;
+        // "No child" is 0xFFFFFFFF on Vista+, where logical page 0 is an
+        // ordinary tree page (fox-it's last leaf is page 0, reached only as
+        // the last child of page 1). XP leaves say 0: page 0 is its admin page.
+        bool none = c == CIM_UNMAPPED || (c == 0 && (cim->xp || (cim->flags & WH_CIM_OPT_REFERENCE_WALK)));
+        if (!none && wh_rd_ok(&r)) kids[(*nkids)++] = c;
     }
     size_t keyidx_pos = r.pos;
     wh_rd_skip(&r, (size_t)n * 2);

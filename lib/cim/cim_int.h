@@ -77,6 +77,7 @@ struct wh_cim {
     cim_file files[CIM_MAX_FILES];
     size_t nfiles;
     wh_diag_sink *diags;
+    unsigned flags;          /* WH_CIM_OPT_* */
     wh_cim_info info;
     char *dir;
     bool xp;

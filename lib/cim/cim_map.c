@@ -29,7 +29,12 @@ static wh_status parse_section(wh_cim *cim, wh_reader *r, bool xp, cim_section *
     }
     s->physical = wh_rd_u32(r);
     s->nentries = wh_rd_u32(r);
-    if (!wh_rd_ok(r)) return WH_E_TRUNCATED;
+    if (!wh_rd_ok(r)) {
+        if (!quiet)
+            CIM_DIAG(cim, WH_SEV_ERROR, WH_E_TRUNCATED, r->source, s->offset,
+                     "mapping section header is cut short (%zu bytes left)", r->size - (size_t)(s->offset - r->file_off));
+        return WH_E_TRUNCATED;
+    }
     if (sig != MAP_SIG) {
         if (!quiet)
             CIM_DIAG(cim, WH_SEV_ERROR, WH_E_BADSIG, r->source, s->offset,
@@ -71,7 +76,11 @@ static wh_status parse_section(wh_cim *cim, wh_reader *r, bool xp, cim_section *
     for (uint32_t i = 0; i < s->nfree; i++) s->freelist[i] = wh_rd_u32(r);
     uint64_t foot_off = wh_rd_abs(r);
     uint32_t footer = wh_rd_u32(r);
-    if (!wh_rd_ok(r)) return WH_E_TRUNCATED;
+    if (!wh_rd_ok(r)) {
+        if (!quiet)
+            CIM_DIAG(cim, WH_SEV_ERROR, WH_E_TRUNCATED, r->source, foot_off, "mapping section ends before its footer");
+        return WH_E_TRUNCATED;
+    }
     if (footer != MAP_FOOTER) {
         if (!quiet)
             CIM_DIAG(cim, WH_SEV_WARN, WH_E_BADSIG, r->source, foot_off,
@@ -211,8 +220,8 @@ wh_status cim_maps_open(wh_cim *cim)
     }
     if (cim->nmaps == 0) {
         CIM_DIAG(cim, WH_SEV_ERROR, WH_E_NOTFOUND, cim->dir, WH_NO_OFFSET,
-                 "no mapping file (MAPPING1-3.MAP, OBJECTS.MAP/INDEX.MAP) in this folder; "
-                 "without one, OBJECTS.DATA can only be carved (wmihunt cim recover)");
+                 "no mapping file (MAPPING1-3.MAP, or OBJECTS.MAP/INDEX.MAP on XP) in this folder; "
+                 "the page tables are in them: collect them from the evidence together with OBJECTS.DATA and INDEX.BTR");
         return WH_E_NOTFOUND;
     }
     // Current map: highest sequence; ties go to the higher generation id,

@@ -10,6 +10,7 @@
 
 typedef struct carve {
     wh_cim *cim;
+    uint32_t *old_logical; /* physical page -> logical page in an older map */
     wh_ptrvec classes, insts;
     wh_strmap seen;      /* dedupe: class/key/ts */
     wh_strmap by_hash;   /* class hash -> cim_classrec * (first found) */
@@ -50,10 +51,22 @@ static void scan_instances(carve *cv, const uint8_t *pg, uint32_t phys, size_t f
         if (!c) continue;
         wh_cim_loc loc = {.logical_page = UINT32_MAX, .physical_page = phys, .record_id = 0,
                           .offset = (uint64_t)phys * CIM_PAGE + o, .recovered = true, .recovered_from = why};
+        if (cv->old_logical && strcmp(why, "old-mapping") == 0) loc.logical_page = cv->old_logical[phys];
+        // An intact TOC in the same page may still name the record.
+        if (strcmp(why, "slack") != 0)
+            for (uint32_t t = 0; t < WH_LIMIT_CIM_TOC && (t + 1) * 16 <= o; t++) {
+                uint32_t id = wh_get_u32le(pg + 16 * t), off = wh_get_u32le(pg + 16 * t + 4);
+                if (id == 0 && off == 0) break;
+                if (off == o) loc.record_id = id;
+            }
         // The record may not end inside this region: decode what is there.
         wh_cim_instance *in = cim_instance_decode(cim, pg + o, to - o, &loc, c->ns_hash, c->pub.ns, true);
         if (!in) continue;
-        in->loc.size = (uint32_t)(hl * 2 + 20);
+        // Record size: hash, two FILETIMEs, then the size field counts the rest.
+        in->loc.size = (uint32_t)(hl * 2 + 16) + wh_get_u32le(pg + o + hl * 2 + 16);
+        // Carved bytes do not say which namespace held them; a system
+        // class could have been instantiated in any.
+        if (c->ns_hash && cim->sys_ns_hash && strcmp(c->ns_hash, cim->sys_ns_hash) == 0) in->ns = NULL;
         add_instance(cv, in);
         o += need - 1;
     }
@@ -73,6 +86,7 @@ static void scan_toc_classes(carve *cv, const uint8_t *pg, uint32_t phys, const 
         if (avail >= 128 && hexch(p[0]) && p[1] == 0) continue; // an instance: handled by the scan
         wh_cim_loc loc = {.logical_page = UINT32_MAX, .physical_page = phys, .record_id = id, .size = size,
                           .offset = (uint64_t)phys * CIM_PAGE + off, .recovered = true, .recovered_from = why};
+        if (cv->old_logical && strcmp(why, "old-mapping") == 0) loc.logical_page = cv->old_logical[phys];
         wh_diag_sink *saved = cim->diags;
         cim->diags = NULL; // a failed guess is not a finding
         cim_classrec *c = cim_class_decode(cim, p, avail, &loc, NULL, NULL);
@@ -155,9 +169,11 @@ wh_status wh_cim_recover(wh_cim *cim, const wh_cim_recovered **out)
     const cim_section *d = &cim->cur->data;
     uint8_t *alloc = calloc(npages ? npages : 1, 1);
     cv.old_ref = calloc(npages ? npages : 1, 1);
-    if (!alloc || !cv.old_ref) {
+    cv.old_logical = calloc(npages ? npages : 1, sizeof(uint32_t));
+    if (!alloc || !cv.old_ref || !cv.old_logical) {
         free(alloc);
         free(cv.old_ref);
+        free(cv.old_logical);
         return WH_E_NOMEM;
     }
     for (uint32_t l = 0; l < d->nentries; l++)
@@ -166,7 +182,10 @@ wh_status wh_cim_recover(wh_cim *cim, const wh_cim_recovered **out)
         const cim_mapfile *mf = &cim->maps[m];
         if (mf == cim->cur || !mf->has_data) continue;
         for (uint32_t l = 0; l < mf->data.nentries; l++)
-            if (mf->data.l2p[l] < npages) cv.old_ref[mf->data.l2p[l]] = 1;
+            if (mf->data.l2p[l] < npages && !cv.old_ref[mf->data.l2p[l]]) {
+                cv.old_ref[mf->data.l2p[l]] = 1;
+                cv.old_logical[mf->data.l2p[l]] = l;
+            }
     }
     // Unallocated pages.
     for (uint32_t ph = 0; ph < npages; ph++) {
@@ -188,6 +207,8 @@ wh_status wh_cim_recover(wh_cim *cim, const wh_cim_recovered **out)
     }
     free(alloc);
     free(cv.old_ref);
+    free(cv.old_logical);
+    cv.old_logical = NULL;
     cim->recovered.classes = (const wh_cim_class *const *)wh_arena_calloc(cim->arena, cv.classes.n + 1, sizeof(void *));
     cim->recovered.instances = (const wh_cim_instance *const *)wh_arena_calloc(cim->arena, cv.insts.n + 1, sizeof(void *));
     if (!cim->recovered.classes || !cim->recovered.instances) return WH_E_NOMEM;

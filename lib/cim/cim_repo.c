@@ -288,6 +288,7 @@ static wh_cim *cim_alloc(const wh_cim_opts *opts, wh_diag_sink *diags, size_t *c
         return NULL;
     }
     cim->diags = diags;
+    if (opts && opts->size >= sizeof(*opts)) cim->flags = opts->flags;
     wh_strmap_init(&cim->names, cim->arena);
     wh_strmap_init(&cim->classes, cim->arena);
     wh_strmap_init(&cim->ns_by_name, cim->arena);

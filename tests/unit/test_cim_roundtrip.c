@@ -4,11 +4,7 @@
  * namespaces, classes (super, derivation, qualifiers, every property with
  * type, index, slot, level, key flag and default), every instance value of
  * every CIM type, the persistence triads, the repository facts (maps, pages,
- * B-tree, key counts) and the objects recovered after deletion.
- *
- * Checks that fail because of known reader bugs sit behind
- * WH_KNOWN_READER_BUGS (see tests/README.md); without it those tests print
- * what they would have checked. */
+ * B-tree, key counts) and the objects recovered after deletion. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -888,28 +884,13 @@ static void deleted(bool xp, const char *name)
         const char *want = pl->how == CIMGEN_DEL_SLACK    ? "slack"
                            : pl->how == CIMGEN_DEL_UNALLOC ? "unallocated"
                                                            : "old-mapping";
-#ifndef WH_KNOWN_READER_BUGS
-        // See tests/README.md: where the reader says "unallocated" for a page
-        // an older mapping file still maps.
-        if (pl->how == CIMGEN_DEL_OLDMAP && strcmp(ri->loc.recovered_from, want) != 0)
-            print_message("known reader bug: %s from \"%s\", want \"%s\"\n", mi->cls->name, ri->loc.recovered_from,
-                          want);
-        else
-#endif
-            assert_string_equal(ri->loc.recovered_from, want);
+        assert_string_equal(ri->loc.recovered_from, want);
         assert_int_equal(ri->loc.physical_page, pl->physical_page);
         assert_true(ri->loc.offset == pl->offset);
-#ifdef WH_KNOWN_READER_BUGS
         // The record's size (TOC size where there is a TOC) and, on pages
         // whose TOC is intact, its record id.
         assert_int_equal(ri->loc.size, pl->size);
         if (pl->how != CIMGEN_DEL_SLACK) assert_int_equal(ri->loc.record_id, pl->record_id);
-#else
-        if (ri->loc.size != pl->size || (pl->how != CIMGEN_DEL_SLACK && ri->loc.record_id != pl->record_id))
-            print_message("known reader bug: recovered %s size %u (want %u), record id %u (want %u)\n",
-                          mi->cls->name, ri->loc.size, pl->size, ri->loc.record_id,
-                          pl->how == CIMGEN_DEL_SLACK ? 0 : pl->record_id);
-#endif
         check_instance_x(mi, ri, true);
     }
     // The deleted consumer and binding are found again; nothing live is.
@@ -934,7 +915,7 @@ static void deleted_xp(void **state)
  * like any other (fox-it_dissect.cim: logical page 0 is the last leaf, the
  * last child of page 1; its 54 keys sort after page 1's and resolve to
  * objects). The writer's default puts the first leaf there. */
-static void known_bug_index_child_zero(void **state)
+static void index_child_zero(void **state)
 {
     (void)state;
     fixture f = {.m = cimgen_model_new()};
@@ -945,21 +926,10 @@ static void known_bug_index_child_zero(void **state)
     assert_int_equal(cimgen_write(f.m, dir, &o, &f.rep), 0);
     wh_diag_sink sink = {on_diag, NULL, {0}};
     assert_int_equal(wh_cim_open(dir, NULL, &sink, &f.cim), WH_OK);
-#ifdef WH_KNOWN_READER_BUGS
     f.xp = false;
     check_info(&f);
     check_model(&f);
     check_persistence(&f);
-#else
-    const wh_cim_info *i = wh_cim_get_info(f.cim);
-    if (i->keys != f.rep.keys || i->index_tree_pages != f.rep.index_tree_pages)
-        print_message("known reader bug: child pointer 0 taken as none: %zu of %zu keys, %u of %u tree pages, "
-                      "%zu of %zu namespaces\n",
-                      i->keys, f.rep.keys, i->index_tree_pages, f.rep.index_tree_pages, i->namespaces,
-                      f.rep.namespaces);
-    else
-        print_message("child pointer 0 now read: build with -DWH_KNOWN_READER_BUGS to check everything\n");
-#endif
     fixture_free(&f);
 }
 
@@ -1040,7 +1010,7 @@ int main(void)
         cmocka_unit_test(types_xp),
         cmocka_unit_test(deleted_v22),
         cmocka_unit_test(deleted_xp),
-        cmocka_unit_test(known_bug_index_child_zero),
+        cmocka_unit_test(index_child_zero),
         cmocka_unit_test(big_200mb),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
