@@ -42,7 +42,7 @@ demo: deps build
 	@$(BUILD)/wmihunt cim persistence $(BUILD)/demo/Repository
 
 fuzz: deps
-	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DWH_FUZZ=ON >/dev/null
+	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DWH_FUZZ=ON -DWH_TESTS=OFF >/dev/null
 	cmake --build build-fuzz -j $(JOBS)
 	./scripts/run-fuzz.sh build-fuzz $(FUZZ_SECONDS)
 

@@ -8,9 +8,11 @@ BUILD=$1
 SECS=${2:-${FUZZ_SECONDS:-300}}
 root=$(cd "$(dirname "$0")/.." && pwd)
 status=0
+ran=0
 for bin in "$BUILD"/fuzz/fuzz_*; do
   [ -x "$bin" ] || continue
   t=$(basename "$bin" | sed 's/^fuzz_//')
+  ran=$((ran + 1))
   work="$BUILD/fuzz-corpus/$t"
   mkdir -p "$work" "$root/fuzz/regressions/$t"
   dict=()
@@ -22,4 +24,8 @@ for bin in "$BUILD"/fuzz/fuzz_*; do
     status=1
   fi
 done
+if [ "$ran" -eq 0 ]; then
+  echo "fuzz: no fuzz_* targets in $BUILD/fuzz (configure with -DWH_FUZZ=ON and clang)" >&2
+  exit 1
+fi
 exit $status

@@ -15,6 +15,25 @@ static const uint32_t K256[64] = {
     0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
 
+/* Both digests take 64-byte blocks: buffer the tail, hash whole blocks. */
+static void feed(void *ctx, uint8_t buf[64], size_t *nbuf, uint64_t *len, const void *data, size_t n,
+                 void (*block)(void *, const uint8_t *))
+{
+    const uint8_t *p = data;
+    *len += n;
+    if (*nbuf) {
+        size_t k = 64 - *nbuf < n ? 64 - *nbuf : n;
+        memcpy(buf + *nbuf, p, k);
+        *nbuf += k; p += k; n -= k;
+        if (*nbuf == 64) { block(ctx, buf); *nbuf = 0; }
+    }
+    for (; n >= 64; p += 64, n -= 64) block(ctx, p);
+    if (n) { memcpy(buf, p, n); *nbuf = n; }
+}
+
+static void sha256_block(wh_sha256 *c, const uint8_t *p);
+static void sha256_blk(void *c, const uint8_t *p) { sha256_block(c, p); }
+
 static void sha256_block(wh_sha256 *c, const uint8_t *p)
 {
     uint32_t w[64];
@@ -46,16 +65,7 @@ void wh_sha256_init(wh_sha256 *c)
 
 void wh_sha256_update(wh_sha256 *c, const void *data, size_t n)
 {
-    const uint8_t *p = data;
-    c->len += n;
-    if (c->nbuf) {
-        size_t k = 64 - c->nbuf < n ? 64 - c->nbuf : n;
-        memcpy(c->buf + c->nbuf, p, k);
-        c->nbuf += k; p += k; n -= k;
-        if (c->nbuf == 64) { sha256_block(c, c->buf); c->nbuf = 0; }
-    }
-    for (; n >= 64; p += 64, n -= 64) sha256_block(c, p);
-    if (n) { memcpy(c->buf, p, n); c->nbuf = n; }
+    feed(c, c->buf, &c->nbuf, &c->len, data, n, sha256_blk);
 }
 
 void wh_sha256_final(wh_sha256 *c, uint8_t out[32])
@@ -115,18 +125,11 @@ void wh_md5_init(wh_md5 *c)
     c->nbuf = 0;
 }
 
+static void md5_blk(void *c, const uint8_t *p) { md5_block(c, p); }
+
 void wh_md5_update(wh_md5 *c, const void *data, size_t n)
 {
-    const uint8_t *p = data;
-    c->len += n;
-    if (c->nbuf) {
-        size_t k = 64 - c->nbuf < n ? 64 - c->nbuf : n;
-        memcpy(c->buf + c->nbuf, p, k);
-        c->nbuf += k; p += k; n -= k;
-        if (c->nbuf == 64) { md5_block(c, c->buf); c->nbuf = 0; }
-    }
-    for (; n >= 64; p += 64, n -= 64) md5_block(c, p);
-    if (n) { memcpy(c->buf, p, n); c->nbuf = n; }
+    feed(c, c->buf, &c->nbuf, &c->len, data, n, md5_blk);
 }
 
 void wh_md5_final(wh_md5 *c, uint8_t out[16])
