@@ -97,6 +97,7 @@ struct wh_cim {
     wh_strmap ns_by_name;    /* lower-case path -> cim_ns * */
     wh_strmap ns_by_hash;    /* "NS_<hex>" -> cim_ns * */
     wh_strmap neg;           /* class lookups that failed, not retried */
+    wh_strmap queries;       /* wh_cim_instances results, so repeated queries cost nothing */
     bool persistence_built, recovered_built;
     wh_cim_persistence persist;
     wh_cim_recovered recovered;

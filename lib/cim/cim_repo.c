@@ -294,6 +294,7 @@ static wh_cim *cim_alloc(const wh_cim_opts *opts, wh_diag_sink *diags, size_t *c
     wh_strmap_init(&cim->ns_by_name, cim->arena);
     wh_strmap_init(&cim->ns_by_hash, cim->arena);
     wh_strmap_init(&cim->neg, cim->arena);
+    wh_strmap_init(&cim->queries, cim->arena);
     return cim;
 }
 
@@ -506,20 +507,43 @@ wh_status wh_cim_class_get(wh_cim *cim, const char *ns, const char *name, const 
     return WH_OK;
 }
 
+typedef struct cim_query {
+    const wh_cim_instance **list;
+    size_t n;
+} cim_query;
+
 wh_status wh_cim_instances(wh_cim *cim, const char *ns, const char *cls, bool deep,
                            const wh_cim_instance *const **out, size_t *n)
 {
     cim_ns *x = cim_ns_find(cim, ns);
     if (!x) return WH_E_NOTFOUND;
-    const wh_cim_instance **res = wh_arena_calloc(cim->arena, x->ninsts ? x->ninsts : 1, sizeof(void *));
-    if (!res) return WH_E_NOMEM;
-    size_t k = 0;
-    for (size_t i = 0; i < x->ninsts; i++) {
-        const wh_cim_instance *in = x->insts[i];
-        bool match = deep ? wh_cim_class_is(in->cls, cls) : wh_strcasecmp(in->class_name, cls) == 0;
-        if (match) res[k++] = in;
+    // Results are kept: the handle owns them, and asking again must not
+    // grow memory (a caller may ask once per instance).
+    char key[512];
+    snprintf(key, sizeof(key), "%s|%d|", x->hash, deep);
+    size_t kl = strlen(key);
+    for (size_t i = 0; cls[i] && kl < sizeof(key) - 1; i++)
+        key[kl++] = (cls[i] >= 'a' && cls[i] <= 'z') ? (char)(cls[i] - 32) : cls[i];
+    key[kl] = 0;
+    cim_query *q = wh_strmap_get(&cim->queries, key);
+    if (!q) {
+        size_t k = 0;
+        for (size_t i = 0; i < x->ninsts; i++) {
+            const wh_cim_instance *in = x->insts[i];
+            k += deep ? wh_cim_class_is(in->cls, cls) : wh_strcasecmp(in->class_name, cls) == 0;
+        }
+        q = wh_arena_calloc(cim->arena, 1, sizeof(*q));
+        const wh_cim_instance **res = wh_arena_calloc(cim->arena, k ? k : 1, sizeof(void *));
+        char *kc = wh_arena_strdup(cim->arena, key);
+        if (!q || !res || !kc) return WH_E_NOMEM;
+        for (size_t i = 0; i < x->ninsts; i++) {
+            const wh_cim_instance *in = x->insts[i];
+            if (deep ? wh_cim_class_is(in->cls, cls) : wh_strcasecmp(in->class_name, cls) == 0) res[q->n++] = in;
+        }
+        q->list = res;
+        if (wh_strmap_put(&cim->queries, kc, q) != 0) return WH_E_NOMEM;
     }
-    *out = res;
-    *n = k;
+    *out = q->list;
+    *n = q->n;
     return WH_OK;
 }

@@ -976,9 +976,14 @@ static void big_200mb(void **state)
     fixture f = {.m = cimgen_model_new()};
     cimgen_windows_defaults(f.m);
     cimgen_bulk(f.m, 200ull << 20, 3);
-    cimgen_opts o = {.seed = 3, .index_root_page0 = true};
+    cimgen_opts o = {.seed = 3};
     write_and_open(&f, "big", &o);
     assert_true((uint64_t)f.rep.data_pages * 8192 >= 200ull << 20);
+    // Everything, as for the small fixtures: every namespace, class,
+    // property and value, the SCM binding.
+    check_info(&f);
+    check_model(&f);
+    check_persistence(&f);
     const wh_cim_info *i = wh_cim_get_info(f.cim);
     assert_int_equal(i->namespaces, f.rep.namespaces);
     assert_int_equal(i->classes, f.rep.classes);
