@@ -40,5 +40,6 @@ void cli_diag_init(cli_diag *d, const cli_opts *o);
 int cli_exit_code(const cli_diag *d);
 
 int cmd_cim(int argc, char **argv);
+int cmd_evtx(int argc, char **argv);
 
 #endif

@@ -44,6 +44,7 @@ int main(int argc, char **argv)
         return WH_EXIT_OK;
     }
     if (strcmp(argv[1], "cim") == 0) return cmd_cim(argc - 2, argv + 2);
+    if (strcmp(argv[1], "evtx") == 0) return cmd_evtx(argc - 2, argv + 2);
     fprintf(stderr, "wmihunt: unknown command '%s' (try 'wmihunt --help')\n", argv[1]);
     return WH_EXIT_USAGE;
 }

@@ -121,3 +121,21 @@ int wh_ptrvec_push(wh_arena *a, wh_ptrvec *pv, void *p)
     pv->v[pv->n++] = p;
     return 0;
 }
+
+void wh_arena_reset(wh_arena *a)
+{
+    // Keep the newest standard-size block; everything else goes.
+    block *keep = NULL;
+    for (block *b = a->head, *n; b; b = n) {
+        n = b->next;
+        if (!keep && b->size == BLOCK_MIN) keep = b;
+        else free(b);
+    }
+    a->head = keep;
+    a->total = keep ? keep->size : 0;
+    if (keep) {
+        keep->used = 0;
+        keep->next = NULL;
+    }
+    a->hit_cap = 0;
+}

@@ -17,6 +17,8 @@ char *wh_arena_strndup(wh_arena *a, const char *s, size_t n);
 char *wh_arena_strdup(wh_arena *a, const char *s);
 char *wh_arena_printf(wh_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 size_t wh_arena_used(const wh_arena *a);
+/* Frees everything but one block, for reuse (e.g. one arena per chunk). */
+void wh_arena_reset(wh_arena *a);
 /* true once an allocation was refused because of the cap */
 int wh_arena_hit_cap(const wh_arena *a);
 

@@ -1,0 +1,417 @@
+/* EVTX files: the file header, every 64 KiB chunk slot checked on its own
+ * (signature, header CRC, records CRC), the records of each chunk, and
+ * records carved from chunk slack. Damage is reported with its offset and
+ * stays local: a bad record ends its chunk's walk, a bad chunk is skipped
+ * or read with its checksum flagged, never the whole file. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/crc32.h"
+#include "core/text.h"
+#include "evtx/evtx_int.h"
+
+#define DIAG(e, sev, code, off, ...) wh_diagf((e)->diags, sev, code, (e)->name, off, __VA_ARGS__)
+
+static const uint8_t FILE_SIG[8] = {'E', 'l', 'f', 'F', 'i', 'l', 'e', 0};
+static const uint8_t CHUNK_SIG[8] = {'E', 'l', 'f', 'C', 'h', 'n', 'k', 0};
+
+static void read_header(wh_evtx *e)
+{
+    wh_evtx_info *i = &e->info;
+    if (e->size < 128) {
+        DIAG(e, WH_SEV_ERROR, WH_E_TRUNCATED, 0, "file is %zu bytes, shorter than an EVTX file header", e->size);
+        return;
+    }
+    const uint8_t *h = e->data;
+    if (memcmp(h, FILE_SIG, 8) != 0) {
+        DIAG(e, WH_SEV_ERROR, WH_E_BADSIG, 0, "no ElfFile signature: not an EVTX file (chunks are still looked for)");
+        return;
+    }
+    i->next_record_id = wh_get_u64le(h + 24);
+    i->minor = wh_get_u16le(h + 36);
+    i->major = wh_get_u16le(h + 38);
+    i->chunks_declared = wh_get_u16le(h + 42);
+    i->flags = wh_get_u32le(h + 120);
+    uint32_t crc = wh_get_u32le(h + 124);
+    i->header_ok = wh_crc32(0, h, 120) == crc;
+    if (!i->header_ok)
+        DIAG(e, WH_SEV_WARN, WH_E_CORRUPT, 124, "file header CRC does not match; the header's counts are not trusted");
+    if (i->flags & 1)
+        DIAG(e, WH_SEV_INFO, WH_OK, 120, "file is marked dirty (not closed cleanly): chunks beyond the declared count are read too");
+}
+
+static wh_status finish_open(wh_evtx *e, const wh_evtx_opts *opts, wh_diag_sink *diags)
+{
+    e->diags = diags;
+    if (opts && opts->size >= sizeof(*opts)) {
+        e->flags = opts->flags;
+        e->threads = opts->threads;
+    }
+    e->info.path = e->name;
+    read_header(e);
+    e->info.chunk_slots = e->size > EVTX_HEADER ? (e->size - EVTX_HEADER + EVTX_CHUNK - 1) / EVTX_CHUNK : 0;
+    if (e->size > EVTX_HEADER && (e->size - EVTX_HEADER) % EVTX_CHUNK)
+        DIAG(e, WH_SEV_WARN, WH_E_TRUNCATED, e->size,
+             "file ends inside a chunk (%zu bytes of the last 64 KiB); what is there is read",
+             (e->size - EVTX_HEADER) % EVTX_CHUNK);
+    if (!e->info.header_ok && memcmp(e->data, FILE_SIG, e->size < 8 ? 0 : 8) != 0 && e->info.chunk_slots == 0)
+        return WH_E_BADSIG;
+    return WH_OK;
+}
+
+wh_status wh_evtx_open(const char *path, const wh_evtx_opts *opts, wh_diag_sink *diags, wh_evtx **out)
+{
+    *out = NULL;
+    wh_evtx *e = calloc(1, sizeof(*e));
+    if (!e) return WH_E_NOMEM;
+    wh_status st = wh_map_file(path, &e->file);
+    if (st != WH_OK) {
+        wh_diagf(diags, WH_SEV_ERROR, st, path, WH_NO_OFFSET, "cannot read: %s", wh_status_str(st));
+        free(e);
+        return st;
+    }
+    e->owned = true;
+    e->data = e->file.data;
+    e->size = e->file.size;
+    e->name = e->file.path;
+    st = finish_open(e, opts, diags);
+    if (st != WH_OK) {
+        wh_evtx_close(e);
+        return st;
+    }
+    *out = e;
+    return WH_OK;
+}
+
+wh_status wh_evtx_open_mem(const void *data, size_t size, const char *name, const wh_evtx_opts *opts,
+                           wh_diag_sink *diags, wh_evtx **out)
+{
+    *out = NULL;
+    wh_evtx *e = calloc(1, sizeof(*e));
+    if (!e) return WH_E_NOMEM;
+    e->data = size ? data : NULL;
+    e->size = data ? size : 0;
+    e->name = strdup(name ? name : "<memory>");
+    wh_status st = e->name ? finish_open(e, opts, diags) : WH_E_NOMEM;
+    if (st != WH_OK) {
+        wh_evtx_close(e);
+        return st;
+    }
+    *out = e;
+    return WH_OK;
+}
+
+void wh_evtx_close(wh_evtx *e)
+{
+    if (!e) return;
+    if (e->owned) wh_unmap_file(&e->file);
+    else free(e->name);
+    free(e);
+}
+
+const wh_evtx_info *wh_evtx_get_info(wh_evtx *e) { return &e->info; }
+
+/* ---- events ---- */
+
+static const char *keep(ev_ctx *c, wh_sbuf *sb)
+{
+    return wh_arena_strndup(c->arena, sb->p ? sb->p : "", sb->n);
+}
+
+/* ISO 8601 "YYYY-MM-DDTHH:MM:SS.fffffffZ" back to a FILETIME (0 if not). */
+static uint64_t iso_ft(const char *s)
+{
+    unsigned y, mo, d, h, mi, se;
+    if (strlen(s) < 19 || sscanf(s, "%4u-%2u-%2uT%2u:%2u:%2u", &y, &mo, &d, &h, &mi, &se) != 6) return 0;
+    if (y < 1601 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return 0;
+    uint64_t frac = 0;
+    int digits = 0;
+    if (s[19] == '.')
+        for (const char *p = s + 20; *p >= '0' && *p <= '9'; p++)
+            if (digits < 7) {
+                frac = frac * 10 + (uint64_t)(*p - '0');
+                digits++;
+            }
+    while (digits < 7) {
+        frac *= 10;
+        digits++;
+    }
+    // days from civil (Howard Hinnant), relative to 1601-01-01
+    int64_t yy = (int64_t)y - (mo <= 2);
+    int64_t era = yy / 400;
+    unsigned yoe = (unsigned)(yy - era * 400);
+    unsigned doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    int64_t days = era * 146097 + doe - 719468 + 134774;
+    return ((uint64_t)days * 86400 + h * 3600 + mi * 60 + se) * 10000000ull + frac;
+}
+
+typedef struct sysf { ev_ctx *c; wh_evtx_event *ev; wh_sbuf *sb; } sysf;
+
+static void system_fields(ev_ctx *c, const ev_node *doc, wh_evtx_event *ev, wh_sbuf *sb)
+{
+    ev_cur root, sys, x;
+    ev->level = -1;
+    if (!ev_root(doc, &root) || !ev_child(&root, "System", &sys)) return;
+#define ATTR(child, attr, dst)                                                         \
+    if (ev_child(&sys, child, &x)) {                                                   \
+        wh_sbuf_reset(sb);                                                             \
+        if (ev_attr_text(&x, attr, sb)) dst = keep(c, sb);                             \
+    }
+#define TEXT(child, dst)                                                               \
+    if (ev_child(&sys, child, &x)) {                                                   \
+        wh_sbuf_reset(sb);                                                             \
+        ev_text(&x, sb);                                                               \
+        dst = keep(c, sb);                                                             \
+    }
+    ATTR("Provider", "Name", ev->provider);
+    ATTR("Provider", "Guid", ev->provider_guid);
+    ATTR("TimeCreated", "SystemTime", ev->time_created);
+    ATTR("Security", "UserID", ev->user_sid);
+    TEXT("Channel", ev->channel);
+    TEXT("Computer", ev->computer);
+    const char *t = NULL;
+    TEXT("EventID", t);
+    if (t && *t) {
+        ev->event_id = (uint32_t)strtoul(t, NULL, 10);
+        ev->has_event_id = true;
+    }
+    t = NULL;
+    TEXT("EventRecordID", t);
+    if (t && *t) {
+        ev->event_record_id = strtoull(t, NULL, 10);
+        ev->has_event_record_id = true;
+    }
+    t = NULL;
+    TEXT("Level", t);
+    if (t && *t) ev->level = atoi(t);
+#undef ATTR
+#undef TEXT
+    if (ev->time_created) ev->time_created_ft = iso_ft(ev->time_created);
+}
+
+typedef struct walk {
+    wh_evtx *e;
+    ev_ctx c;
+    wh_sbuf sb;
+    bool system_only;
+    wh_evtx_fn fn;
+    void *ud;
+    int stop;
+} walk;
+
+/* One record at chunk offset off; returns its size or 0 when the walk of
+ * this chunk must end. */
+static uint32_t record(walk *w, uint32_t off, bool recovered, bool crc_ok, uint32_t limit)
+{
+    wh_evtx *e = w->e;
+    const uint8_t *ch = w->c.chunk;
+    uint64_t abs = w->c.chunk_off + off;
+    if (off > limit - 24 || wh_get_u32le(ch + off) != 0x00002A2Au) return 0;
+    uint32_t size = wh_get_u32le(ch + off + 4);
+    if (size < EVTX_REC_MIN || size > limit - off) {
+        if (!recovered)
+            DIAG(e, WH_SEV_WARN, WH_E_CORRUPT, abs, "chunk %u: record size %u is impossible; the rest of the chunk is carved",
+                 w->c.chunk_index, size);
+        return 0;
+    }
+    // A torn record (written while the log was copied) has no trailing
+    // size copy yet; its XML is often whole: read it, flag it, and end the
+    // walk of this chunk after it.
+    bool torn = wh_get_u32le(ch + off + size - 4) != size;
+    if (torn && !recovered)
+        DIAG(e, WH_SEV_WARN, WH_E_CORRUPT, abs,
+             "chunk %u: record size %u and its trailing copy %u differ (a torn record); read and flagged, the rest "
+             "of the chunk is carved",
+             w->c.chunk_index, size, wh_get_u32le(ch + off + size - 4));
+    if (torn && recovered) return 0;
+    wh_evtx_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.offset = abs;
+    ev.chunk = w->c.chunk_index;
+    ev.record_id = wh_get_u64le(ch + off + 8);
+    ev.written = wh_get_u64le(ch + off + 16);
+    ev.recovered = recovered;
+    ev.checksum_ok = crc_ok && !torn;
+    ev.level = -1;
+    ev_node *doc = ev_parse_record(&w->c, off + 24, size - 28);
+    if (!doc) {
+        if (!recovered)
+            DIAG(e, WH_SEV_WARN, WH_E_CORRUPT, w->c.where, "chunk %u, record %llu: %s; record skipped",
+                 w->c.chunk_index, (unsigned long long)ev.record_id, w->c.why ? w->c.why : "bad binary XML");
+        return torn ? 0 : size; // the size checked out: the next record can still be read
+    }
+    system_fields(&w->c, doc, &ev, &w->sb);
+    if (recovered && !ev.has_event_id) return size; // carving noise
+    ev.doc = doc;
+    if (w->fn(w->ud, &ev)) w->stop = 1;
+    return torn ? 0 : size;
+}
+
+static void chunk(walk *w, const uint8_t *ch, uint64_t abs, uint32_t index, uint32_t avail)
+{
+    wh_evtx *e = w->e;
+    ev_ctx_chunk(&w->c, ch, abs, index);
+    uint32_t free_off = wh_get_u32le(ch + 48);
+    uint32_t flags = wh_get_u32le(ch + 120);
+    bool crc_ok = true;
+    if (!(flags & 4)) { // flag 0x4: the file keeps no checksums
+        uint32_t hc = wh_crc32(wh_crc32(0, ch, 120), ch + 128, 384);
+        if (hc != wh_get_u32le(ch + 124)) {
+            crc_ok = false;
+            DIAG(e, WH_SEV_WARN, WH_E_CORRUPT, abs + 124, "chunk %u: header CRC does not match; records are read and flagged",
+                 index);
+        }
+        if (free_off >= EVTX_CHUNK_HDR && free_off <= avail &&
+            wh_crc32(0, ch + EVTX_CHUNK_HDR, free_off - EVTX_CHUNK_HDR) != wh_get_u32le(ch + 52)) {
+            crc_ok = false;
+            DIAG(e, WH_SEV_WARN, WH_E_CORRUPT, abs + 52, "chunk %u: records CRC does not match; records are read and flagged",
+                 index);
+        }
+    }
+    uint32_t off = EVTX_CHUNK_HDR;
+    while (!w->stop) {
+        uint32_t n = record(w, off, false, crc_ok, avail);
+        if (!n) break;
+        off += n;
+    }
+    if (off < free_off && free_off <= avail && !w->stop)
+        DIAG(e, WH_SEV_INFO, WH_E_CORRUPT, abs + off, "chunk %u: records end at %u, before the free-space offset %u",
+             index, off, free_off);
+    if (!(e->flags & WH_EVTX_OPT_RECOVER)) return;
+    // Slack: scan for record signatures past the live records.
+    for (uint32_t p = off; p + EVTX_REC_MIN <= avail && !w->stop; p += 8) {
+        if (wh_get_u32le(ch + p) != 0x00002A2Au) continue;
+        uint32_t n = record(w, p, true, crc_ok, avail);
+        if (n) p += n - 8;
+    }
+}
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i]) return false;
+    return true;
+}
+
+wh_status wh_evtx_each(wh_evtx *e, bool system_only, wh_evtx_fn fn, void *ud)
+{
+    walk w;
+    memset(&w, 0, sizeof(w));
+    w.e = e;
+    w.system_only = system_only;
+    w.fn = fn;
+    w.ud = ud;
+    if (!ev_ctx_init(&w.c, e)) {
+        ev_ctx_free(&w.c);
+        return WH_E_NOMEM;
+    }
+    uint8_t *pad = NULL; // a cut-short last chunk is read from a zero-padded copy
+    for (uint64_t s = 0; s < e->info.chunk_slots && !w.stop; s++) {
+        uint64_t abs = EVTX_HEADER + s * EVTX_CHUNK;
+        const uint8_t *ch = e->data + abs;
+        size_t avail = e->size - abs < EVTX_CHUNK ? e->size - abs : EVTX_CHUNK;
+        if (avail < EVTX_CHUNK_HDR) break;
+        if (memcmp(ch, CHUNK_SIG, 8) != 0) {
+            if (!all_zero(ch, avail))
+                DIAG(e, WH_SEV_WARN, WH_E_BADSIG, abs, "chunk %llu: no ElfChnk signature; skipped",
+                     (unsigned long long)s);
+            continue;
+        }
+        if (s >= e->info.chunks_declared && e->info.header_ok)
+            DIAG(e, WH_SEV_INFO, WH_OK, abs, "chunk %llu is past the header's chunk count (%llu); read anyway",
+                 (unsigned long long)s, (unsigned long long)e->info.chunks_declared);
+        if (avail < EVTX_CHUNK) {
+            if (!pad) pad = calloc(1, EVTX_CHUNK);
+            if (!pad) break;
+            memset(pad, 0, EVTX_CHUNK);
+            memcpy(pad, ch, avail);
+            ch = pad;
+        }
+        chunk(&w, ch, abs, (uint32_t)s, (uint32_t)avail);
+    }
+    free(pad);
+    wh_sbuf_free(&w.sb);
+    ev_ctx_free(&w.c);
+    return WH_OK;
+}
+
+/* ---- rendering of one event ---- */
+
+int wh_evtx_render_xml(const wh_evtx_event *ev, FILE *f)
+{
+    wh_sbuf out = {0}, tmp = {0};
+    ev_render_xml(ev->doc, &out, &tmp);
+    wh_sbuf_putc(&out, '\n');
+    size_t n = fwrite(out.p, 1, out.n, f);
+    int rc = n == out.n ? 0 : -1;
+    wh_sbuf_free(&out);
+    wh_sbuf_free(&tmp);
+    return rc;
+}
+
+static void jkey(wh_sbuf *o, const char *k, bool *first)
+{
+    if (!*first) wh_sbuf_putc(o, ',');
+    *first = false;
+    wh_sbuf_printf(o, "\"%s\":", k);
+}
+
+static void jstr(wh_sbuf *o, const char *k, const char *v, bool *first)
+{
+    if (!v) return;
+    jkey(o, k, first);
+    wh_sbuf_putc(o, '"');
+    wh_sbuf_json(o, v, strlen(v));
+    wh_sbuf_putc(o, '"');
+}
+
+int wh_evtx_render_json(const wh_evtx_event *ev, const char *source, FILE *f)
+{
+    wh_sbuf o = {0}, tmp = {0};
+    bool first = true;
+    wh_sbuf_putc(&o, '{');
+    jstr(&o, "artifact", "evtx.record", &first);
+    jstr(&o, "source", source, &first);
+    jkey(&o, "offset", &first);
+    wh_sbuf_printf(&o, "%llu", (unsigned long long)ev->offset);
+    jkey(&o, "chunk", &first);
+    wh_sbuf_printf(&o, "%u", ev->chunk);
+    jkey(&o, "record_id", &first);
+    wh_sbuf_printf(&o, "%llu", (unsigned long long)ev->record_id);
+    if (ev->has_event_record_id) {
+        jkey(&o, "event_record_id", &first);
+        wh_sbuf_printf(&o, "%llu", (unsigned long long)ev->event_record_id);
+    }
+    char b[40];
+    if (ev->written) {
+        wh_sbuf_reset(&tmp);
+        filetime_str(&tmp, ev->written);
+        jstr(&o, "written", wh_sbuf_cstr(&tmp), &first);
+    }
+    jstr(&o, "time_created", ev->time_created, &first);
+    if (ev->has_event_id) {
+        jkey(&o, "event_id", &first);
+        wh_sbuf_printf(&o, "%u", ev->event_id);
+    }
+    jstr(&o, "provider", ev->provider, &first);
+    jstr(&o, "channel", ev->channel, &first);
+    jstr(&o, "computer", ev->computer, &first);
+    if (ev->level >= 0) {
+        jkey(&o, "level", &first);
+        wh_sbuf_printf(&o, "%d", ev->level);
+    }
+    jstr(&o, "user_sid", ev->user_sid, &first);
+    jkey(&o, "recovered", &first);
+    wh_sbuf_puts(&o, ev->recovered ? "true" : "false");
+    jkey(&o, "checksum_ok", &first);
+    wh_sbuf_puts(&o, ev->checksum_ok ? "true" : "false");
+    (void)b;
+    ev_render_json_data(ev->doc, &o, &tmp, &first);
+    wh_sbuf_put(&o, "}\n", 2);
+    size_t n = fwrite(o.p, 1, o.n, f);
+    int rc = n == o.n && !o.oom ? 0 : -1;
+    wh_sbuf_free(&o);
+    wh_sbuf_free(&tmp);
+    return rc;
+}
