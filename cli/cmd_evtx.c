@@ -31,7 +31,17 @@ typedef struct run {
     bool xml;
     FILE *out;
     unsigned long n;
+    wh_writer *w;
 } run;
+
+static int wmi(void *ud, const wh_evtx_event *ev)
+{
+    run *r = ud;
+    if (!wh_evtx_wmi_candidate(ev)) return 0;
+    int rc = wh_evtx_wmi_records(ev, r->source, wh_writer_record, r->w);
+    if (rc > 0) r->n += (unsigned long)rc;
+    return rc < 0;
+}
 
 static int dump(void *ud, const wh_evtx_event *ev)
 {
@@ -66,10 +76,11 @@ int cmd_evtx(int argc, char **argv)
         fprintf(stderr, "wmihunt evtx: expected one or more .evtx files (try 'wmihunt evtx --help')\n");
         return WH_EXIT_USAGE;
     }
-    if (!all) {
-        fprintf(stderr, "wmihunt evtx: the WMI evidence view is not built yet; use --all\n");
+    if (xml && !all) {
+        fprintf(stderr, "wmihunt evtx: --format xml goes with --all (the WMI view prints records)\n");
         return WH_EXIT_USAGE;
     }
+    wh_writer *w = all ? NULL : wh_writer_new(stdout, o.fmt, false);
     cli_diag diag;
     cli_diag_init(&diag, &o);
     int rc = WH_EXIT_OK;
@@ -83,9 +94,13 @@ int cmd_evtx(int argc, char **argv)
             continue;
         }
         usable++;
-        run r = {o.pos[f], xml, stdout, 0};
-        (void)wh_evtx_each(e, false, dump, &r);
+        run r = {o.pos[f], xml, stdout, 0, w};
+        (void)wh_evtx_each(e, false, all ? dump : wmi, &r);
         wh_evtx_close(e);
+    }
+    if (w) {
+        wh_writer_finish(w);
+        wh_writer_free(w);
     }
     fflush(stdout);
     int drc = cli_exit_code(&diag);

@@ -62,6 +62,7 @@ typedef struct wh_evtx_event {
     int level;               /* -1 when absent */
     uint64_t time_created_ft; /* 0 when absent */
     const void *doc;         /* internal: the parsed document */
+    void *ctx;               /* internal: the parse state it lives in */
 } wh_evtx_event;
 
 /* Called per event, in file order; nonzero stops the walk. */
@@ -80,9 +81,17 @@ int wh_evtx_render_json(const wh_evtx_event *ev, const char *source, FILE *f);
  * searched depth-first); rendered into buf; NULL when absent. */
 const char *wh_evtx_data(const wh_evtx_event *ev, const char *name, char *buf, size_t bufsize);
 
-/* The event as a normalized record ("evtx.record"), every EventData /
- * UserData value a field of the object "data". */
-int wh_evtx_to_record(const wh_evtx_event *ev, const char *source, wh_record_fn fn, void *ud);
+/* The WMI evidence in one event, as normalized records: "evtx.wmi_activity"
+ * (WMI-Activity 5857-5861, 5861's PossibleCause parsed into filter and
+ * consumer), "evtx.sysmon_wmi" (Sysmon 19/20/21), "evtx.process" (4688 and
+ * Sysmon 1 of wmic, wmiprvse, scrcons, mofcomp, wsmprovhost, as image or
+ * parent), "evtx.powershell" (4103/4104/800 using WMI cmdlets). Returns
+ * the number of records made (0: not WMI evidence), or -1 when fn stopped. */
+int wh_evtx_wmi_records(const wh_evtx_event *ev, const char *source, wh_record_fn fn, void *ud);
+
+/* True when the System fields alone say the event may be WMI evidence
+ * (the fast filter: channel/provider and event id). */
+bool wh_evtx_wmi_candidate(const wh_evtx_event *ev);
 
 #ifdef __cplusplus
 }

@@ -244,6 +244,7 @@ static uint32_t record(walk *w, uint32_t off, bool recovered, bool crc_ok, uint3
     system_fields(&w->c, doc, &ev, &w->sb);
     if (recovered && !ev.has_event_id) return size; // carving noise
     ev.doc = doc;
+    ev.ctx = &w->c;
     if (w->fn(w->ud, &ev)) w->stop = 1;
     return torn ? 0 : size;
 }

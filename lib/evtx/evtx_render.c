@@ -481,3 +481,81 @@ void ev_render_json_data(const ev_node *doc, wh_sbuf *o, wh_sbuf *tmp, bool *fir
         json_children(&part, o, tmp, 0, false);
     }
 }
+
+/* ---- field lookup ---- */
+
+typedef struct dfind { const char *name; wh_sbuf *sb, *tmp; bool found; int depth; } dfind;
+
+static int find_data(void *ud, const ev_cur *c)
+{
+    dfind *d = ud;
+    if (strcmp(c->n->name, "Data") == 0) {
+        wh_sbuf_reset(d->tmp);
+        if (ev_attr_text(c, "Name", d->tmp) && d->tmp->n == strlen(d->name) && memcmp(d->tmp->p, d->name, d->tmp->n) == 0) {
+            ev_text(c, d->sb);
+            d->found = true;
+            return 1;
+        }
+        return 0;
+    }
+    // UserData and nested elements: a leaf with this name.
+    if (has_child_elements(c)) {
+        if (d->depth++ > EVTX_MAX_DEPTH) return 0;
+        int rc = visit(c->n->child, c->vals, c->nvals, find_data, ud, 0);
+        d->depth--;
+        return rc;
+    }
+    if (strcmp(c->n->name, d->name) == 0) {
+        ev_text(c, d->sb);
+        d->found = true;
+        return 1;
+    }
+    return 0;
+}
+
+bool ev_data(const ev_node *doc, const char *name, wh_sbuf *sb, wh_sbuf *tmp)
+{
+    ev_cur root, part;
+    if (!ev_root(doc, &root)) return false;
+    dfind d = {name, sb, tmp, false, 0};
+    if (ev_child(&root, "EventData", &part)) visit(part.n->child, part.vals, part.nvals, find_data, &d, 0);
+    if (!d.found && ev_child(&root, "UserData", &part)) visit(part.n->child, part.vals, part.nvals, find_data, &d, 0);
+    return d.found;
+}
+
+/* Every EventData / UserData leaf as (name, text), in document order;
+ * unnamed Data items are named "Data". */
+typedef struct leaves { void (*fn)(void *, const char *, const char *, size_t); void *ud; wh_sbuf *sb, *tmp; int depth; } leaves;
+
+static int each_leaf(void *ud, const ev_cur *c)
+{
+    leaves *l = ud;
+    if (has_child_elements(c)) {
+        if (l->depth++ > EVTX_MAX_DEPTH) return 0;
+        visit(c->n->child, c->vals, c->nvals, each_leaf, ud, 0);
+        l->depth--;
+        return 0;
+    }
+    wh_sbuf_reset(l->tmp);
+    const char *name = c->n->name;
+    char nbuf[256];
+    if (strcmp(name, "Data") == 0 && ev_attr_text(c, "Name", l->tmp) && l->tmp->n && l->tmp->n < sizeof(nbuf)) {
+        memcpy(nbuf, l->tmp->p, l->tmp->n);
+        nbuf[l->tmp->n] = 0;
+        name = nbuf;
+    }
+    wh_sbuf_reset(l->sb);
+    ev_text(c, l->sb);
+    l->fn(l->ud, name, l->sb->p ? l->sb->p : "", l->sb->n);
+    return 0;
+}
+
+void ev_leaves(const ev_node *doc, void (*fn)(void *, const char *, const char *, size_t), void *ud, wh_sbuf *sb,
+               wh_sbuf *tmp)
+{
+    ev_cur root, part;
+    if (!ev_root(doc, &root)) return;
+    leaves l = {fn, ud, sb, tmp, 0};
+    if (ev_child(&root, "EventData", &part)) visit(part.n->child, part.vals, part.nvals, each_leaf, &l, 0);
+    if (ev_child(&root, "UserData", &part)) visit(part.n->child, part.vals, part.nvals, each_leaf, &l, 0);
+}
