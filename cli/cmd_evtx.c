@@ -95,7 +95,7 @@ int cmd_evtx(int argc, char **argv)
         }
         usable++;
         run r = {o.pos[f], xml, stdout, 0, w};
-        (void)wh_evtx_each(e, false, all ? dump : wmi, &r);
+        (void)wh_evtx_each(e, !all, all ? dump : wmi, &r);
         wh_evtx_close(e);
     }
     if (w) {

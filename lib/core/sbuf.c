@@ -115,3 +115,36 @@ void wh_sbuf_xml(wh_sbuf *b, const char *s, size_t n)
         i = j + 1;
     }
 }
+
+void wh_sbuf_u64(wh_sbuf *b, uint64_t v)
+{
+    char t[24];
+    int i = 24;
+    do {
+        t[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    wh_sbuf_put(b, t + i, (size_t)(24 - i));
+}
+
+void wh_sbuf_i64(wh_sbuf *b, int64_t v)
+{
+    if (v < 0) {
+        wh_sbuf_putc(b, '-');
+        wh_sbuf_u64(b, (uint64_t)0 - (uint64_t)v);
+    } else {
+        wh_sbuf_u64(b, (uint64_t)v);
+    }
+}
+
+void wh_sbuf_hex(wh_sbuf *b, uint64_t v, int digits, bool upper)
+{
+    const char *d = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+    char t[16];
+    int i = 16;
+    do {
+        t[--i] = d[v & 15];
+        v >>= 4;
+    } while (v || 16 - i < digits);
+    wh_sbuf_put(b, t + i, (size_t)(16 - i));
+}

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct wh_sbuf {
     char *p;
@@ -22,6 +23,10 @@ void wh_sbuf_puts(wh_sbuf *b, const char *s);
 void wh_sbuf_printf(wh_sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* NUL-terminated view (the buffer keeps a spare byte). */
 const char *wh_sbuf_cstr(wh_sbuf *b);
+/* Numbers without printf (the hot path of every renderer). */
+void wh_sbuf_u64(wh_sbuf *b, uint64_t v);
+void wh_sbuf_i64(wh_sbuf *b, int64_t v);
+void wh_sbuf_hex(wh_sbuf *b, uint64_t v, int digits, bool upper); /* digits 0: minimal, no 0x */
 static inline void wh_sbuf_reset(wh_sbuf *b) { b->n = 0; }
 void wh_sbuf_free(wh_sbuf *b);
 /* Appends s escaped for JSON (valid UTF-8 out, controls as \\u00XX). */

@@ -24,7 +24,8 @@ bool ev_ctx_init(ev_ctx *c, wh_evtx *e)
     c->name_gen = calloc(EVTX_CHUNK, sizeof(uint32_t));
     c->tmpl_gen = calloc(EVTX_CHUNK, sizeof(uint32_t));
     c->tmpl_busy = calloc(EVTX_CHUNK, 1);
-    return c->arena && c->names && c->tmpls && c->name_gen && c->tmpl_gen && c->tmpl_busy;
+    c->plans = calloc(EVTX_CHUNK, sizeof(*c->plans));
+    return c->arena && c->names && c->tmpls && c->name_gen && c->tmpl_gen && c->tmpl_busy && c->plans;
 }
 
 void ev_ctx_free(ev_ctx *c)
@@ -35,6 +36,7 @@ void ev_ctx_free(ev_ctx *c)
     free(c->name_gen);
     free(c->tmpl_gen);
     free(c->tmpl_busy);
+    free(c->plans);
     memset(c, 0, sizeof(*c));
 }
 
@@ -282,6 +284,7 @@ static ev_node *template_def(ev_ctx *c, wh_reader *r, uint32_t off, uint32_t *bo
     c->tmpl_busy[off] = 0;
     if (c->error) return NULL;
     c->tmpls[off] = body;
+    c->plans[off] = NULL; // built on first use
     c->tmpl_gen[off] = c->gen;
     return body;
 }
@@ -297,6 +300,7 @@ static ev_node *parse_template(ev_ctx *c, wh_reader *r)
     bool inline_def = off == rel(c, r);
     ev_node *t = node(c, r, EV_TEMPLATE);
     if (!t) return NULL;
+    t->def_off = off;
     t->body = template_def(c, r, off, &body_size);
     if (c->error) return NULL;
     if (inline_def && !wh_rd_skip(r, 24 + (size_t)body_size)) return fail(c, r, "template definition runs past the record");
@@ -312,7 +316,7 @@ static ev_node *parse_template(ev_ctx *c, wh_reader *r)
         v[i].type = desc[4 * i + 2];
         v[i].p = wh_rd_bytes(r, v[i].size);
         if (!v[i].p && v[i].size) return fail(c, r, "substitution value runs past the record");
-        if (v[i].type == 0x21 && v[i].size) {
+        if (v[i].type == 0x21 && v[i].size && !c->shallow) {
             if (++c->depth > EVTX_MAX_DEPTH) return fail(c, r, "BinXml values nested too deep");
             wh_reader sub;
             wh_rd_init(&sub, v[i].p, v[i].size, r->file_off + (size_t)(v[i].p - r->base), r->source);

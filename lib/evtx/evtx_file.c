@@ -5,6 +5,7 @@
  * or read with its checksum flagged, never the whole file. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "core/crc32.h"
 #include "core/text.h"
@@ -146,12 +147,10 @@ static uint64_t iso_ft(const char *s)
     return ((uint64_t)days * 86400 + h * 3600 + mi * 60 + se) * 10000000ull + frac;
 }
 
-typedef struct sysf { ev_ctx *c; wh_evtx_event *ev; wh_sbuf *sb; } sysf;
-
-static void system_fields(ev_ctx *c, const ev_node *doc, wh_evtx_event *ev, wh_sbuf *sb)
+/* The generic path: walk the tree. */
+static void system_fields_tree(ev_ctx *c, const ev_node *doc, wh_evtx_event *ev, wh_sbuf *sb)
 {
     ev_cur root, sys, x;
-    ev->level = -1;
     if (!ev_root(doc, &root) || !ev_child(&root, "System", &sys)) return;
 #define ATTR(child, attr, dst)                                                         \
     if (ev_child(&sys, child, &x)) {                                                   \
@@ -188,6 +187,168 @@ static void system_fields(ev_ctx *c, const ev_node *doc, wh_evtx_event *ev, wh_s
 #undef ATTR
 #undef TEXT
     if (ev->time_created) ev->time_created_ft = iso_ft(ev->time_created);
+}
+
+/* One field's source in a template: a lone substitution, or literal text. */
+static bool plan_src(ev_ctx *c, const ev_node *list, bool present, bool attr, ev_src *s, wh_sbuf *sb)
+{
+    s->idx = -1;
+    s->lit = NULL;
+    if (!present) return true;
+    if (list && !list->next && list->kind == EV_SUBST) {
+        s->idx = list->index;
+        s->optional = attr && list->optional; // an empty element stays: <Channel/>
+        return true;
+    }
+    for (const ev_node *n = list; n; n = n->next)
+        if (n->kind != EV_TEXT && n->kind != EV_CHARREF && n->kind != EV_ENTREF && n->kind != EV_CDATA) return false;
+    wh_sbuf_reset(sb);
+    ev_list_text(list, NULL, 0, sb);
+    s->lit = keep(c, sb);
+    return s->lit != NULL;
+}
+
+static const ev_attr *attr_of(const ev_node *e, const char *name)
+{
+    for (const ev_attr *a = e->attrs; a; a = a->next)
+        if (strcmp(a->name, name) == 0) return a;
+    return NULL;
+}
+
+/* Where each System field of a template comes from; NULL when the
+ * template's System part is not plain (then the tree walk is used). */
+static ev_plan *plan_for(ev_ctx *c, const ev_node *t, wh_sbuf *sb)
+{
+    uint32_t off = t->def_off;
+    if (off >= EVTX_CHUNK || c->tmpl_gen[off] != c->gen) return NULL;
+    if (c->plans[off]) return c->plans[off]->usable ? c->plans[off] : NULL;
+    ev_plan *p = wh_arena_calloc(c->arena, 1, sizeof(*p));
+    if (!p) return NULL;
+    c->plans[off] = p;
+    ev_cur root, sys, x;
+    ev_cur body = {NULL, NULL, 0, -1};
+    (void)body;
+    if (!ev_root(t->body, &root) || !ev_child(&root, "System", &sys)) return NULL;
+    bool ok = true;
+    const ev_attr *a;
+#define EL(name, field) ok = ok && plan_src(c, ev_child(&sys, name, &x) ? x.n->child : NULL, ev_child(&sys, name, &x), false, &p->field, sb)
+#define AT(name, attr, field)                                                                       \
+    a = ev_child(&sys, name, &x) ? attr_of(x.n, attr) : NULL;                                       \
+    ok = ok && plan_src(c, a ? a->value : NULL, a != NULL, true, &p->field, sb)
+    AT("Provider", "Name", provider);
+    AT("Provider", "Guid", guid);
+    AT("TimeCreated", "SystemTime", time);
+    AT("Security", "UserID", user);
+    EL("EventID", event_id);
+    EL("Level", level);
+    EL("EventRecordID", record_id);
+    EL("Channel", channel);
+    EL("Computer", computer);
+#undef EL
+#undef AT
+    p->usable = ok;
+    return ok ? p : NULL;
+}
+
+static const char *src_str(ev_ctx *c, const ev_src *s, const ev_val *v, uint32_t n, wh_sbuf *sb)
+{
+    if (s->idx < 0) return s->lit;
+    // A missing or NULL value leaves the element empty, or an optional one absent.
+    if ((uint32_t)s->idx >= n || v[s->idx].type == 0x00) return s->optional ? NULL : "";
+    wh_sbuf_reset(sb);
+    ev_value_str(&v[s->idx], -1, sb);
+    return keep(c, sb);
+}
+
+/* A number straight from the value bytes (no rendering). */
+static bool src_num(const ev_src *s, const ev_val *v, uint32_t n, uint64_t *out)
+{
+    if (s->idx < 0) {
+        if (!s->lit || !*s->lit) return false;
+        *out = strtoull(s->lit, NULL, 10);
+        return true;
+    }
+    if ((uint32_t)s->idx >= n) return false;
+    const ev_val *x = &v[s->idx];
+    switch (x->type) {
+    case 0x03: case 0x04: if (x->size < 1) return false; *out = x->p[0]; return true;
+    case 0x05: case 0x06: if (x->size < 2) return false; *out = wh_get_u16le(x->p); return true;
+    case 0x07: case 0x08: case 0x14: if (x->size < 4) return false; *out = wh_get_u32le(x->p); return true;
+    case 0x09: case 0x0A: case 0x15: if (x->size < 8) return false; *out = wh_get_u64le(x->p); return true;
+    default: return false;
+    }
+}
+
+void ev_system_fields(ev_ctx *c, const ev_node *doc, wh_evtx_event *ev, wh_sbuf *sb)
+{
+    ev->level = -1;
+    const ev_plan *p = doc && !doc->next && doc->kind == EV_TEMPLATE ? plan_for(c, doc, sb) : NULL;
+    if (!p) {
+        system_fields_tree(c, doc, ev, sb);
+        return;
+    }
+    const ev_val *v = doc->vals;
+    uint32_t n = doc->nvals;
+    ev->provider = src_str(c, &p->provider, v, n, sb);
+    ev->channel = src_str(c, &p->channel, v, n, sb);
+    if (!c->shallow) { // a filtering walk needs only what it filters on
+        ev->provider_guid = src_str(c, &p->guid, v, n, sb);
+        ev->computer = src_str(c, &p->computer, v, n, sb);
+        ev->user_sid = src_str(c, &p->user, v, n, sb);
+    }
+    uint64_t x;
+    if (src_num(&p->event_id, v, n, &x)) {
+        ev->event_id = (uint32_t)x;
+        ev->has_event_id = true;
+    }
+    if (src_num(&p->record_id, v, n, &x)) {
+        ev->event_record_id = x;
+        ev->has_event_record_id = true;
+    }
+    if (src_num(&p->level, v, n, &x)) ev->level = (int)x;
+    if (p->time.idx >= 0 && (uint32_t)p->time.idx < n && v[p->time.idx].type == 0x11 && v[p->time.idx].size >= 8) {
+        ev->time_created_ft = wh_get_u64le(v[p->time.idx].p);
+        if (!c->shallow) {
+            wh_sbuf_reset(sb);
+            filetime_str(sb, ev->time_created_ft);
+            ev->time_created = keep(c, sb);
+        }
+    } else {
+        ev->time_created = src_str(c, &p->time, v, n, sb);
+        if (ev->time_created) ev->time_created_ft = iso_ft(ev->time_created);
+    }
+}
+
+bool ev_full(const wh_evtx_event *ev, wh_evtx_event *full, wh_sbuf *sb)
+{
+    ev_ctx *c = ev->ctx;
+    *full = *ev;
+    if (ev->doc) return true;
+    bool shallow = c->shallow;
+    c->shallow = false;
+    uint32_t off = (uint32_t)(ev->offset - c->chunk_off);
+    uint32_t size = wh_get_u32le(c->chunk + off + 4);
+    ev_node *doc = ev_parse_record(c, off + 24, size - 28);
+    if (doc) {
+        full->doc = doc;
+        wh_sbuf tmp = {0};
+        ev_system_fields(c, doc, full, sb ? sb : &tmp);
+        wh_sbuf_free(&tmp);
+    }
+    c->shallow = shallow;
+    // A filtering walk checks a chunk's records CRC only once it gives evidence.
+    if (c->crc_pending) {
+        c->crc_pending = false;
+        uint32_t free_off = wh_get_u32le(c->chunk + 48);
+        if (free_off >= EVTX_CHUNK_HDR && free_off <= EVTX_CHUNK &&
+            wh_crc32(0, c->chunk + EVTX_CHUNK_HDR, free_off - EVTX_CHUNK_HDR) != wh_get_u32le(c->chunk + 52)) {
+            c->crc_bad = true;
+            wh_diagf(c->e->diags, WH_SEV_WARN, WH_E_CORRUPT, c->e->name, c->chunk_off + 52,
+                     "chunk %u: records CRC does not match; records are read and flagged", c->chunk_index);
+        }
+    }
+    if (c->crc_bad) full->checksum_ok = false;
+    return doc != NULL;
 }
 
 typedef struct walk {
@@ -241,9 +402,10 @@ static uint32_t record(walk *w, uint32_t off, bool recovered, bool crc_ok, uint3
                  w->c.chunk_index, (unsigned long long)ev.record_id, w->c.why ? w->c.why : "bad binary XML");
         return torn ? 0 : size; // the size checked out: the next record can still be read
     }
-    system_fields(&w->c, doc, &ev, &w->sb);
-    if (recovered && !ev.has_event_id) return size; // carving noise
-    ev.doc = doc;
+    ev_system_fields(&w->c, doc, &ev, &w->sb);
+    if (recovered && !ev.has_event_id) return torn ? 0 : size; // carving noise
+    // A system-only walk hands out no tree: nested values were not parsed.
+    ev.doc = w->system_only ? NULL : doc;
     ev.ctx = &w->c;
     if (w->fn(w->ud, &ev)) w->stop = 1;
     return torn ? 0 : size;
@@ -263,7 +425,9 @@ static void chunk(walk *w, const uint8_t *ch, uint64_t abs, uint32_t index, uint
             DIAG(e, WH_SEV_WARN, WH_E_CORRUPT, abs + 124, "chunk %u: header CRC does not match; records are read and flagged",
                  index);
         }
-        if (free_off >= EVTX_CHUNK_HDR && free_off <= avail &&
+        w->c.crc_pending = w->system_only; // checked when the chunk gives evidence (ev_full)
+        w->c.crc_bad = false;
+        if (!w->system_only && free_off >= EVTX_CHUNK_HDR && free_off <= avail &&
             wh_crc32(0, ch + EVTX_CHUNK_HDR, free_off - EVTX_CHUNK_HDR) != wh_get_u32le(ch + 52)) {
             crc_ok = false;
             DIAG(e, WH_SEV_WARN, WH_E_CORRUPT, abs + 52, "chunk %u: records CRC does not match; records are read and flagged",
@@ -307,6 +471,7 @@ wh_status wh_evtx_each(wh_evtx *e, bool system_only, wh_evtx_fn fn, void *ud)
         ev_ctx_free(&w.c);
         return WH_E_NOMEM;
     }
+    w.c.shallow = system_only;
     uint8_t *pad = NULL; // a cut-short last chunk is read from a zero-padded copy
     for (uint64_t s = 0; s < e->info.chunk_slots && !w.stop; s++) {
         uint64_t abs = EVTX_HEADER + s * EVTX_CHUNK;
@@ -330,6 +495,13 @@ wh_status wh_evtx_each(wh_evtx *e, bool system_only, wh_evtx_fn fn, void *ud)
             ch = pad;
         }
         chunk(&w, ch, abs, (uint32_t)s, (uint32_t)avail);
+        // Pages of chunks already read are dropped from a mapped file, so
+        // memory stays flat whatever the size of the log (evidence is
+        // mapped read-only: nothing is written back).
+        if (e->owned && (s & 63) == 63) {
+            uint64_t from = s >= 127 ? EVTX_HEADER + (s - 127) * EVTX_CHUNK : EVTX_HEADER;
+            (void)madvise((void *)(e->data + from), (size_t)(abs + EVTX_CHUNK - from), MADV_DONTNEED);
+        }
     }
     free(pad);
     wh_sbuf_free(&w.sb);

@@ -45,7 +45,21 @@ typedef struct ev_node {
     struct ev_node *body;    /* EV_TEMPLATE: the definition's nodes */
     ev_val *vals;            /* EV_TEMPLATE: its values */
     uint32_t nvals;
+    uint32_t def_off;        /* EV_TEMPLATE: chunk offset of its definition */
 } ev_node;
+
+/* Where one System field of a template comes from: a substitution value,
+ * literal text, or nowhere. Built once per template per chunk. */
+typedef struct ev_src {
+    int32_t idx;             /* >= 0: value index */
+    bool optional;           /* an optional substitution: NULL means absent */
+    const char *lit;         /* literal text, when idx < 0 */
+} ev_src;
+
+typedef struct ev_plan {
+    bool usable;             /* every field is one substitution or literal */
+    ev_src provider, guid, event_id, level, time, record_id, channel, computer, user;
+} ev_plan;
 
 /* Where we are when resolving: a node and the values in scope. */
 typedef struct ev_cur {
@@ -66,6 +80,10 @@ typedef struct ev_ctx {
     ev_node **tmpls;         /* template cache by chunk offset */
     uint32_t *name_gen, *tmpl_gen, gen;
     uint8_t *tmpl_busy;      /* template being parsed: a self-reference is a loop */
+    ev_plan **plans;         /* System plan per template offset (same generation as tmpls) */
+    bool shallow;            /* System-only walk: nested BinXml values are not parsed */
+    bool crc_pending;        /* records CRC of this chunk not checked yet */
+    bool crc_bad;            /* ... and found wrong */
     size_t nodes;            /* nodes made for the current record */
     int depth;
     bool error;              /* the current record failed */
@@ -93,6 +111,12 @@ void ev_ctx_chunk(ev_ctx *c, const uint8_t *chunk, uint64_t off, uint32_t index)
  * (with c->why, c->where) when it is malformed. */
 ev_node *ev_parse_record(ev_ctx *c, uint32_t off, uint32_t len);
 
+/* Fills the System fields of ev from doc (a full walk of the tree), or
+ * from a template plan when the record is one template instance. */
+void ev_system_fields(ev_ctx *c, const ev_node *doc, wh_evtx_event *ev, wh_sbuf *sb);
+/* Full parse of the record behind an event of a system-only walk. */
+bool ev_full(const wh_evtx_event *ev, wh_evtx_event *full, wh_sbuf *sb);
+
 /* evtx_render.c */
 typedef struct ev_doc {
     const ev_node *root;
@@ -105,6 +129,7 @@ bool ev_child(const ev_cur *parent, const char *name, ev_cur *out);
 int ev_each_child(const ev_cur *parent, int (*fn)(void *ud, const ev_cur *child), void *ud);
 /* Renders the text content / an attribute into sb (appends). false when absent. */
 bool ev_text(const ev_cur *c, wh_sbuf *sb);
+bool ev_list_text(const ev_node *list, const ev_val *vals, uint32_t nvals, wh_sbuf *sb);
 bool ev_attr_text(const ev_cur *c, const char *name, wh_sbuf *sb);
 void ev_value_str(const ev_val *v, int item, wh_sbuf *sb);
 void ev_render_xml(const ev_node *doc, wh_sbuf *out, wh_sbuf *tmp);

@@ -41,8 +41,9 @@ void filetime_str(wh_sbuf *sb, uint64_t ft)
     char b[32];
     if (!wh_filetime_iso(ft, b)) return;
     // Windows prints the full 100 ns resolution: 7 fractional digits.
-    b[26] = 0;
-    wh_sbuf_printf(sb, "%s%uZ", b, (unsigned)(ft % 10));
+    wh_sbuf_put(sb, b, 26);
+    wh_sbuf_putc(sb, (char)('0' + ft % 10));
+    wh_sbuf_putc(sb, 'Z');
 }
 
 static size_t elem_size(uint8_t t)
@@ -106,14 +107,14 @@ static void scalar(const uint8_t *p, size_t size, uint8_t t, wh_sbuf *sb)
     }
     if (size < elem_size(t) && t != 0x0E && t != 0x10 && t != 0x13) return;
     switch (t) {
-    case 0x03: wh_sbuf_printf(sb, "%d", (int8_t)p[0]); return;
-    case 0x04: wh_sbuf_printf(sb, "%u", p[0]); return;
-    case 0x05: wh_sbuf_printf(sb, "%d", (int16_t)wh_get_u16le(p)); return;
-    case 0x06: wh_sbuf_printf(sb, "%u", wh_get_u16le(p)); return;
-    case 0x07: wh_sbuf_printf(sb, "%" PRId32, (int32_t)wh_get_u32le(p)); return;
-    case 0x08: wh_sbuf_printf(sb, "%" PRIu32, wh_get_u32le(p)); return;
-    case 0x09: wh_sbuf_printf(sb, "%" PRId64, (int64_t)wh_get_u64le(p)); return;
-    case 0x0A: wh_sbuf_printf(sb, "%" PRIu64, wh_get_u64le(p)); return;
+    case 0x03: wh_sbuf_i64(sb, (int8_t)p[0]); return;
+    case 0x04: wh_sbuf_u64(sb, p[0]); return;
+    case 0x05: wh_sbuf_i64(sb, (int16_t)wh_get_u16le(p)); return;
+    case 0x06: wh_sbuf_u64(sb, wh_get_u16le(p)); return;
+    case 0x07: wh_sbuf_i64(sb, (int32_t)wh_get_u32le(p)); return;
+    case 0x08: wh_sbuf_u64(sb, wh_get_u32le(p)); return;
+    case 0x09: wh_sbuf_i64(sb, (int64_t)wh_get_u64le(p)); return;
+    case 0x0A: wh_sbuf_u64(sb, wh_get_u64le(p)); return;
     case 0x0B: {
         float f;
         uint32_t u = wh_get_u32le(p);
@@ -135,11 +136,21 @@ static void scalar(const uint8_t *p, size_t size, uint8_t t, wh_sbuf *sb)
         return;
     }
     case 0x0E:
-        for (size_t i = 0; i < size; i++) wh_sbuf_printf(sb, "%02X", p[i]);
+        for (size_t i = 0; i < size; i++) wh_sbuf_hex(sb, p[i], 2, true);
         return;
     case 0x0F:
-        wh_sbuf_printf(sb, "{%08" PRIX32 "-%04X-%04X-%02X%02X-%02X%02X%02X%02X%02X%02X}", wh_get_u32le(p),
-                       wh_get_u16le(p + 4), wh_get_u16le(p + 6), p[8], p[9], p[10], p[11], p[12], p[13], p[14], p[15]);
+        wh_sbuf_putc(sb, '{');
+        wh_sbuf_hex(sb, wh_get_u32le(p), 8, true);
+        wh_sbuf_putc(sb, '-');
+        wh_sbuf_hex(sb, wh_get_u16le(p + 4), 4, true);
+        wh_sbuf_putc(sb, '-');
+        wh_sbuf_hex(sb, wh_get_u16le(p + 6), 4, true);
+        wh_sbuf_putc(sb, '-');
+        for (int i = 8; i < 16; i++) {
+            if (i == 10) wh_sbuf_putc(sb, '-');
+            wh_sbuf_hex(sb, p[i], 2, true);
+        }
+        wh_sbuf_putc(sb, '}');
         return;
     case 0x10:
         if (size >= 8) wh_sbuf_printf(sb, "0x%" PRIx64, wh_get_u64le(p));
@@ -158,12 +169,18 @@ static void scalar(const uint8_t *p, size_t size, uint8_t t, wh_sbuf *sb)
         if (size < 8) return;
         uint64_t auth = 0;
         for (int i = 2; i < 8; i++) auth = (auth << 8) | p[i];
-        wh_sbuf_printf(sb, "S-%u-%" PRIu64, p[0], auth);
-        for (size_t i = 0; i < p[1] && 8 + 4 * i + 4 <= size; i++) wh_sbuf_printf(sb, "-%" PRIu32, wh_get_u32le(p + 8 + 4 * i));
+        wh_sbuf_put(sb, "S-", 2);
+        wh_sbuf_u64(sb, p[0]);
+        wh_sbuf_putc(sb, '-');
+        wh_sbuf_u64(sb, auth);
+        for (size_t i = 0; i < p[1] && 8 + 4 * i + 4 <= size; i++) {
+            wh_sbuf_putc(sb, '-');
+            wh_sbuf_u64(sb, wh_get_u32le(p + 8 + 4 * i));
+        }
         return;
     }
-    case 0x14: wh_sbuf_printf(sb, "0x%" PRIx32, wh_get_u32le(p)); return;
-    case 0x15: wh_sbuf_printf(sb, "0x%" PRIx64, wh_get_u64le(p)); return;
+    case 0x14: wh_sbuf_put(sb, "0x", 2); wh_sbuf_hex(sb, wh_get_u32le(p), 0, false); return;
+    case 0x15: wh_sbuf_put(sb, "0x", 2); wh_sbuf_hex(sb, wh_get_u64le(p), 0, false); return;
     default:
         for (size_t i = 0; i < size; i++) wh_sbuf_printf(sb, "%02X", p[i]);
         return;
@@ -307,6 +324,11 @@ static bool text_of(const ev_node *list, const ev_val *vals, uint32_t nvals, int
         }
     }
     return true;
+}
+
+bool ev_list_text(const ev_node *list, const ev_val *vals, uint32_t nvals, wh_sbuf *sb)
+{
+    return text_of(list, vals, nvals, -1, sb);
 }
 
 bool ev_text(const ev_cur *c, wh_sbuf *sb)

@@ -370,9 +370,16 @@ static int powershell(ex *x, const wh_evtx_event *ev, const char *src, wh_record
     return emit(&b, fn, ud);
 }
 
-int wh_evtx_wmi_records(const wh_evtx_event *ev, const char *source, wh_record_fn fn, void *ud)
+int wh_evtx_wmi_records(const wh_evtx_event *ev0, const char *source, wh_record_fn fn, void *ud)
 {
-    if (!ev->doc || !wh_evtx_wmi_candidate(ev)) return 0;
+    if (!wh_evtx_wmi_candidate(ev0)) return 0;
+    // From a system-only walk: parse this one record in full now.
+    wh_evtx_event full;
+    wh_sbuf sb = {0};
+    bool ok = ev_full(ev0, &full, &sb);
+    wh_sbuf_free(&sb);
+    if (!ok) return 0;
+    const wh_evtx_event *ev = &full;
     ex x = {.c = ev->ctx, .doc = ev->doc};
     int rc;
     uint32_t id = ev->event_id;

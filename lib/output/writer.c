@@ -55,6 +55,14 @@ static void json_str(FILE *f, const char *s, size_t n)
     size_t i = 0;
     while (i < n) {
         unsigned char c = (unsigned char)s[i];
+        // Runs of plain characters go out in one write.
+        size_t j = i;
+        while (j < n && (unsigned char)s[j] >= 0x20 && (unsigned char)s[j] < 0x7F && s[j] != '"' && s[j] != '\\') j++;
+        if (j > i) {
+            fwrite(s + i, 1, j - i, f);
+            i = j;
+            continue;
+        }
         if (c < 0x80) {
             i++;
             switch (c) {
