@@ -72,6 +72,10 @@ typedef int (*wh_evtx_fn)(void *ud, const wh_evtx_event *ev);
  * (the fast path for filtering). */
 wh_status wh_evtx_each(wh_evtx *e, bool system_only, wh_evtx_fn fn, void *ud);
 
+/* Renders every record to f, as JSON lines (docs/output.md) or XML, in file
+ * order, parsing chunks on up to `threads` threads. */
+wh_status wh_evtx_dump(wh_evtx *e, bool xml, int threads, FILE *f, unsigned long *records);
+
 /* Renderers of a full (not system_only) event. */
 int wh_evtx_render_xml(const wh_evtx_event *ev, FILE *f);
 /* JSON object as documented in docs/output.md ("evtx.record"). */

@@ -18,6 +18,7 @@ bool ev_ctx_init(ev_ctx *c, wh_evtx *e)
 {
     memset(c, 0, sizeof(*c));
     c->e = e;
+    c->diags = e->diags;
     c->arena = wh_arena_new(256u << 20);
     c->names = calloc(EVTX_CHUNK, sizeof(*c->names));
     c->tmpls = calloc(EVTX_CHUNK, sizeof(*c->tmpls));

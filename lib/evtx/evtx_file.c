@@ -12,6 +12,7 @@
 #include "evtx/evtx_int.h"
 
 #define DIAG(e, sev, code, off, ...) wh_diagf((e)->diags, sev, code, (e)->name, off, __VA_ARGS__)
+#define WDIAG(w, sev, code, off, ...) wh_diagf((w)->c.diags, sev, code, (w)->e->name, off, __VA_ARGS__)
 
 static const uint8_t FILE_SIG[8] = {'E', 'l', 'f', 'F', 'i', 'l', 'e', 0};
 static const uint8_t CHUNK_SIG[8] = {'E', 'l', 'f', 'C', 'h', 'n', 'k', 0};
@@ -343,7 +344,7 @@ bool ev_full(const wh_evtx_event *ev, wh_evtx_event *full, wh_sbuf *sb)
         if (free_off >= EVTX_CHUNK_HDR && free_off <= EVTX_CHUNK &&
             wh_crc32(0, c->chunk + EVTX_CHUNK_HDR, free_off - EVTX_CHUNK_HDR) != wh_get_u32le(c->chunk + 52)) {
             c->crc_bad = true;
-            wh_diagf(c->e->diags, WH_SEV_WARN, WH_E_CORRUPT, c->e->name, c->chunk_off + 52,
+            wh_diagf(c->diags, WH_SEV_WARN, WH_E_CORRUPT, c->e->name, c->chunk_off + 52,
                      "chunk %u: records CRC does not match; records are read and flagged", c->chunk_index);
         }
     }
@@ -365,14 +366,13 @@ typedef struct walk {
  * this chunk must end. */
 static uint32_t record(walk *w, uint32_t off, bool recovered, bool crc_ok, uint32_t limit)
 {
-    wh_evtx *e = w->e;
     const uint8_t *ch = w->c.chunk;
     uint64_t abs = w->c.chunk_off + off;
     if (off > limit - 24 || wh_get_u32le(ch + off) != 0x00002A2Au) return 0;
     uint32_t size = wh_get_u32le(ch + off + 4);
     if (size < EVTX_REC_MIN || size > limit - off) {
         if (!recovered)
-            DIAG(e, WH_SEV_WARN, WH_E_CORRUPT, abs, "chunk %u: record size %u is impossible; the rest of the chunk is carved",
+            WDIAG(w, WH_SEV_WARN, WH_E_CORRUPT, abs, "chunk %u: record size %u is impossible; the rest of the chunk is carved",
                  w->c.chunk_index, size);
         return 0;
     }
@@ -381,7 +381,7 @@ static uint32_t record(walk *w, uint32_t off, bool recovered, bool crc_ok, uint3
     // walk of this chunk after it.
     bool torn = wh_get_u32le(ch + off + size - 4) != size;
     if (torn && !recovered)
-        DIAG(e, WH_SEV_WARN, WH_E_CORRUPT, abs,
+        WDIAG(w, WH_SEV_WARN, WH_E_CORRUPT, abs,
              "chunk %u: record size %u and its trailing copy %u differ (a torn record); read and flagged, the rest "
              "of the chunk is carved",
              w->c.chunk_index, size, wh_get_u32le(ch + off + size - 4));
@@ -398,7 +398,7 @@ static uint32_t record(walk *w, uint32_t off, bool recovered, bool crc_ok, uint3
     ev_node *doc = ev_parse_record(&w->c, off + 24, size - 28);
     if (!doc) {
         if (!recovered)
-            DIAG(e, WH_SEV_WARN, WH_E_CORRUPT, w->c.where, "chunk %u, record %llu: %s; record skipped",
+            WDIAG(w, WH_SEV_WARN, WH_E_CORRUPT, w->c.where, "chunk %u, record %llu: %s; record skipped",
                  w->c.chunk_index, (unsigned long long)ev.record_id, w->c.why ? w->c.why : "bad binary XML");
         return torn ? 0 : size; // the size checked out: the next record can still be read
     }
@@ -422,7 +422,7 @@ static void chunk(walk *w, const uint8_t *ch, uint64_t abs, uint32_t index, uint
         uint32_t hc = wh_crc32(wh_crc32(0, ch, 120), ch + 128, 384);
         if (hc != wh_get_u32le(ch + 124)) {
             crc_ok = false;
-            DIAG(e, WH_SEV_WARN, WH_E_CORRUPT, abs + 124, "chunk %u: header CRC does not match; records are read and flagged",
+            WDIAG(w, WH_SEV_WARN, WH_E_CORRUPT, abs + 124, "chunk %u: header CRC does not match; records are read and flagged",
                  index);
         }
         w->c.crc_pending = w->system_only; // checked when the chunk gives evidence (ev_full)
@@ -430,7 +430,7 @@ static void chunk(walk *w, const uint8_t *ch, uint64_t abs, uint32_t index, uint
         if (!w->system_only && free_off >= EVTX_CHUNK_HDR && free_off <= avail &&
             wh_crc32(0, ch + EVTX_CHUNK_HDR, free_off - EVTX_CHUNK_HDR) != wh_get_u32le(ch + 52)) {
             crc_ok = false;
-            DIAG(e, WH_SEV_WARN, WH_E_CORRUPT, abs + 52, "chunk %u: records CRC does not match; records are read and flagged",
+            WDIAG(w, WH_SEV_WARN, WH_E_CORRUPT, abs + 52, "chunk %u: records CRC does not match; records are read and flagged",
                  index);
         }
     }
@@ -441,7 +441,7 @@ static void chunk(walk *w, const uint8_t *ch, uint64_t abs, uint32_t index, uint
         off += n;
     }
     if (off < free_off && free_off <= avail && !w->stop)
-        DIAG(e, WH_SEV_INFO, WH_E_CORRUPT, abs + off, "chunk %u: records end at %u, before the free-space offset %u",
+        WDIAG(w, WH_SEV_INFO, WH_E_CORRUPT, abs + off, "chunk %u: records end at %u, before the free-space offset %u",
              index, off, free_off);
     if (!(e->flags & WH_EVTX_OPT_RECOVER)) return;
     // Slack: scan for record signatures past the live records.
@@ -459,65 +459,94 @@ static bool all_zero(const uint8_t *p, size_t n)
     return true;
 }
 
+/* One chunk slot. pad: a 64 KiB scratch buffer for a cut-short last chunk. */
+static void slot(walk *w, uint64_t s, uint8_t *pad)
+{
+    wh_evtx *e = w->e;
+    uint64_t abs = EVTX_HEADER + s * EVTX_CHUNK;
+    const uint8_t *ch = e->data + abs;
+    size_t avail = e->size - abs < EVTX_CHUNK ? e->size - abs : EVTX_CHUNK;
+    if (avail < EVTX_CHUNK_HDR) return;
+    if (memcmp(ch, CHUNK_SIG, 8) != 0) {
+        if (!all_zero(ch, avail))
+            WDIAG(w, WH_SEV_WARN, WH_E_BADSIG, abs, "chunk %llu: no ElfChnk signature; skipped", (unsigned long long)s);
+        return;
+    }
+    if (s >= e->info.chunks_declared && e->info.header_ok)
+        WDIAG(w, WH_SEV_INFO, WH_OK, abs, "chunk %llu is past the header's chunk count (%llu); read anyway",
+              (unsigned long long)s, (unsigned long long)e->info.chunks_declared);
+    if (avail < EVTX_CHUNK) {
+        memset(pad, 0, EVTX_CHUNK);
+        memcpy(pad, ch, avail);
+        ch = pad;
+    }
+    chunk(w, ch, abs, (uint32_t)s, (uint32_t)avail);
+}
+
+/* Pages of chunks already read are dropped from a mapped file, so memory
+ * stays flat whatever the size of the log (the mapping is read-only:
+ * nothing is written back). */
+static void release(wh_evtx *e, uint64_t upto)
+{
+    if (!e->owned || upto < 64) return;
+    uint64_t from = upto >= 128 ? EVTX_HEADER + (upto - 128) * EVTX_CHUNK : EVTX_HEADER;
+    uint64_t to = EVTX_HEADER + (upto - 64) * EVTX_CHUNK;
+    if (to > from && to <= e->size) (void)madvise((void *)(e->data + from), (size_t)(to - from), MADV_DONTNEED);
+}
+
+static bool walk_init(walk *w, wh_evtx *e, bool system_only, wh_evtx_fn fn, void *ud)
+{
+    memset(w, 0, sizeof(*w));
+    w->e = e;
+    w->system_only = system_only;
+    w->fn = fn;
+    w->ud = ud;
+    if (!ev_ctx_init(&w->c, e)) {
+        ev_ctx_free(&w->c);
+        return false;
+    }
+    w->c.shallow = system_only;
+    return true;
+}
+
+static void walk_free(walk *w)
+{
+    wh_sbuf_free(&w->sb);
+    ev_ctx_free(&w->c);
+}
+
 wh_status wh_evtx_each(wh_evtx *e, bool system_only, wh_evtx_fn fn, void *ud)
 {
     walk w;
-    memset(&w, 0, sizeof(w));
-    w.e = e;
-    w.system_only = system_only;
-    w.fn = fn;
-    w.ud = ud;
-    if (!ev_ctx_init(&w.c, e)) {
-        ev_ctx_free(&w.c);
+    if (!walk_init(&w, e, system_only, fn, ud)) return WH_E_NOMEM;
+    uint8_t *pad = malloc(EVTX_CHUNK);
+    if (!pad) {
+        walk_free(&w);
         return WH_E_NOMEM;
     }
-    w.c.shallow = system_only;
-    uint8_t *pad = NULL; // a cut-short last chunk is read from a zero-padded copy
     for (uint64_t s = 0; s < e->info.chunk_slots && !w.stop; s++) {
-        uint64_t abs = EVTX_HEADER + s * EVTX_CHUNK;
-        const uint8_t *ch = e->data + abs;
-        size_t avail = e->size - abs < EVTX_CHUNK ? e->size - abs : EVTX_CHUNK;
-        if (avail < EVTX_CHUNK_HDR) break;
-        if (memcmp(ch, CHUNK_SIG, 8) != 0) {
-            if (!all_zero(ch, avail))
-                DIAG(e, WH_SEV_WARN, WH_E_BADSIG, abs, "chunk %llu: no ElfChnk signature; skipped",
-                     (unsigned long long)s);
-            continue;
-        }
-        if (s >= e->info.chunks_declared && e->info.header_ok)
-            DIAG(e, WH_SEV_INFO, WH_OK, abs, "chunk %llu is past the header's chunk count (%llu); read anyway",
-                 (unsigned long long)s, (unsigned long long)e->info.chunks_declared);
-        if (avail < EVTX_CHUNK) {
-            if (!pad) pad = calloc(1, EVTX_CHUNK);
-            if (!pad) break;
-            memset(pad, 0, EVTX_CHUNK);
-            memcpy(pad, ch, avail);
-            ch = pad;
-        }
-        chunk(&w, ch, abs, (uint32_t)s, (uint32_t)avail);
-        // Pages of chunks already read are dropped from a mapped file, so
-        // memory stays flat whatever the size of the log (evidence is
-        // mapped read-only: nothing is written back).
-        if (e->owned && (s & 63) == 63) {
-            uint64_t from = s >= 127 ? EVTX_HEADER + (s - 127) * EVTX_CHUNK : EVTX_HEADER;
-            (void)madvise((void *)(e->data + from), (size_t)(abs + EVTX_CHUNK - from), MADV_DONTNEED);
-        }
+        slot(&w, s, pad);
+        if ((s & 63) == 63) release(e, s + 1);
     }
     free(pad);
-    wh_sbuf_free(&w.sb);
-    ev_ctx_free(&w.c);
+    walk_free(&w);
     return WH_OK;
 }
 
 /* ---- rendering of one event ---- */
 
+static void xml_to(const wh_evtx_event *ev, wh_sbuf *out, wh_sbuf *tmp)
+{
+    if (ev->doc) ev_render_xml(ev->doc, out, tmp);
+    wh_sbuf_putc(out, '\n');
+}
+
 int wh_evtx_render_xml(const wh_evtx_event *ev, FILE *f)
 {
     wh_sbuf out = {0}, tmp = {0};
-    ev_render_xml(ev->doc, &out, &tmp);
-    wh_sbuf_putc(&out, '\n');
+    xml_to(ev, &out, &tmp);
     size_t n = fwrite(out.p, 1, out.n, f);
-    int rc = n == out.n ? 0 : -1;
+    int rc = n == out.n && !out.oom ? 0 : -1;
     wh_sbuf_free(&out);
     wh_sbuf_free(&tmp);
     return rc;
@@ -539,9 +568,9 @@ static void jstr(wh_sbuf *o, const char *k, const char *v, bool *first)
     wh_sbuf_putc(o, '"');
 }
 
-int wh_evtx_render_json(const wh_evtx_event *ev, const char *source, FILE *f)
+static void json_to(const wh_evtx_event *ev, const char *source, wh_sbuf *out, wh_sbuf *tmpb)
 {
-    wh_sbuf o = {0}, tmp = {0};
+    wh_sbuf o = *out, tmp = *tmpb;
     bool first = true;
     wh_sbuf_putc(&o, '{');
     jstr(&o, "artifact", "evtx.record", &first);
@@ -580,11 +609,165 @@ int wh_evtx_render_json(const wh_evtx_event *ev, const char *source, FILE *f)
     jkey(&o, "checksum_ok", &first);
     wh_sbuf_puts(&o, ev->checksum_ok ? "true" : "false");
     (void)b;
-    ev_render_json_data(ev->doc, &o, &tmp, &first);
+    if (ev->doc) ev_render_json_data(ev->doc, &o, &tmp, &first);
     wh_sbuf_put(&o, "}\n", 2);
+    *out = o;
+    *tmpb = tmp;
+}
+
+int wh_evtx_render_json(const wh_evtx_event *ev, const char *source, FILE *f)
+{
+    wh_sbuf o = {0}, tmp = {0};
+    json_to(ev, source, &o, &tmp);
     size_t n = fwrite(o.p, 1, o.n, f);
     int rc = n == o.n && !o.oom ? 0 : -1;
     wh_sbuf_free(&o);
     wh_sbuf_free(&tmp);
     return rc;
+}
+
+/* ---- the parallel dump ---- */
+
+#include <pthread.h>
+
+typedef struct qdiag { wh_severity sev; wh_status code; uint64_t off; char *msg; } qdiag;
+
+typedef struct job {
+    wh_sbuf out;
+    qdiag *d;
+    size_t nd, capd;
+    unsigned long records;
+    int state; /* 0 free, 1 taken, 2 done */
+} job;
+
+typedef struct dump {
+    wh_evtx *e;
+    bool xml;
+    const char *source;
+    uint64_t slots, next, written;
+    job *jobs;
+    size_t window;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+} dump;
+
+typedef struct worker { dump *d; job *cur; wh_sbuf tmp; } worker;
+
+static void qdiag_fn(void *ud, const wh_diag *x)
+{
+    job *j = ((worker *)ud)->cur;
+    if (j->nd == j->capd) {
+        size_t nc = j->capd ? j->capd * 2 : 8;
+        qdiag *nd = realloc(j->d, nc * sizeof(*nd));
+        if (!nd) return;
+        j->d = nd;
+        j->capd = nc;
+    }
+    j->d[j->nd++] = (qdiag){x->sev, x->code, x->offset, strdup(x->msg)};
+}
+
+static int render_one(void *ud, const wh_evtx_event *ev)
+{
+    worker *wk = ud;
+    wh_sbuf_reset(&wk->tmp);
+    if (wk->d->xml) xml_to(ev, &wk->cur->out, &wk->tmp);
+    else json_to(ev, wk->d->source, &wk->cur->out, &wk->tmp);
+    wk->cur->records++;
+    return 0;
+}
+
+static void *work(void *arg)
+{
+    worker *wk = arg;
+    dump *d = wk->d;
+    walk w;
+    wh_diag_sink sink = {qdiag_fn, wk, {0}};
+    uint8_t *pad = malloc(EVTX_CHUNK);
+    if (!pad || !walk_init(&w, d->e, false, render_one, wk)) {
+        free(pad);
+        return NULL;
+    }
+    w.c.diags = &sink;
+    for (;;) {
+        pthread_mutex_lock(&d->mu);
+        while (d->next < d->slots && d->next >= d->written + d->window) pthread_cond_wait(&d->cv, &d->mu);
+        uint64_t s = d->next;
+        if (s >= d->slots) {
+            pthread_mutex_unlock(&d->mu);
+            break;
+        }
+        d->next++;
+        wk->cur = &d->jobs[s % d->window];
+        wk->cur->state = 1;
+        pthread_mutex_unlock(&d->mu);
+        slot(&w, s, pad);
+        pthread_mutex_lock(&d->mu);
+        wk->cur->state = 2;
+        pthread_cond_broadcast(&d->cv);
+        pthread_mutex_unlock(&d->mu);
+    }
+    free(pad);
+    wh_sbuf_free(&wk->tmp);
+    walk_free(&w);
+    return NULL;
+}
+
+wh_status wh_evtx_dump(wh_evtx *e, bool xml, int threads, FILE *f, unsigned long *records)
+{
+    if (threads < 1) threads = 1;
+    if (threads > 64) threads = 64;
+    dump d = {.e = e, .xml = xml, .source = e->name, .slots = e->info.chunk_slots};
+    d.window = (size_t)threads * 4;
+    d.jobs = calloc(d.window, sizeof(job));
+    worker *wk = calloc((size_t)threads, sizeof(worker));
+    pthread_t *t = calloc((size_t)threads, sizeof(pthread_t));
+    if (!d.jobs || !wk || !t) {
+        free(d.jobs);
+        free(wk);
+        free(t);
+        return WH_E_NOMEM;
+    }
+    pthread_mutex_init(&d.mu, NULL);
+    pthread_cond_init(&d.cv, NULL);
+    int started = 0;
+    for (int i = 0; i < threads; i++) {
+        wk[i].d = &d;
+        if (pthread_create(&t[i], NULL, work, &wk[i]) == 0) started++;
+    }
+    wh_status st = started ? WH_OK : WH_E_NOMEM;
+    unsigned long n = 0;
+    // Write chunks in file order as they complete; their diagnostics too.
+    for (uint64_t s = 0; s < d.slots && started; s++) {
+        job *j = &d.jobs[s % d.window];
+        pthread_mutex_lock(&d.mu);
+        while (j->state != 2) pthread_cond_wait(&d.cv, &d.mu);
+        pthread_mutex_unlock(&d.mu);
+        for (size_t k = 0; k < j->nd; k++) {
+            wh_diagf(e->diags, j->d[k].sev, j->d[k].code, e->name, j->d[k].off, "%s", j->d[k].msg ? j->d[k].msg : "?");
+            free(j->d[k].msg);
+        }
+        j->nd = 0;
+        if (j->out.n && fwrite(j->out.p, 1, j->out.n, f) != j->out.n) st = WH_E_IO;
+        n += j->records;
+        j->records = 0;
+        wh_sbuf_reset(&j->out);
+        pthread_mutex_lock(&d.mu);
+        j->state = 0;
+        d.written = s + 1;
+        pthread_cond_broadcast(&d.cv);
+        pthread_mutex_unlock(&d.mu);
+        if ((s & 63) == 63) release(e, s + 1);
+    }
+    for (int i = 0; i < started; i++) pthread_join(t[i], NULL);
+    for (size_t k = 0; k < d.window; k++) {
+        wh_sbuf_free(&d.jobs[k].out);
+        free(d.jobs[k].d);
+    }
+    pthread_mutex_destroy(&d.mu);
+    pthread_cond_destroy(&d.cv);
+    free(d.jobs);
+    free(wk);
+    free(t);
+    if (records) *records = n;
+    return st;
 }

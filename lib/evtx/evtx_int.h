@@ -72,6 +72,7 @@ typedef struct ev_cur {
 /* Per-thread parse state, reused across chunks. */
 typedef struct ev_ctx {
     wh_evtx *e;
+    wh_diag_sink *diags;     /* where this walk's diagnostics go (a worker buffers its own) */
     const uint8_t *chunk;    /* chunk base (65536 bytes available) */
     uint64_t chunk_off;      /* its absolute offset */
     uint32_t chunk_index;
