@@ -4,7 +4,8 @@
 # a 200 MB repository made by our writer, on one core. When the reference
 # readers are available (see bench/README.md), they run on the same files:
 #   WH_REF_PYCIM="python3 /path/run_pycim.py"  WH_REF_DISSECT="python3 /path/run_dissect.py"
-# Prints one JSON line per measurement and a table of ratios.
+# Prints one JSON line per measurement and a table of ratios. Then the
+# EVTX benchmark (bench/evtx.sh).
 set -euo pipefail
 BUILD=${1:-build}
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -57,3 +58,5 @@ for repo, t in by.items():
                      for k, v in t.items() if k != "wmihunt")
     print("%-60s %10.1f %9.3f %9.1f %s" % (repo[-60:], w["bytes"] / 1e6, w["seconds"], w["mb_per_s"], refs or "(no reference reader set)"))
 PY
+
+"$here/bench/evtx.sh" "$BUILD"

@@ -9,7 +9,7 @@ pkgs=(build-essential cmake pkg-config libcmocka-dev clang libclang-rt-14-dev)
 # Around the parsers (detect/output): well-kept Debian libraries.
 pkgs+=(libsqlite3-dev libyaml-dev libpcre2-dev)
 # Test oracles and reference tools (EVTX/registry), used when present.
-pkgs+=(libevtx-utils libregf-utils python3)
+pkgs+=(libevtx-utils libregf-utils python3 python3-evtx)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -65,18 +65,31 @@ void wh_sbuf_free(wh_sbuf *b)
     memset(b, 0, sizeof(*b));
 }
 
+/* Bytes that go into a JSON string as they are. */
+static const uint8_t json_plain[256] = {
+#define R16(v) v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v
+    R16(0), R16(0),
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, // '"' at 0x22
+    R16(1), R16(1),
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, // '\\' at 0x5C
+    R16(1),
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, // 0x7F
+    R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0)
+#undef R16
+};
+
 void wh_sbuf_json(wh_sbuf *b, const char *s, size_t n)
 {
     size_t i = 0;
     while (i < n) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
-            size_t j = i;
-            while (j < n && (unsigned char)s[j] >= 0x20 && (unsigned char)s[j] < 0x7F && s[j] != '"' && s[j] != '\\') j++;
+        size_t j = i;
+        while (j < n && json_plain[(unsigned char)s[j]]) j++;
+        if (j > i) {
             wh_sbuf_put(b, s + i, j - i);
             i = j;
-            continue;
+            if (i == n) break;
         }
+        unsigned char c = (unsigned char)s[i];
         if (c < 0x80) {
             i++;
             switch (c) {
@@ -85,15 +98,19 @@ void wh_sbuf_json(wh_sbuf *b, const char *s, size_t n)
             case '\n': wh_sbuf_put(b, "\\n", 2); break;
             case '\r': wh_sbuf_put(b, "\\r", 2); break;
             case '\t': wh_sbuf_put(b, "\\t", 2); break;
-            default: wh_sbuf_printf(b, "\\u%04x", c);
+            default:
+                wh_sbuf_put(b, "\\u00", 4);
+                wh_sbuf_hex(b, c, 2, false);
             }
             continue;
         }
         size_t st = i;
         uint32_t cp = wh_utf8_next(s, n, &i);
         if (cp == 0xFFFD && i - st != 3) wh_sbuf_put(b, "\\ufffd", 6);
-        else if (cp < 0xA0 || cp == 0x2028 || cp == 0x2029) wh_sbuf_printf(b, "\\u%04x", cp);
-        else wh_sbuf_put(b, s + st, i - st);
+        else if (cp < 0xA0 || cp == 0x2028 || cp == 0x2029) {
+            wh_sbuf_put(b, "\\u", 2);
+            wh_sbuf_hex(b, cp, 4, false);
+        } else wh_sbuf_put(b, s + st, i - st);
     }
 }
 

@@ -556,7 +556,9 @@ static void jkey(wh_sbuf *o, const char *k, bool *first)
 {
     if (!*first) wh_sbuf_putc(o, ',');
     *first = false;
-    wh_sbuf_printf(o, "\"%s\":", k);
+    wh_sbuf_putc(o, '"');
+    wh_sbuf_puts(o, k);
+    wh_sbuf_put(o, "\":", 2);
 }
 
 static void jstr(wh_sbuf *o, const char *k, const char *v, bool *first)
@@ -576,14 +578,14 @@ static void json_to(const wh_evtx_event *ev, const char *source, wh_sbuf *out, w
     jstr(&o, "artifact", "evtx.record", &first);
     jstr(&o, "source", source, &first);
     jkey(&o, "offset", &first);
-    wh_sbuf_printf(&o, "%llu", (unsigned long long)ev->offset);
+    wh_sbuf_u64(&o, ev->offset);
     jkey(&o, "chunk", &first);
-    wh_sbuf_printf(&o, "%u", ev->chunk);
+    wh_sbuf_u64(&o, ev->chunk);
     jkey(&o, "record_id", &first);
-    wh_sbuf_printf(&o, "%llu", (unsigned long long)ev->record_id);
+    wh_sbuf_u64(&o, ev->record_id);
     if (ev->has_event_record_id) {
         jkey(&o, "event_record_id", &first);
-        wh_sbuf_printf(&o, "%llu", (unsigned long long)ev->event_record_id);
+        wh_sbuf_u64(&o, ev->event_record_id);
     }
     char b[40];
     if (ev->written) {
@@ -594,14 +596,14 @@ static void json_to(const wh_evtx_event *ev, const char *source, wh_sbuf *out, w
     jstr(&o, "time_created", ev->time_created, &first);
     if (ev->has_event_id) {
         jkey(&o, "event_id", &first);
-        wh_sbuf_printf(&o, "%u", ev->event_id);
+        wh_sbuf_u64(&o, ev->event_id);
     }
     jstr(&o, "provider", ev->provider, &first);
     jstr(&o, "channel", ev->channel, &first);
     jstr(&o, "computer", ev->computer, &first);
     if (ev->level >= 0) {
         jkey(&o, "level", &first);
-        wh_sbuf_printf(&o, "%d", ev->level);
+        wh_sbuf_i64(&o, ev->level);
     }
     jstr(&o, "user_sid", ev->user_sid, &first);
     jkey(&o, "recovered", &first);

@@ -9,9 +9,16 @@
 
 static void utf16(wh_sbuf *sb, const uint8_t *p, size_t nunits)
 {
-    // Inline conversion (no arena): invalid surrogates become U+FFFD.
+    // Room for the worst case once, then write straight into the buffer;
+    // invalid surrogates become U+FFFD.
+    if (!nunits || !wh_sbuf_grow(sb, nunits * 3)) return;
+    char *o = sb->p + sb->n;
     for (size_t i = 0; i < nunits; i++) {
-        uint32_t u = wh_get_u16le(p + 2 * i);
+        uint32_t u = (uint32_t)p[2 * i] | (uint32_t)p[2 * i + 1] << 8;
+        if (u < 0x80) {
+            *o++ = (char)u;
+            continue;
+        }
         if (u >= 0xD800 && u <= 0xDBFF && i + 1 < nunits) {
             uint32_t l = wh_get_u16le(p + 2 * i + 2);
             if (l >= 0xDC00 && l <= 0xDFFF) {
@@ -19,21 +26,21 @@ static void utf16(wh_sbuf *sb, const uint8_t *p, size_t nunits)
                 i++;
             } else u = 0xFFFD;
         } else if (u >= 0xD800 && u <= 0xDFFF) u = 0xFFFD;
-        if (u < 0x80) wh_sbuf_putc(sb, (char)u);
-        else if (u < 0x800) {
-            wh_sbuf_putc(sb, (char)(0xC0 | (u >> 6)));
-            wh_sbuf_putc(sb, (char)(0x80 | (u & 0x3F)));
+        if (u < 0x800) {
+            *o++ = (char)(0xC0 | (u >> 6));
+            *o++ = (char)(0x80 | (u & 0x3F));
         } else if (u < 0x10000) {
-            wh_sbuf_putc(sb, (char)(0xE0 | (u >> 12)));
-            wh_sbuf_putc(sb, (char)(0x80 | ((u >> 6) & 0x3F)));
-            wh_sbuf_putc(sb, (char)(0x80 | (u & 0x3F)));
-        } else {
-            wh_sbuf_putc(sb, (char)(0xF0 | (u >> 18)));
-            wh_sbuf_putc(sb, (char)(0x80 | ((u >> 12) & 0x3F)));
-            wh_sbuf_putc(sb, (char)(0x80 | ((u >> 6) & 0x3F)));
-            wh_sbuf_putc(sb, (char)(0x80 | (u & 0x3F)));
+            *o++ = (char)(0xE0 | (u >> 12));
+            *o++ = (char)(0x80 | ((u >> 6) & 0x3F));
+            *o++ = (char)(0x80 | (u & 0x3F));
+        } else { // a pair: 2 units in, 4 bytes out, within the reserved 6
+            *o++ = (char)(0xF0 | (u >> 18));
+            *o++ = (char)(0x80 | ((u >> 12) & 0x3F));
+            *o++ = (char)(0x80 | ((u >> 6) & 0x3F));
+            *o++ = (char)(0x80 | (u & 0x3F));
         }
     }
+    sb->n = (size_t)(o - sb->p);
 }
 
 void filetime_str(wh_sbuf *sb, uint64_t ft)
@@ -182,7 +189,7 @@ static void scalar(const uint8_t *p, size_t size, uint8_t t, wh_sbuf *sb)
     case 0x14: wh_sbuf_put(sb, "0x", 2); wh_sbuf_hex(sb, wh_get_u32le(p), 0, false); return;
     case 0x15: wh_sbuf_put(sb, "0x", 2); wh_sbuf_hex(sb, wh_get_u64le(p), 0, false); return;
     default:
-        for (size_t i = 0; i < size; i++) wh_sbuf_printf(sb, "%02X", p[i]);
+        for (size_t i = 0; i < size; i++) wh_sbuf_hex(sb, p[i], 2, true);
         return;
     }
 }
@@ -381,7 +388,9 @@ static void xml_elem(const ev_cur *c, wh_sbuf *out, wh_sbuf *tmp, int indent)
         xml_ud x = {out, tmp, indent + 1};
         visit(c->n->child, c->vals, c->nvals, xml_child, &x, 0);
         for (int i = 0; i < indent; i++) wh_sbuf_put(out, "  ", 2);
-        wh_sbuf_printf(out, "</%s>\n", c->n->name);
+        wh_sbuf_put(out, "</", 2);
+        wh_sbuf_puts(out, c->n->name);
+        wh_sbuf_put(out, ">\n", 2);
         return;
     }
     wh_sbuf_reset(tmp);
@@ -392,7 +401,9 @@ static void xml_elem(const ev_cur *c, wh_sbuf *out, wh_sbuf *tmp, int indent)
     }
     wh_sbuf_putc(out, '>');
     wh_sbuf_xml(out, tmp->p, tmp->n);
-    wh_sbuf_printf(out, "</%s>\n", c->n->name);
+    wh_sbuf_put(out, "</", 2);
+    wh_sbuf_puts(out, c->n->name);
+    wh_sbuf_put(out, ">\n", 2);
 }
 
 void ev_render_xml(const ev_node *doc, wh_sbuf *out, wh_sbuf *tmp)
@@ -443,6 +454,7 @@ static void json_children(const ev_cur *parent, wh_sbuf *o, wh_sbuf *tmp, int de
     // Keys: for EventData, the Data "Name" attribute; unnamed items go to "Data".
     const char *keys[512];
     char *own[512];
+    uint32_t hk[512];
     for (size_t i = 0; i < n; i++) {
         own[i] = NULL;
         keys[i] = kids[i].n->name;
@@ -454,21 +466,27 @@ static void json_children(const ev_cur *parent, wh_sbuf *o, wh_sbuf *tmp, int de
             }
         }
     }
+    // Repeated names are grouped; hashes spare most string compares.
+    for (size_t i = 0; i < n; i++) {
+        uint32_t h = 2166136261u;
+        for (const char *q = keys[i]; *q; q++) h = (h ^ (uint8_t)*q) * 16777619u;
+        hk[i] = h;
+    }
     wh_sbuf_putc(o, '{');
     bool firstf = true;
     for (size_t i = 0; i < n; i++) {
         bool seen = false;
-        for (size_t j = 0; j < i && !seen; j++) seen = strcmp(keys[j], keys[i]) == 0;
+        for (size_t j = 0; j < i && !seen; j++) seen = hk[j] == hk[i] && strcmp(keys[j], keys[i]) == 0;
         if (seen) continue;
         size_t count = 0;
-        for (size_t j = i; j < n; j++) count += strcmp(keys[j], keys[i]) == 0;
+        for (size_t j = i; j < n; j++) count += hk[j] == hk[i] && strcmp(keys[j], keys[i]) == 0;
         // Unnamed EventData items are positional: always an array.
         bool arr = count > 1 || (event_data && !own[i] && strcmp(keys[i], "Data") == 0);
         json_key(o, keys[i], &firstf);
         if (arr) wh_sbuf_putc(o, '[');
         bool fa = true;
         for (size_t j = i; j < n; j++) {
-            if (strcmp(keys[j], keys[i]) != 0) continue;
+            if (hk[j] != hk[i] || strcmp(keys[j], keys[i]) != 0) continue;
             if (!fa) wh_sbuf_putc(o, ',');
             fa = false;
             json_node(&kids[j], o, tmp, depth + 1);
