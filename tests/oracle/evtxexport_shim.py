@@ -11,8 +11,8 @@ values are put into Windows' rendering where libevtx's differs in a way the
 text shows (padded HexInt32/64 -> minimal hex, 9 fractional digits -> 7).
 Offsets, chunk numbers, header record ids, written times and checksum flags
 come from a plain walk of the chunk and record headers (evtxlib.scan_chunks).
-Records `evtxexport -m recovered` prints whole, with an EventRecordID that no
-live record has, are emitted with "recovered": true.
+With --recover, records `evtxexport -m recovered` prints whole, with an
+EventRecordID that no live record has, are emitted with "recovered": true.
 Exit: 0, or 3 with `wmihunt: warning: ... @ offset N (0x..)` lines when a
 chunk walk stops early, a CRC does not match or evtxexport fails.
 """
@@ -99,21 +99,48 @@ def to_record(path, lrec, hdr, chunk_info, recovered):
     return out
 
 
-def find_header(data, rid):
-    """Offset of a record header with identifier RID anywhere in the file."""
+def iso_filetime(s):
+    import datetime
+    p = evtxlib.parse_iso(s)
+    if not p:
+        return None
+    d = datetime.datetime.strptime(p[0] + " " + p[1], "%Y-%m-%d %H:%M:%S")
+    delta = d - datetime.datetime(1601, 1, 1)
+    return (delta.days * 86400 + delta.seconds) * 10_000_000 + int((p[2] + "0000000")[:7])
+
+
+def find_header(data, rid, time_created, used):
+    """Offset of the record header of a recovered record: the header whose
+    identifier is RID, else (saved-filtered logs renumber header ids) the
+    nearest header before the record's TimeCreated FILETIME in the bytes."""
     pat = struct.pack("<Q", rid)
     p = 0
     while True:
         p = data.find(pat, p)
         if p < 0:
-            return None
+            break
         start = p - 8
-        if start >= 0 and data[start:start + 4] == b"**\0\0":
+        if start >= 0 and data[start:start + 4] == b"**\0\0" and start not in used:
             return evtxlib.record_header_at(data, start)
+        p += 1
+    ft = iso_filetime(time_created) if time_created else None
+    if ft is None:
+        return None
+    pat = struct.pack("<Q", ft)
+    p = 0
+    while True:
+        p = data.find(pat, p)
+        if p < 0:
+            return None
+        start = data.rfind(b"**\0\0", max(0, p - 65536), p)
+        if start >= 0 and start not in used:
+            h = evtxlib.record_header_at(data, start)
+            if h is not None and h.size >= p - start:
+                return h
         p += 1
 
 
-def one_file(path, out, err):
+def one_file(path, out, err, recover):
     data = open(path, "rb").read()
     chunks = evtxlib.scan_chunks(data)
     damaged = False
@@ -151,16 +178,18 @@ def one_file(path, out, err):
             h = hs.pop(0) if hs else None
         ci = chunks[h.chunk] if h is not None else None
         recs.append(to_record(path, lr, h, ci, False))
-    _, rec_recs, _ = evtxlib.run_evtxexport(path, recovered=True)
+    rec_recs = evtxlib.run_evtxexport(path, recovered=True)[1] if recover else []
+    used = {r["offset"] for r in recs if r.get("offset") is not None}
     for lr in rec_recs:
         rid = lr.fields.get("event_record_id")
         if rid is None or rid in live_ids:
             continue
         live_ids.add(rid)
-        h = find_header(data, rid)
+        h = find_header(data, rid, lr.fields.get("time_created"), used)
         if h is None:
             continue   # no header left in the slack: a shim cannot give an offset
         ci = chunks[h.chunk] if h is not None and 0 <= h.chunk < len(chunks) else None
+        used.add(4096 + h.chunk * 65536 + h.rel)
         recs.append(to_record(path, lr, h, ci, True))
     recs.sort(key=lambda r: (r["offset"] is None, r["offset"] or 0))
     for r in recs:
@@ -169,6 +198,9 @@ def one_file(path, out, err):
 
 
 def main(argv):
+    if len(argv) >= 3 and argv[1] == "evtx" and argv[2] in ("--help", "-h"):
+        sys.stdout.write("usage: evtxexport_shim.py evtx --all [--recover] --format jsonl FILE...\n")
+        return 0
     if len(argv) < 2 or argv[1] != "evtx":
         sys.stderr.write("wmihunt: unknown command (evtxexport shim knows only 'evtx')\n")
         return 64
@@ -182,7 +214,7 @@ def main(argv):
     out, err = [], []
     damaged = False
     for f in files:
-        damaged |= one_file(f, out, err)
+        damaged |= one_file(f, out, err, "--recover" in argv)
     sys.stdout.write("".join(line + "\n" for line in out))
     sys.stderr.write("".join(line + "\n" for line in err))
     return 3 if damaged else 0

@@ -954,16 +954,16 @@ def parse_evtxexport_event(ev):
     if body_end < 0:
         return None
     rest = rest[:body_end]
-    if re.search(r"<EventData\s*/>", rest):
+    if re.search(r"<EventData\b[^>]*/>", rest):
         rec.has_event_data = True
     else:
-        s = rest.find("<EventData>")
-        if s >= 0:
+        m = re.search(r"<EventData\b[^>]*>", rest)   # may carry a Name attribute
+        if m:
             e = rest.rfind("</EventData>")
             if e < 0:
                 return None
             rec.has_event_data = True
-            for item in _split_items(rest[s + len("<EventData>"):e], 4):
+            for item in _split_items(rest[m.end():e], 4):
                 name, attrs, content, _, ok = _parse_item(item)
                 if not ok:
                     rec.other_event_data.append(("?", item))
@@ -974,13 +974,15 @@ def parse_evtxexport_event(ev):
                     rec.event_data.append((attrs.get("Name"), val))
                 else:
                     rec.other_event_data.append((name, content))
-    s = rest.find("<UserData>")
-    if s >= 0:
+    m = re.search(r"<UserData\b[^>]*>", rest)
+    if m and not rest[m.start():m.end()].endswith("/>"):
         e = rest.rfind("</UserData>")
         if e < 0:
             return None
         rec.has_user_data = True
-        _parse_user_data(rest[s + len("<UserData>"):e], 4, "", rec)
+        _parse_user_data(rest[m.end():e], 4, "", rec)
+    elif m:
+        rec.has_user_data = True
     return rec
 
 
