@@ -40,16 +40,23 @@ def run(name, cmd, count, timeout=None):
     # time and the peak RSS of that process alone. Records are counted in a
     # second, untimed run.
     tf = "/tmp/wh-bench-time.%d" % os.getpid()
-    t0 = time.monotonic()
     wrap = ["timeout", str(timeout)] if timeout else []
-    rc = subprocess.call(["/usr/bin/time", "-f", "%e %M", "-o", tf] + wrap + cmd,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wall = time.monotonic() - t0
-    try:
-        e, m = open(tf).read().split()[-2:]
-        t, rss = float(e), int(m) / 1024
-    except Exception:
-        t, rss = wall, 0.0
+    best, rss, rc = None, 0.0, 0
+    # Fast tools: best of 5 by the monotonic clock (/usr/bin/time has 10 ms
+    # steps); slow ones run once.
+    for i in range(5):
+        t0 = time.monotonic()
+        rc = subprocess.call(["/usr/bin/time", "-f", "%M", "-o", tf] + wrap + cmd,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wall = time.monotonic() - t0
+        try:
+            rss = max(rss, int(open(tf).read().split()[-1]) / 1024)
+        except Exception:
+            pass
+        best = wall if best is None else min(best, wall)
+        if wall > 2 or (timeout and rc == 124):
+            break
+    t = best
     finished = not (timeout and rc == 124)
     n = 0
     if finished:
