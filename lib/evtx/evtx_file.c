@@ -187,7 +187,16 @@ static void system_fields_tree(ev_ctx *c, const ev_node *doc, wh_evtx_event *ev,
     if (t && *t) ev->level = atoi(t);
 #undef ATTR
 #undef TEXT
-    if (ev->time_created) ev->time_created_ft = iso_ft(ev->time_created);
+    if (ev->time_created) {
+        ev->time_created_ft = iso_ft(ev->time_created);
+        // Literal times (template-less records) may carry 9 digits: show the
+        // one canonical form, 7 digits from the FILETIME.
+        if (ev->time_created_ft) {
+            wh_sbuf_reset(sb);
+            filetime_str(sb, ev->time_created_ft);
+            ev->time_created = keep(c, sb);
+        }
+    }
 }
 
 /* One field's source in a template: a lone substitution, or literal text. */
@@ -317,6 +326,11 @@ void ev_system_fields(ev_ctx *c, const ev_node *doc, wh_evtx_event *ev, wh_sbuf 
     } else {
         ev->time_created = src_str(c, &p->time, v, n, sb);
         if (ev->time_created) ev->time_created_ft = iso_ft(ev->time_created);
+        if (ev->time_created_ft && !c->shallow) {
+            wh_sbuf_reset(sb);
+            filetime_str(sb, ev->time_created_ft);
+            ev->time_created = keep(c, sb);
+        }
     }
 }
 
@@ -404,6 +418,13 @@ static uint32_t record(walk *w, uint32_t off, bool recovered, bool crc_ok, uint3
     }
     ev_system_fields(&w->c, doc, &ev, &w->sb);
     if (recovered && !ev.has_event_id) return torn ? 0 : size; // carving noise
+    // A torn record counts only when it decodes to a real event: stale
+    // bytes decode to EventID 0 without a Channel or a time.
+    if (torn && (!ev.channel || !*ev.channel || !ev.has_event_record_id || !ev.time_created_ft)) {
+        WDIAG(w, WH_SEV_WARN, WH_E_CORRUPT, abs, "chunk %u: the torn record does not decode to an event; skipped",
+              w->c.chunk_index);
+        return 0;
+    }
     // A system-only walk hands out no tree: nested values were not parsed.
     ev.doc = w->system_only ? NULL : doc;
     ev.ctx = &w->c;
