@@ -90,7 +90,8 @@ def to_record(path, lrec, hdr, chunk_info, recovered):
     out["checksum_ok"] = ok
     if lrec.has_event_data:
         ed = {}
-        for name, vals in evtxlib.event_data_map(lrec.event_data).items():
+        items = list(lrec.event_data) + [(n, evtxlib.decode_content(c or "")[0]) for n, c in lrec.other_event_data]
+        for name, vals in evtxlib.event_data_map(items).items():
             vals = [windows_form(v) for v in vals]
             ed[name] = vals if (name == "Data" or len(vals) > 1) else vals[0]
         out["event_data"] = ed
