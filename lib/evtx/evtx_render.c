@@ -238,6 +238,12 @@ static int visit(const ev_node *list, const ev_val *vals, uint32_t nvals, visit_
         if (n->kind == EV_ELEM) {
             // <Data>%n</Data> with an array value: one element per item.
             const ev_node *only = n->child;
+            // An element that is only an optional substitution of a NULL
+            // value is not there at all (<Binary/> of events without data);
+            // a normal substitution of an empty value stays (<Data/>).
+            if (only && !only->next && only->kind == EV_SUBST && only->optional &&
+                (only->index >= nvals || vals[only->index].type == 0x00))
+                continue;
             if (only && !only->next && only->kind == EV_SUBST && only->index < nvals &&
                 (vals[only->index].type & 0x80) && vals[only->index].type != 0x8E) {
                 uint32_t k = ev_array_len(&vals[only->index]);
