@@ -241,7 +241,8 @@ static int visit(const ev_node *list, const ev_val *vals, uint32_t nvals, visit_
             // An element that is only an optional substitution of a NULL
             // value is not there at all (<Binary/> of events without data);
             // a normal substitution of an empty value stays (<Data/>).
-            if (only && !only->next && only->kind == EV_SUBST && only->optional &&
+            // (Without values in scope, as when a template is planned, it stays.)
+            if (vals && only && !only->next && only->kind == EV_SUBST && only->optional &&
                 (only->index >= nvals || vals[only->index].type == 0x00))
                 continue;
             if (only && !only->next && only->kind == EV_SUBST && only->index < nvals &&
