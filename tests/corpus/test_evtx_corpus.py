@@ -236,8 +236,9 @@ def check_run(rep, fr, note):
             "killed after %.0fs" % res.seconds, "contract")
     rep.add(not crashed, n, "run", "no crash", "terminated by signal %s; stderr tail: %s"
             % (-res.rc if res.rc else "?", res.stderr[-400:].decode("utf-8", "replace")), "contract")
-    rep.add(res.rc in (0, 3), n, "run", "exit code 0 or 3", "exit %s; stderr: %s"
-            % (res.rc, res.stderr[:300].decode("utf-8", "replace")), "contract")
+    rep.add(res.rc in (0, 3), n, "run", "exit code 0 or 3", "exit %s; %s"
+            % (res.rc, ("could not start: " + res.exec_error) if res.exec_error else
+               "stderr: " + res.stderr[:300].decode("utf-8", "replace")), "contract")
     rss_mb = res.maxrss_kb / 1024.0
     rep.add(rss_mb <= MAX_RSS_MB, n, "run", "peak RSS <= %d MB" % MAX_RSS_MB, "%.0f MB" % rss_mb, "contract")
     diags = evtxlib.diagnostic_lines(res.stderr)
