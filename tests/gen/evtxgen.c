@@ -2741,9 +2741,8 @@ static int types_text(evtxgen *g, bool pi_prologue, bool all)
     evtxgen_text(g, n, "over ");
     evtxgen_text(g, n, "tokens");
     if (all) {
-        // libevtx 20181227 prints a CDATA section without its element (and
-        // fails when text precedes it), and rejects every character
-        // reference (0x08/0x48).
+        // libevtx 20181227 prints a CDATA section without its element (text
+        // beside it is lost) and rejects every character reference.
         evtxgen_cdata(g, evtxgen_elem(g, r, "CData"), "<raw> & \"data\"");
         n = evtxgen_elem(g, r, "CharRef");
         evtxgen_text(g, n, "A");

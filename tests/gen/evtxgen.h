@@ -21,7 +21,8 @@
  * Ownership: everything (nodes, values, fragments, expectations, the file
  * image) lives in the generator and is freed by evtxgen_free(). Strings are
  * copied in, so callers may pass temporaries. Errors are sticky: after the
- * first failure every call returns -1 and evtxgen_error() says why. */
+ * first failure every call fails (NULL, 0 or -1) and evtxgen_error() says
+ * why. */
 #ifndef WH_TESTS_EVTXGEN_H
 #define WH_TESTS_EVTXGEN_H
 
@@ -271,7 +272,8 @@ int evtxgen_write_expect(const evtxgen *g, FILE *f);
 
 /* ---- scenarios (shared by wh-evtxgen and the tests) ---- */
 /* Bits for scenario builders. */
-#define EVTXGEN_SCN_LIBEVTX 0x1u /* leave out what libevtx 20181227 cannot read */
+#define EVTXGEN_SCN_LIBEVTX 0x1u /* leave out what libevtx 20181227 cannot read
+                                    (tests/README.md, "EVTX writer") */
 int evtxgen_scenario_wmi(evtxgen *g, unsigned flags);
 int evtxgen_scenario_types(evtxgen *g, unsigned flags);
 /* The clean base file every damage kind is applied to. */

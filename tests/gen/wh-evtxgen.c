@@ -20,8 +20,10 @@ static void usage(FILE *f)
           "                  checked against its sha256 (exit 1 when it differs)\n"
           "options:\n"
           "  --expect FILE   also write what a reader must return, one JSON line per record\n"
-          "  --libevtx       leave out what libevtx 20181227 cannot read (template-less\n"
-          "                  records, references inside attribute values)\n",
+          "  --libevtx       leave out what libevtx 20181227 cannot read: template-less\n"
+          "                  records, NULL in normal substitutions, character references,\n"
+          "                  CDATA, a PI prologue, references in attribute values and\n"
+          "                  surrogate pairs (tests/README.md, \"EVTX writer\")\n",
           f);
 }
 

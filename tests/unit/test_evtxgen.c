@@ -555,11 +555,11 @@ static const char *xattr(xnode *x, const char *name)
 
 static const char *xtext(xnode *x) { return x ? (x->kids ? "" : (x->text ? x->text : "")) : NULL; }
 
-/* Runs evtxexport -f xml on path; returns the parsed events. */
-static size_t run_evtxexport(const char *path, xnode ***out, int *status)
+/* Runs evtxexport -f xml (-m mode) on path; returns the parsed events. */
+static size_t run_evtxexport_mode(const char *path, const char *mode, xnode ***out, int *status)
 {
     char cmd[4200];
-    snprintf(cmd, sizeof cmd, "evtxexport -f xml '%s' 2>/dev/null", path);
+    snprintf(cmd, sizeof cmd, "evtxexport -m %s -f xml '%s' 2>/dev/null", mode, path);
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
     char *all = NULL;
@@ -591,6 +591,11 @@ static size_t run_evtxexport(const char *path, xnode ***out, int *status)
     }
     free(all);
     return n;
+}
+
+static size_t run_evtxexport(const char *path, xnode ***out, int *status)
+{
+    return run_evtxexport_mode(path, "items", out, status);
 }
 
 /* Differences that are libevtx's rendering, not data (tests/README.md). */
@@ -817,6 +822,46 @@ static void evtxexport_tolerated_damage(void **state)
     }
 }
 
+/* libevtx's recovery (evtxexport -m recovered) carves exactly the records
+ * the writer marks recovered (slack, after a torn record), and the records
+ * of a chunk with a bad signature, which the writer marks lost (a correct
+ * reader must not return them as live; carving them is allowed). */
+static void evtxexport_recovered(void **state)
+{
+    (void)state;
+    NEED_EVTXEXPORT();
+    const struct { evtxgen_damage d; evtxgen_status st; size_t n; } cases[] = {
+        {EVTXGEN_D_SLACK_RECORDS, EVTXGEN_RECOVERED, 2},
+        {EVTXGEN_D_ZERO_SIZE_RECORD, EVTXGEN_RECOVERED, 2},
+        {EVTXGEN_D_SIZE_COPY_MISMATCH, EVTXGEN_RECOVERED, 2},
+        {EVTXGEN_D_BAD_CHUNK_SIGNATURE, EVTXGEN_LOST, 5}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        evtxgen *g = scenario("damaged", 0, 0);
+        assert_int_equal(evtxgen_apply_damage(g, cases[c].d), 0);
+        char path[4096];
+        tmp_path(path, sizeof path, evtxgen_damage_name(cases[c].d));
+        assert_int_equal(evtxgen_write(g, path), 0);
+        xnode **evs;
+        int status;
+        size_t n = run_evtxexport_mode(path, "recovered", &evs, &status);
+        unlink(path);
+        assert_int_equal(n, cases[c].n);
+        diffstats st = {0};
+        size_t k = 0;
+        for (size_t i = 0; i < evtxgen_expect_count(g) && k < n; i++) {
+            const evtxgen_expect *e = evtxgen_expect_at(g, i);
+            if (e->status != cases[c].st) continue;
+            compare_event(e, evs[k], &st);
+            xfree(evs[k++]);
+        }
+        assert_int_equal(k, n);
+        free(evs);
+        print_message("%s: evtxexport -m recovered carves %zu records, equal to the writer's\n",
+                      evtxgen_damage_name(cases[c].d), n);
+        evtxgen_free(g);
+    }
+}
+
 /* The full variants hold what libevtx 20181227 cannot read: it prints
  * every record before the first such one, equal, then gives up. */
 static void evtxexport_stops_where_documented(void **state)
@@ -859,6 +904,7 @@ int main(void)
         cmocka_unit_test(evtxexport_types),
         cmocka_unit_test(evtxexport_big),
         cmocka_unit_test(evtxexport_tolerated_damage),
+        cmocka_unit_test(evtxexport_recovered),
         cmocka_unit_test(evtxexport_stops_where_documented),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
