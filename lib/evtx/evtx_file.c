@@ -455,9 +455,18 @@ static void chunk(walk *w, const uint8_t *ch, uint64_t abs, uint32_t index, uint
                  index);
         }
     }
+    // Live records end at the free-space offset when it is sane; what lies
+    // past it is slack (older records), read only as recovered.
+    uint32_t live_end = free_off >= EVTX_CHUNK_HDR && free_off <= avail ? free_off : avail;
+    if (free_off > avail && free_off <= EVTX_CHUNK && !(flags & 4)) {
+        crc_ok = false; // the records area is cut short: its CRC cannot be checked
+        WDIAG(w, WH_SEV_WARN, WH_E_TRUNCATED, abs + 48,
+              "chunk %u: its records run to %u but the file ends at %u; records are read and flagged", index,
+              free_off, avail);
+    }
     uint32_t off = EVTX_CHUNK_HDR;
-    while (!w->stop) {
-        uint32_t n = record(w, off, false, crc_ok, avail);
+    while (!w->stop && off < live_end) {
+        uint32_t n = record(w, off, false, crc_ok, live_end);
         if (!n) break;
         off += n;
     }

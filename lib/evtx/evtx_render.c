@@ -100,13 +100,21 @@ static void scalar(const uint8_t *p, size_t size, uint8_t t, wh_sbuf *sb)
     case 0x02: {
         size_t n = size;
         while (n && !p[n - 1]) n--;
+        // windows-1252, libevtx's default codepage: 0x80-0x9F differ from
+        // Latin-1 (the euro sign, typographic quotes...); 5 are unassigned.
+        static const uint16_t cp1252[32] = {
+            0x20AC, 0xFFFD, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+            0x2039, 0x0152, 0xFFFD, 0x017D, 0xFFFD, 0xFFFD, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+            0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0xFFFD, 0x017E, 0x0178};
         for (size_t i = 0; i < n; i++) {
             uint8_t ch = p[i];
-            if (ch < 0x80) wh_sbuf_putc(sb, (char)ch);
-            else { // windows-1252 high half as Latin-1 (libevtx's default codepage)
-                wh_sbuf_putc(sb, (char)(0xC0 | (ch >> 6)));
-                wh_sbuf_putc(sb, (char)(0x80 | (ch & 0x3F)));
+            if (ch < 0x80) {
+                wh_sbuf_putc(sb, (char)ch);
+                continue;
             }
+            uint16_t u = ch < 0xA0 ? cp1252[ch - 0x80] : ch;
+            uint8_t b[2] = {(uint8_t)u, (uint8_t)(u >> 8)};
+            utf16(sb, b, 1);
         }
         return;
     }
