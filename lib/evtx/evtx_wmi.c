@@ -132,7 +132,7 @@ static void all_data(ex *x, wh_recb *b)
     wh_recb_add(b, "data", wh_v_object(x->c->arena, o.f, o.n));
 }
 
-/* Sysmon 19-21 values look like ` "name"` with doubled backslashes. */
+/* Sysmon 19-21 values look like ` "name"`, escaped inside. */
 static const char *sysmon_norm(ex *x, const char *v)
 {
     if (!v) return NULL;
@@ -142,9 +142,10 @@ static const char *sysmon_norm(ex *x, const char *v)
     char *o = wh_arena_alloc(x->c->arena, n + 1);
     if (!o) return v;
     size_t k = 0;
+    // Inside, backslashes are doubled and quotes escaped: \\ and \".
     for (size_t i = 0; i < n; i++) {
+        if (v[i] == '\\' && i + 1 < n && (v[i + 1] == '\\' || v[i + 1] == '"')) i++;
         o[k++] = v[i];
-        if (v[i] == '\\' && i + 1 < n && v[i + 1] == '\\') i++;
     }
     o[k] = 0;
     return o;
