@@ -11,30 +11,17 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "unit/testutil.h"
+
 #include "wmihunt/cim.h"
 
 #define REPO WH_CORPUS "/cim/fox-it_dissect.cim/"
 
-typedef struct blob { uint8_t *p; size_t n; } blob;
 static blob orig[5];
 static const char *const names[5] = {"MAPPING1.MAP", "MAPPING2.MAP", "MAPPING3.MAP", "INDEX.BTR", "OBJECTS.DATA"};
 enum { M1, M2, M3, IDX, OBJ };
 
-static blob load(const char *name)
-{
-    char p[1024];
-    snprintf(p, sizeof(p), REPO "%s", name);
-    blob b = {0};
-    FILE *f = fopen(p, "rb");
-    if (!f) return b;
-    fseek(f, 0, SEEK_END);
-    b.n = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    b.p = malloc(b.n);
-    if (fread(b.p, 1, b.n, f) != b.n) b.n = 0;
-    fclose(f);
-    return b;
-}
+static blob load(const char *name) { return test_load(REPO, name); }
 
 typedef struct seen {
     wh_diag_sink sink;

@@ -11,28 +11,15 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "unit/testutil.h"
+
 #include "core/crc32.h"
 #include "wmihunt/evtx.h"
 
 #define DIR WH_CORPUS "/evtx/"
 
-typedef struct blob { uint8_t *p; size_t n; } blob;
 
-static blob load(const char *name)
-{
-    char path[1024];
-    snprintf(path, sizeof(path), DIR "%s", name);
-    blob b = {0};
-    FILE *f = fopen(path, "rb");
-    if (!f) return b;
-    fseek(f, 0, SEEK_END);
-    b.n = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    b.p = malloc(b.n ? b.n : 1);
-    if (fread(b.p, 1, b.n, f) != b.n) b.n = 0;
-    fclose(f);
-    return b;
-}
+static blob load(const char *name) { return test_load(DIR, name); }
 
 typedef struct counts { unsigned long records, wmi, diags_with_offset, diags; } counts;
 
