@@ -18,6 +18,8 @@ static const char USAGE[] =
     "  cim      read a WMI CIM repository (wbem\\Repository): namespaces, classes,\n"
     "           instances, the persistence triad, timeline, deleted objects.\n"
     "           'wmihunt cim --help' lists its subcommands.\n"
+    "  mof      read MOF files or folders of them: pragmas, classes, instances,\n"
+    "           filters/consumers/bindings marked as persistence.\n"
     "  reg      read a registry hive: the SOFTWARE hive's WMI traces (CIMOM key,\n"
     "           Autorecover MOFs), logs replayed; --all dumps every key and value.\n"
     "\n"
@@ -47,6 +49,7 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "cim") == 0) return cmd_cim(argc - 2, argv + 2);
     if (strcmp(argv[1], "evtx") == 0) return cmd_evtx(argc - 2, argv + 2);
+    if (strcmp(argv[1], "mof") == 0) return cmd_mof(argc - 2, argv + 2);
     if (strcmp(argv[1], "reg") == 0) return cmd_reg(argc - 2, argv + 2);
     fprintf(stderr, "wmihunt: unknown command '%s' (try 'wmihunt --help')\n", argv[1]);
     return WH_EXIT_USAGE;
