@@ -42,6 +42,7 @@ int cli_exit_code(const cli_diag *d);
 int cmd_cim(int argc, char **argv);
 int cmd_evtx(int argc, char **argv);
 int cmd_mof(int argc, char **argv);
+int cmd_triage(int argc, char **argv);
 int cmd_reg(int argc, char **argv);
 
 #endif

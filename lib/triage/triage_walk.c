@@ -1,0 +1,795 @@
+/* The triage walk: finds volume roots (a directory holding Windows\System32)
+ * within a few levels of DIR, walks the WMI folders of each root first, then
+ * the whole tree for MOF files; lists entries with fstatat(NOFOLLOW) and
+ * never opens a file, so no evidence byte is read or written. */
+#define _GNU_SOURCE
+#include "triage/triage_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/arena.h"
+#include "core/recbuild.h"
+#include "core/text.h"
+
+typedef struct troot {
+    char *path;
+    wh_triage_layout layout;
+    char *volume;
+    int group;
+    dev_t dev;
+    ino_t ino;
+} troot;
+
+typedef struct tart {
+    wh_triage_artifact a;
+    int group;        /* volume group; -1 when loose */
+    const char *name; /* last name, decoded where the layout encodes */
+    bool xp, has_cim_files;
+} tart;
+
+typedef struct tmissing {
+    wh_triage_kind kind;
+    int group;
+    const char *expected;
+    const char *why;
+} tmissing;
+
+typedef struct devino {
+    dev_t dev;
+    ino_t ino;
+} devino;
+
+struct wh_triage {
+    wh_arena *arena;
+    wh_diag_sink *sink;
+    const char *dir;
+    unsigned max_depth;
+    unsigned long max_files;
+    unsigned max_seconds;
+    uint64_t mof_max;
+    troot *roots;
+    size_t nroots, roots_cap;
+    int ngroups;
+    wh_ptrvec arts;
+    tmissing *missing;
+    size_t nmissing;
+    devino *walked;
+    size_t nwalked, walked_cap;
+    // walk state
+    unsigned long entries;
+    bool stop, incomplete;
+    struct timespec t0;
+    unsigned long depth_hits;
+    char path[WH_TRIAGE_PATH_MAX];
+    size_t plen;
+    const char *names[WH_TRIAGE_MAX_DEPTH + 8];
+    size_t nnames;
+};
+
+static const char *kind_why(wh_triage_kind k)
+{
+    switch (k) {
+    case WH_TRIAGE_CIM_REPOSITORY:
+        return "the CIM repository holds WMI event subscriptions (filter, consumer, binding), deleted ones "
+               "still in unallocated pages";
+    case WH_TRIAGE_CIM_BACKUP: return "an older copy of the repository: subscriptions removed since may still be in it";
+    case WH_TRIAGE_AUTORECOVER_DIR:
+        return "copies of MOFs compiled with #pragma autorecover, which can outlive the MOF file";
+    case WH_TRIAGE_AUTORECOVER_FILE: return "a MOF Windows recompiles when it rebuilds the repository";
+    case WH_TRIAGE_MOF: return "a MOF file can define WMI event subscriptions";
+    case WH_TRIAGE_HIVE_SOFTWARE:
+        return "HKLM\\SOFTWARE\\Microsoft\\WBEM\\CIMOM 'Autorecover MOFs' lists every MOF compiled with "
+               "#pragma autorecover, deleted ones too";
+    case WH_TRIAGE_HIVE_LOG:
+        return "transaction log of the SOFTWARE hive: without it, changes not yet written into a dirty hive are lost";
+    case WH_TRIAGE_HIVE_REGBACK: return "an older copy of the SOFTWARE hive, to compare the CIMOM key with";
+    case WH_TRIAGE_EVTX: return "an event log";
+    default: return NULL;
+    }
+}
+
+static uint64_t filetime(const struct timespec *ts)
+{
+    if (ts->tv_sec < -11644473600LL) return 0;
+    return ((uint64_t)(ts->tv_sec + 11644473600LL)) * 10000000ull + (uint64_t)ts->tv_nsec / 100u;
+}
+
+static bool time_up(wh_triage *t)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return now.tv_sec - t->t0.tv_sec >= (time_t)t->max_seconds;
+}
+
+/* Counts one entry against the bounds; false once the walk must stop. */
+static bool count_entry(wh_triage *t)
+{
+    if (t->stop) return false;
+    t->entries++;
+    if (t->entries > t->max_files) {
+        wh_diagf(t->sink, WH_SEV_WARN, WH_E_LIMIT, t->path, WH_NO_OFFSET,
+                 "file-count bound reached (%lu entries): the walk stopped here and artifacts past this "
+                 "point were not searched (raise --max-files)",
+                 t->max_files);
+        t->stop = t->incomplete = true;
+        return false;
+    }
+    if ((t->entries & 255u) == 0 && time_up(t)) {
+        wh_diagf(t->sink, WH_SEV_WARN, WH_E_LIMIT, t->path, WH_NO_OFFSET,
+                 "time bound reached (%u s): the walk stopped here and artifacts past this point were not "
+                 "searched (raise --max-seconds)",
+                 t->max_seconds);
+        t->stop = t->incomplete = true;
+        return false;
+    }
+    return true;
+}
+
+static bool push(wh_triage *t, const char *name)
+{
+    size_t n = strlen(name);
+    if (t->nnames >= sizeof(t->names) / sizeof(t->names[0]) || n + 2 > sizeof(t->path) - t->plen) {
+        wh_diagf(t->sink, WH_SEV_WARN, WH_E_LIMIT, t->path, WH_NO_OFFSET,
+                 "path longer than %u bytes: '%s' not searched", WH_TRIAGE_PATH_MAX, name);
+        t->incomplete = true;
+        return false;
+    }
+    t->path[t->plen++] = '/';
+    memcpy(t->path + t->plen, name, n + 1);
+    t->names[t->nnames++] = t->path + t->plen; // NUL-terminated until the next push
+    t->plen += n;
+    return true;
+}
+
+static void pop(wh_triage *t)
+{
+    t->nnames--;
+    t->plen = (size_t)(t->names[t->nnames] - t->path) - 1;
+    t->path[t->plen] = '\0';
+}
+
+/* names[] point into path, separated by '/': a copy with NULs between. */
+static const char **name_copy(wh_triage *t, char *buf, size_t cap, const char **out)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < t->nnames; i++) {
+        size_t n = strcspn(t->names[i], "/");
+        if (o + n + 1 > cap) return NULL;
+        memcpy(buf + o, t->names[i], n);
+        buf[o + n] = '\0';
+        out[i] = buf + o;
+        o += n + 1;
+    }
+    return out;
+}
+
+static int open_dir_at(int dfd, const char *name)
+{
+    int fl = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+    // O_NOATIME keeps directory access times as they were; the kernel allows
+    // it only to the owner (or CAP_FOWNER), so fall back without it.
+    int fd = openat(dfd, name, fl | O_NOATIME);
+    if (fd < 0 && errno == EPERM) fd = openat(dfd, name, fl);
+    return fd;
+}
+
+static bool walked(const wh_triage *t, dev_t dev, ino_t ino)
+{
+    for (size_t i = 0; i < t->nwalked; i++)
+        if (t->walked[i].dev == dev && t->walked[i].ino == ino) return true;
+    return false;
+}
+
+static void mark_walked(wh_triage *t, dev_t dev, ino_t ino)
+{
+    if (t->nwalked == t->walked_cap) {
+        size_t nc = t->walked_cap ? t->walked_cap * 2 : 16;
+        devino *nw = wh_arena_calloc(t->arena, nc, sizeof(*nw));
+        if (!nw) return;
+        if (t->nwalked) memcpy(nw, t->walked, t->nwalked * sizeof(*nw));
+        t->walked = nw;
+        t->walked_cap = nc;
+    }
+    t->walked[t->nwalked].dev = dev;
+    t->walked[t->nwalked].ino = ino;
+    t->nwalked++;
+}
+
+static int root_of(const wh_triage *t, dev_t dev, ino_t ino)
+{
+    for (size_t i = 0; i < t->nroots; i++)
+        if (t->roots[i].dev == dev && t->roots[i].ino == ino) return (int)i;
+    return -1;
+}
+
+/* ---- Phase 1: volume roots ---- */
+
+static bool has_system32(int dfd, const char *windir)
+{
+    int fd = open_dir_at(dfd, windir);
+    if (fd < 0) return false;
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return false;
+    }
+    bool found = false;
+    struct dirent *e;
+    while (!found && (e = readdir(d)) != NULL) {
+        struct stat st;
+        found = wh_strcasecmp(e->d_name, "System32") == 0 && fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                S_ISDIR(st.st_mode);
+    }
+    closedir(d);
+    return found;
+}
+
+static void add_root(wh_triage *t, const struct stat *st, bool parent_kape)
+{
+    if (t->nroots == t->roots_cap) {
+        size_t nc = t->roots_cap ? t->roots_cap * 2 : 4;
+        troot *nr = wh_arena_calloc(t->arena, nc, sizeof(*nr));
+        if (!nr) return;
+        if (t->nroots) memcpy(nr, t->roots, t->nroots * sizeof(*nr));
+        t->roots = nr;
+        t->roots_cap = nc;
+    }
+    troot *r = &t->roots[t->nroots];
+    char buf[WH_TRIAGE_PATH_MAX];
+    const char *names[WH_TRIAGE_MAX_DEPTH + 8];
+    char vol[WH_TRIAGE_NAME_MAX];
+    if (!name_copy(t, buf, sizeof(buf), names)) return;
+    r->layout = wh_triage_layout_of(names, t->nnames, parent_kape, vol, sizeof(vol));
+    r->path = wh_arena_strdup(t->arena, t->path);
+    r->volume = wh_arena_strdup(t->arena, vol);
+    r->dev = st->st_dev;
+    r->ino = st->st_ino;
+    if (!r->path || !r->volume) return;
+    // Roots naming the same drive (Velociraptor's auto and ntfs accessors)
+    // are one volume for what is expected; others stand alone.
+    bool drive = strlen(vol) == 2 && vol[1] == ':';
+    r->group = -1;
+    for (size_t i = 0; drive && i < t->nroots; i++)
+        if (wh_strcasecmp(t->roots[i].volume, vol) == 0) r->group = t->roots[i].group;
+    if (r->group < 0) r->group = t->ngroups++;
+    t->nroots++;
+}
+
+static void find_roots(wh_triage *t, int dfd, bool parent_kape)
+{
+    DIR *d = fdopendir(dfd);
+    if (!d) {
+        close(dfd);
+        return;
+    }
+    bool kape = false, root = false;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        if (!count_entry(t)) break;
+        struct stat st;
+        if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+        // KAPE writes <timestamp>_ConsoleLog.txt and _CopyLog.csv beside C\.
+        if (S_ISREG(st.st_mode) &&
+            (wh_triage_name_ends(e->d_name, "_ConsoleLog.txt", false) || wh_triage_name_ends(e->d_name, "_CopyLog.csv", false)))
+            kape = true;
+        if (S_ISDIR(st.st_mode) && wh_triage_is_windir(e->d_name, false) && has_system32(dfd, e->d_name)) root = true;
+    }
+    if (root) {
+        struct stat st;
+        if (fstat(dfd, &st) == 0) add_root(t, &st, parent_kape);
+        closedir(d);
+        return;
+    }
+    if (t->nnames < WH_TRIAGE_PREFIX_DEPTH && !t->stop) {
+        rewinddir(d);
+        while ((e = readdir(d)) != NULL && !t->stop) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+            struct stat st;
+            if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode)) continue;
+            int fd = open_dir_at(dfd, e->d_name);
+            if (fd < 0) continue;
+            if (push(t, e->d_name)) {
+                find_roots(t, fd, kape);
+                pop(t);
+            } else {
+                close(fd);
+            }
+        }
+    }
+    closedir(d);
+}
+
+/* ---- Phase 2: the walk ---- */
+
+static tart *add_art(wh_triage *t, wh_triage_kind kind, int root, size_t root_depth, const struct stat *st,
+                     bool wmi, bool encoded)
+{
+    tart *a = wh_arena_calloc(t->arena, 1, sizeof(*a));
+    if (!a) return NULL;
+    a->a.kind = kind;
+    a->a.path = wh_arena_strdup(t->arena, t->path);
+    a->a.size = S_ISREG(st->st_mode) ? (uint64_t)st->st_size : 0;
+    a->a.mtime = filetime(&st->st_mtim);
+    a->a.wmi_relevant = wmi;
+    a->group = -1;
+    const char *last = t->names[t->nnames - 1];
+    char buf[WH_TRIAGE_NAME_MAX];
+    if (encoded) wh_triage_pct_decode(last, strlen(last), buf, sizeof(buf));
+    a->name = wh_arena_strdup(t->arena, encoded ? buf : last);
+    if (root >= 0) {
+        const troot *r = &t->roots[root];
+        a->a.layout = r->layout;
+        a->a.root = r->path;
+        a->group = r->group;
+        // Windows path: the volume, then every name below the root.
+        char w[WH_TRIAGE_PATH_MAX];
+        size_t o = (size_t)snprintf(w, sizeof(w), "%s", r->volume);
+        for (size_t i = root_depth; i < t->nnames && o < sizeof(w); i++) {
+            size_t n = strcspn(t->names[i], "/");
+            char raw[WH_TRIAGE_NAME_MAX], dec[WH_TRIAGE_NAME_MAX];
+            if (n >= sizeof(raw)) n = sizeof(raw) - 1;
+            memcpy(raw, t->names[i], n);
+            raw[n] = '\0';
+            const char *s = raw;
+            if (encoded) {
+                wh_triage_pct_decode(raw, n, dec, sizeof(dec));
+                s = dec;
+            }
+            o += (size_t)snprintf(w + o, sizeof(w) - o, "\\%s", s);
+        }
+        a->a.windows_path = wh_arena_strdup(t->arena, w);
+    } else {
+        a->a.layout = WH_TRIAGE_LAYOUT_LOOSE;
+    }
+    if (!a->a.path || !a->name || wh_ptrvec_push(t->arena, &t->arts, a) != 0) return NULL;
+    return a;
+}
+
+static void classify(wh_triage *t, const struct stat *st, int root, size_t root_depth, tart **container)
+{
+    bool is_dir = S_ISDIR(st->st_mode);
+    wh_triage_kind kind;
+    bool wmi = false, found = false;
+    bool encoded = root >= 0 && wh_triage_layout_encoded(t->roots[root].layout);
+    char buf[WH_TRIAGE_PATH_MAX];
+    const char *names[WH_TRIAGE_MAX_DEPTH + 8];
+    if (!name_copy(t, buf, sizeof(buf), names)) return;
+    const char *last = names[t->nnames - 1];
+    if (root >= 0) {
+        found = wh_triage_kind_of(names + root_depth, t->nnames - root_depth, is_dir, encoded, &kind, &wmi);
+    } else {
+        // Outside any Windows tree: what the name alone shows.
+        const char *parent = t->nnames >= 2 ? names[t->nnames - 2] : "";
+        bool cfg = wh_strcasecmp(parent, "config") == 0;
+        if (is_dir && strncasecmp(last, "Repository", 10) == 0)
+            kind = wh_strcasecmp(last, "Repository") == 0 ? WH_TRIAGE_CIM_REPOSITORY : WH_TRIAGE_CIM_BACKUP, found = true;
+        else if (!is_dir && wh_triage_name_ends(last, ".mof", true)) kind = WH_TRIAGE_MOF, found = true;
+        else if (!is_dir && wh_triage_name_ends(last, ".evtx", true)) {
+            kind = WH_TRIAGE_EVTX, found = true;
+            wmi = wh_triage_wmi_log(last, true) >= 0;
+        } else if (!is_dir && cfg && wh_strcasecmp(last, "SOFTWARE") == 0) kind = WH_TRIAGE_HIVE_SOFTWARE, found = true;
+        else if (!is_dir && cfg && (wh_strcasecmp(last, "SOFTWARE.LOG1") == 0 || wh_strcasecmp(last, "SOFTWARE.LOG2") == 0 ||
+                                    wh_strcasecmp(last, "SOFTWARE.LOG") == 0))
+            kind = WH_TRIAGE_HIVE_LOG, found = true;
+    }
+    // Files inside a repository or AutoRecover folder count towards it.
+    if (*container && !is_dir && S_ISREG(st->st_mode)) {
+        tart *c = *container;
+        c->a.size += (uint64_t)st->st_size;
+        c->a.files++;
+        uint64_t ft = filetime(&st->st_mtim);
+        if (ft > c->a.mtime || c->a.files == 1) c->a.mtime = ft;
+        if (wh_strcasecmp(last, "INDEX.BTR") == 0 || wh_strcasecmp(last, "OBJECTS.DATA") == 0) c->has_cim_files = true;
+    }
+    if (*container && is_dir && wh_strcasecmp(last, "FS") == 0 && (*container)->a.kind != WH_TRIAGE_AUTORECOVER_DIR &&
+        t->nnames >= 2 && strncasecmp(names[t->nnames - 2], "Repository", 10) == 0)
+        (*container)->xp = true;
+    if (!found) return;
+    tart *a = add_art(t, kind, root, root_depth, st, wmi, encoded);
+    if (!a) return;
+    int li = kind == WH_TRIAGE_EVTX && wmi ? wh_triage_wmi_log(a->name, true) : -1;
+    a->a.why = li >= 0 ? WH_TRIAGE_WMI_LOGS[li].why : kind_why(kind);
+    if (kind == WH_TRIAGE_MOF) {
+        bool wbem = wh_triage_in_wbem(names, t->nnames, encoded);
+        a->a.note = wbem ? "in System32\\wbem, where Windows keeps its own MOFs"
+                         : "outside System32\\wbem: a MOF here is itself a finding";
+        if (a->a.size > t->mof_max) {
+            a->a.over_size_cap = true;
+            wh_diagf(t->sink, WH_SEV_INFO, WH_E_LIMIT, a->a.path, WH_NO_OFFSET,
+                     "MOF larger than the size cap (%llu bytes): listed, flagged over_size_cap",
+                     (unsigned long long)t->mof_max);
+        }
+    }
+    if (is_dir) {
+        // The folder's own mtime stands until a file inside says newer.
+        a->a.files = 0;
+        *container = a;
+    }
+}
+
+static void walk(wh_triage *t, int dfd, int root, size_t root_depth, tart *container)
+{
+    DIR *d = fdopendir(dfd);
+    if (!d) {
+        close(dfd);
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        if (!count_entry(t)) break;
+        struct stat st;
+        if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+        if (!push(t, e->d_name)) continue;
+        if (S_ISLNK(st.st_mode)) {
+            wh_diagf(t->sink, WH_SEV_INFO, WH_E_LIMIT, t->path, WH_NO_OFFSET, "symbolic link not followed");
+            pop(t);
+            continue;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            tart *c = container;
+            classify(t, &st, root, root_depth, &c);
+            pop(t);
+            continue;
+        }
+        if (walked(t, st.st_dev, st.st_ino)) {
+            pop(t);
+            continue;
+        }
+        int r = root, rd = (int)root_depth;
+        int ri = root_of(t, st.st_dev, st.st_ino);
+        if (ri >= 0) r = ri, rd = (int)t->nnames;
+        tart *c = container;
+        classify(t, &st, r, (size_t)rd, &c);
+        if (t->nnames > t->max_depth) {
+            if (t->depth_hits++ < 10)
+                wh_diagf(t->sink, WH_SEV_WARN, WH_E_LIMIT, t->path, WH_NO_OFFSET,
+                         "depth bound reached (%u levels): not searched below (raise --max-depth)", t->max_depth);
+            t->incomplete = true;
+            pop(t);
+            continue;
+        }
+        int fd = open_dir_at(dfd, e->d_name);
+        if (fd < 0) {
+            wh_diagf(t->sink, WH_SEV_WARN, WH_E_IO, t->path, WH_NO_OFFSET, "cannot open directory: %s",
+                     strerror(errno));
+            t->incomplete = true;
+        } else {
+            walk(t, fd, r, (size_t)rd, c);
+        }
+        pop(t);
+        if (t->stop) break;
+    }
+    closedir(d);
+}
+
+/* Opens dir/name ignoring case, pushing the name as stored; -1 if absent. */
+static int open_icase(wh_triage *t, int dfd, const char *want)
+{
+    // A fresh open of "." rather than dup(): a dup shares the offset, and
+    // reading it would leave dfd's next listing empty.
+    int dup = open_dir_at(dfd, ".");
+    if (dup < 0) return -1;
+    DIR *d = fdopendir(dup);
+    if (!d) {
+        close(dup);
+        return -1;
+    }
+    int fd = -1;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        struct stat st;
+        if (wh_strcasecmp(e->d_name, want) != 0 || fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+            !S_ISDIR(st.st_mode))
+            continue;
+        fd = open_dir_at(dfd, e->d_name);
+        if (fd >= 0 && !push(t, e->d_name)) {
+            close(fd);
+            fd = -1;
+        }
+        break;
+    }
+    closedir(d);
+    return fd;
+}
+
+/* Walks root/Windows/System32/<sub...> before the rest, so a bound reached
+ * later in a big volume still leaves the WMI folders searched. */
+static void walk_first(wh_triage *t, int rootfd, int root, size_t root_depth, const char *const *sub, size_t nsub)
+{
+    size_t base = t->nnames;
+    int fd = open_dir_at(rootfd, ".");
+    const char *path[8] = {"Windows", "System32"};
+    size_t n = 2;
+    for (size_t i = 0; i < nsub && n < 8; i++) path[n++] = sub[i];
+    for (size_t i = 0; i < n && fd >= 0; i++) {
+        int next = open_icase(t, fd, path[i]);
+        if (next < 0 && i == 0) next = open_icase(t, fd, "WINNT");
+        close(fd);
+        fd = next;
+    }
+    if (fd >= 0) {
+        struct stat st;
+        if (fstat(fd, &st) == 0 && !walked(t, st.st_dev, st.st_ino)) {
+            mark_walked(t, st.st_dev, st.st_ino);
+            walk(t, fd, root, root_depth, NULL);
+        } else {
+            close(fd);
+        }
+    }
+    while (t->nnames > base) pop(t);
+}
+
+static int open_root(wh_triage *t, size_t i)
+{
+    int fl = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
+    int fd = open(t->roots[i].path, fl | O_NOATIME);
+    if (fd < 0 && errno == EPERM) fd = open(t->roots[i].path, fl);
+    (void)t;
+    return fd;
+}
+
+/* ---- Missing ---- */
+
+static bool group_has(const wh_triage *t, int g, wh_triage_kind k, const char *name)
+{
+    for (size_t i = 0; i < t->arts.n; i++) {
+        const tart *a = t->arts.v[i];
+        if (a->group == g && a->a.kind == k && (!name || wh_strcasecmp(a->name, name) == 0)) return true;
+    }
+    return false;
+}
+
+static bool group_xp(const wh_triage *t, int g)
+{
+    for (size_t i = 0; i < t->arts.n; i++) {
+        const tart *a = t->arts.v[i];
+        if (a->group == g && a->xp) return true;
+    }
+    return false;
+}
+
+static void miss(wh_triage *t, int g, wh_triage_kind k, const char *vol, const char *rel, const char *why)
+{
+    tmissing *nm = wh_arena_calloc(t->arena, t->nmissing + 1, sizeof(*nm));
+    if (!nm) return;
+    if (t->nmissing) memcpy(nm, t->missing, t->nmissing * sizeof(*nm));
+    t->missing = nm;
+    tmissing *m = &t->missing[t->nmissing++];
+    m->kind = k;
+    m->group = g;
+    m->expected = wh_arena_printf(t->arena, "%s\\Windows\\System32\\%s", vol, rel);
+    m->why = why;
+}
+
+static void find_missing(wh_triage *t)
+{
+    for (int g = 0; g < t->ngroups; g++) {
+        const troot *r = NULL;
+        for (size_t i = 0; i < t->nroots && !r; i++)
+            if (t->roots[i].group == g) r = &t->roots[i];
+        if (!r) continue;
+        bool xp = group_xp(t, g);
+        const char *v = r->volume;
+        if (!group_has(t, g, WH_TRIAGE_CIM_REPOSITORY, NULL))
+            miss(t, g, WH_TRIAGE_CIM_REPOSITORY, v, "wbem\\Repository", kind_why(WH_TRIAGE_CIM_REPOSITORY));
+        if (!group_has(t, g, WH_TRIAGE_AUTORECOVER_DIR, NULL))
+            miss(t, g, WH_TRIAGE_AUTORECOVER_DIR, v, "wbem\\AutoRecover", kind_why(WH_TRIAGE_AUTORECOVER_DIR));
+        if (!group_has(t, g, WH_TRIAGE_HIVE_SOFTWARE, NULL)) {
+            miss(t, g, WH_TRIAGE_HIVE_SOFTWARE, v, "config\\SOFTWARE", kind_why(WH_TRIAGE_HIVE_SOFTWARE));
+        } else {
+            // XP keeps one SOFTWARE.LOG; Vista and later two (.LOG1, .LOG2).
+            static const char *const logs_new[] = {"SOFTWARE.LOG1", "SOFTWARE.LOG2"};
+            static const char *const logs_xp[] = {"SOFTWARE.LOG"};
+            const char *const *logs = xp ? logs_xp : logs_new;
+            size_t nl = xp ? 1 : 2;
+            for (size_t i = 0; i < nl; i++)
+                if (!group_has(t, g, WH_TRIAGE_HIVE_LOG, logs[i]))
+                    miss(t, g, WH_TRIAGE_HIVE_LOG, v, wh_arena_printf(t->arena, "config\\%s", logs[i]),
+                         kind_why(WH_TRIAGE_HIVE_LOG));
+        }
+        if (xp) continue; // XP writes .evt logs in config\, not winevt\Logs
+        for (int i = 0; i < WH_TRIAGE_NWMI_LOGS; i++)
+            if (!group_has(t, g, WH_TRIAGE_EVTX, WH_TRIAGE_WMI_LOGS[i].name))
+                miss(t, g, WH_TRIAGE_EVTX, v, wh_arena_printf(t->arena, "winevt\\Logs\\%s", WH_TRIAGE_WMI_LOGS[i].name),
+                     WH_TRIAGE_WMI_LOGS[i].why);
+    }
+}
+
+/* ---- API ---- */
+
+static int art_cmp(const void *x, const void *y)
+{
+    const tart *a = *(const tart *const *)x, *b = *(const tart *const *)y;
+    if (a->group != b->group) return a->group < 0 ? 1 : b->group < 0 ? -1 : (a->group < b->group ? -1 : 1);
+    if (a->a.kind != b->a.kind) return a->a.kind < b->a.kind ? -1 : 1;
+    return strcmp(a->a.path, b->a.path);
+}
+
+wh_status wh_triage_open(const char *dir, const wh_triage_opts *opts, wh_diag_sink *sink, wh_triage **out)
+{
+    *out = NULL;
+    if (!dir || (opts && opts->size < sizeof(size_t))) return WH_E_ARG;
+    int fl = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
+    int fd = open(dir, fl | O_NOATIME);
+    if (fd < 0 && errno == EPERM) fd = open(dir, fl);
+    if (fd < 0) {
+        wh_diagf(sink, WH_SEV_ERROR, WH_E_IO, dir, WH_NO_OFFSET, "cannot open directory: %s", strerror(errno));
+        return WH_E_IO;
+    }
+    wh_triage *t = calloc(1, sizeof(*t));
+    wh_arena *a = wh_arena_new(1ull << 30);
+    if (!t || !a) {
+        free(t);
+        wh_arena_free(a);
+        close(fd);
+        return WH_E_NOMEM;
+    }
+    t->arena = a;
+    t->sink = sink;
+    wh_triage_opts o = {0};
+    if (opts) memcpy(&o, opts, opts->size < sizeof(o) ? opts->size : sizeof(o));
+    t->max_depth = o.max_depth ? (o.max_depth < WH_TRIAGE_MAX_DEPTH ? o.max_depth : WH_TRIAGE_MAX_DEPTH)
+                               : WH_TRIAGE_DEF_DEPTH;
+    t->max_files = o.max_files ? o.max_files : WH_TRIAGE_DEF_FILES;
+    t->max_seconds = o.max_seconds ? o.max_seconds : WH_TRIAGE_DEF_SECONDS;
+    t->mof_max = o.mof_max_size ? o.mof_max_size : WH_TRIAGE_DEF_MOF_MAX;
+    clock_gettime(CLOCK_MONOTONIC, &t->t0);
+    size_t dl = strlen(dir);
+    while (dl > 1 && dir[dl - 1] == '/') dl--;
+    t->dir = wh_arena_strndup(a, dir, dl);
+    if (!t->dir || dl >= sizeof(t->path)) {
+        close(fd);
+        wh_triage_close(t);
+        return WH_E_NOMEM;
+    }
+    memcpy(t->path, t->dir, dl + 1);
+    t->plen = dl;
+
+    int fd2 = open_dir_at(fd, ".");
+    if (fd2 >= 0) find_roots(t, fd2, false);
+    for (size_t i = 0; i < t->nroots && !t->stop; i++) {
+        int rfd = open_root(t, i);
+        if (rfd < 0) continue;
+        // Root names again as they are below DIR, for the Windows paths.
+        size_t base = t->nnames;
+        const char *rel = t->roots[i].path + dl;
+        char tmp[WH_TRIAGE_PATH_MAX];
+        snprintf(tmp, sizeof(tmp), "%s", rel);
+        for (char *s = strtok(tmp, "/"); s; s = strtok(NULL, "/")) (void)push(t, s);
+        static const char *const wbem[] = {"wbem"}, *const cfg[] = {"config"}, *const logs[] = {"winevt", "Logs"};
+        walk_first(t, rfd, (int)i, t->nnames, wbem, 1);
+        walk_first(t, rfd, (int)i, t->nnames, cfg, 1);
+        walk_first(t, rfd, (int)i, t->nnames, logs, 2);
+        close(rfd);
+        while (t->nnames > base) pop(t);
+    }
+    if (!t->stop) {
+        struct stat st;
+        int r = (fstat(fd, &st) == 0) ? root_of(t, st.st_dev, st.st_ino) : -1;
+        walk(t, fd, r, 0, NULL);
+    } else {
+        close(fd);
+    }
+    if (t->depth_hits > 10)
+        wh_diagf(sink, WH_SEV_WARN, WH_E_LIMIT, t->dir, WH_NO_OFFSET,
+                 "%lu more directories past the depth bound were not searched", t->depth_hits - 10);
+    // A folder named Repository outside a Windows tree counts only with
+    // repository files in it.
+    size_t k = 0;
+    for (size_t i = 0; i < t->arts.n; i++) {
+        tart *x = t->arts.v[i];
+        bool cim = x->a.kind == WH_TRIAGE_CIM_REPOSITORY || x->a.kind == WH_TRIAGE_CIM_BACKUP;
+        if (cim && x->group < 0 && !x->has_cim_files) continue;
+        if (cim && x->xp) x->a.note = "XP layout (v2.1): the repository files are in its FS subfolder";
+        else if (cim && !x->has_cim_files) x->a.note = "no INDEX.BTR or OBJECTS.DATA in it";
+        t->arts.v[k++] = x;
+    }
+    t->arts.n = k;
+    if (k) qsort(t->arts.v, k, sizeof(void *), art_cmp);
+    find_missing(t);
+    *out = t;
+    return WH_OK;
+}
+
+void wh_triage_close(wh_triage *t)
+{
+    if (!t) return;
+    wh_arena_free(t->arena);
+    free(t);
+}
+
+size_t wh_triage_count(const wh_triage *t) { return t->arts.n; }
+
+const wh_triage_artifact *wh_triage_get(const wh_triage *t, size_t i)
+{
+    return i < t->arts.n ? &((const tart *)t->arts.v[i])->a : NULL;
+}
+
+size_t wh_triage_roots(const wh_triage *t) { return t->nroots; }
+
+bool wh_triage_root(const wh_triage *t, size_t i, const char **path, wh_triage_layout *layout, const char **volume)
+{
+    if (i >= t->nroots) return false;
+    *path = t->roots[i].path;
+    *layout = t->roots[i].layout;
+    *volume = t->roots[i].volume;
+    return true;
+}
+
+size_t wh_triage_missing_count(const wh_triage *t) { return t->nmissing; }
+bool wh_triage_incomplete(const wh_triage *t) { return t->incomplete; }
+
+static void common(wh_recb *b, const char *kind, const char *path, const char *wpath)
+{
+    wh_recb_str(b, "kind", kind);
+    wh_recb_str(b, "path", path);
+    wh_recb_str(b, "windows_path", wpath);
+}
+
+wh_status wh_triage_emit(const wh_triage *t, wh_record_fn fn, void *ud)
+{
+    wh_arena *a = wh_arena_new(1u << 20);
+    if (!a) return WH_E_NOMEM;
+    wh_status st = WH_OK;
+    for (size_t i = 0; i < t->arts.n && st == WH_OK; i++) {
+        const wh_triage_artifact *x = &((const tart *)t->arts.v[i])->a;
+        wh_recb b;
+        wh_recb_start(&b, a, "triage.artifact", x->path, WH_NO_OFFSET);
+        common(&b, wh_triage_kind_name(x->kind), x->path, x->windows_path);
+        wh_recb_add(&b, "size", wh_v_uint(x->size));
+        wh_recb_add(&b, "mtime", x->mtime ? wh_v_time(x->mtime) : wh_v_null());
+        wh_recb_add(&b, "files", x->kind == WH_TRIAGE_CIM_REPOSITORY || x->kind == WH_TRIAGE_CIM_BACKUP ||
+                                         x->kind == WH_TRIAGE_AUTORECOVER_DIR
+                                     ? wh_v_uint(x->files)
+                                     : wh_v_null());
+        wh_recb_str(&b, "layout", wh_triage_layout_name(x->layout));
+        wh_recb_str(&b, "root", x->root);
+        wh_recb_add(&b, "wmi_relevant", wh_v_bool(x->wmi_relevant));
+        wh_recb_add(&b, "over_size_cap", wh_v_bool(x->over_size_cap));
+        wh_recb_str(&b, "note", x->note);
+        wh_recb_str(&b, "why", x->why);
+        wh_recb_ts(&b, x->mtime, "modified");
+        b.rec.summary = wh_arena_printf(a, "%s %s", wh_triage_kind_name(x->kind),
+                                        x->windows_path ? x->windows_path : x->path);
+        const wh_record *r = wh_recb_done(&b);
+        if (!r) st = WH_E_NOMEM;
+        else if (fn(ud, r)) st = WH_E_ARG;
+        wh_arena_reset(a);
+    }
+    for (size_t i = 0; i < t->nmissing && st == WH_OK; i++) {
+        const tmissing *m = &t->missing[i];
+        const troot *r = NULL;
+        for (size_t j = 0; j < t->nroots && !r; j++)
+            if (t->roots[j].group == m->group) r = &t->roots[j];
+        wh_recb b;
+        wh_recb_start(&b, a, "triage.missing", r ? r->path : t->dir, WH_NO_OFFSET);
+        common(&b, wh_triage_kind_name(m->kind), NULL, m->expected);
+        wh_recb_add(&b, "size", wh_v_null());
+        wh_recb_add(&b, "mtime", wh_v_null());
+        wh_recb_add(&b, "files", wh_v_null());
+        wh_recb_str(&b, "layout", r ? wh_triage_layout_name(r->layout) : NULL);
+        wh_recb_str(&b, "root", r ? r->path : NULL);
+        wh_recb_add(&b, "wmi_relevant", wh_v_bool(m->kind == WH_TRIAGE_EVTX));
+        wh_recb_add(&b, "over_size_cap", wh_v_bool(false));
+        wh_recb_str(&b, "note", "expected but not found");
+        wh_recb_str(&b, "why", m->why);
+        b.rec.summary = wh_arena_printf(a, "missing %s %s", wh_triage_kind_name(m->kind), m->expected);
+        const wh_record *rec = wh_recb_done(&b);
+        if (!rec) st = WH_E_NOMEM;
+        else if (fn(ud, rec)) st = WH_E_ARG;
+        wh_arena_reset(a);
+    }
+    wh_arena_free(a);
+    return st;
+}
