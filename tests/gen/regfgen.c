@@ -306,10 +306,16 @@ static uint32_t put_value(bctx *c, const rg_val *v)
         size_t nseg = (v->n + 16343) / 16344;
         uint8_t *list = calloc(nseg, 4);
         if (!list) return 0xFFFFFFFFu;
+        // Windows gives every segment a full 16344 bytes, the last one too.
+        uint8_t *seg = calloc(1, 16344);
+        if (!seg) return 0xFFFFFFFFu;
         for (size_t i = 0; i < nseg; i++) {
             size_t len = v->n - i * 16344 < 16344 ? v->n - i * 16344 : 16344;
-            put32(list + i * 4, cell(&c->b, v->data + i * 16344, len));
+            memset(seg, 0, 16344);
+            memcpy(seg, v->data + i * 16344, len);
+            put32(list + i * 4, cell(&c->b, seg, 16344));
         }
+        free(seg);
         uint8_t db[8] = {'d', 'b'};
         put16(db + 2, (uint16_t)nseg);
         put32(db + 4, cell(&c->b, list, nseg * 4));
