@@ -518,7 +518,7 @@ static bool instance_body(P *p, mof_inst *in, bool embedded)
     while (!punct(p->cur, '}')) {
         size_t start = p->cur.pos;
         if (p->tol && decl_start(p)) { // the '}' is missing: keep what was read
-            mof_note(p->m, true, start, start, "instance not closed before the next declaration");
+            mof_note(p->m, true, start, start, "instance not closed before the next declaration or the end of the file");
             in->degraded = true;
             return true;
         }
@@ -529,7 +529,7 @@ static bool instance_body(P *p, mof_inst *in, bool embedded)
                   value(p, &v);
         if (ok && !punct(p->cur, ';')) {
             bool next_prop = p->cur.k == T_IDENT && punct(peek(p), '=');
-            if (p->tol && (next_prop || punct(p->cur, '}'))) repair(p, p->cur.pos, p->cur.pos, "missing ';' after a property value");
+            if (p->tol && (next_prop || punct(p->cur, '}') || p->cur.k == T_EOF)) repair(p, p->cur.pos, p->cur.pos, "missing ';' after a property value");
             else ok = expect(p, ';', "after the property value");
         } else if (ok) {
             adv(p);
@@ -586,9 +586,17 @@ static bool typed_name(P *p, mfeat *f)
         f->is_ref = true;
         adv(p);
     }
-    if (!f->is_ref && !cim_type(f->type)) {
-        char b[64];
-        return fail(p, p->cur.pos, "'%s' is not a MOF type (and no 'ref' follows); found %s", f->type, show(p, p->cur, b, sizeof(b)));
+    // Microsoft's compiler also takes "void" (method results) and a class
+    // name as the type of an embedded object (driver MOFs use both).
+    if (!f->is_ref && !cim_type(f->type) && wh_strcasecmp(f->type, "void") != 0) {
+        char *key = mof_lower(p->m->a, f->type);
+        if (!(key && wh_strmap_get(&p->m->classes, key))) {
+            char b[64];
+            if (!p->tol || p->cur.k != T_IDENT)
+                return fail(p, p->cur.pos, "'%s' is not a MOF type (and no 'ref' follows); found %s", f->type,
+                            show(p, p->cur, b, sizeof(b)));
+            repair(p, p->cur.pos, p->cur.end, "unknown type read as an embedded object type");
+        }
     }
     if (!take_ident(p, "a property name", &f->name)) return false;
     f->array_size = 0;
@@ -654,7 +662,7 @@ static bool class_decl(P *p, mquals q)
     while (!punct(p->cur, '}')) {
         size_t start = p->cur.pos;
         if (p->tol && decl_start(p)) {
-            mof_note(p->m, true, start, start, "class not closed before the next declaration");
+            mof_note(p->m, true, start, start, "class not closed before the next declaration or the end of the file");
             c->degraded = true;
             return add_obj(p, c);
         }
