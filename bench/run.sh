@@ -60,3 +60,5 @@ for repo, t in by.items():
 PY
 
 "$here/bench/evtx.sh" "$BUILD"
+"$here/bench/mof.sh" "$BUILD"
+"$here/bench/regf.sh" "$BUILD"
