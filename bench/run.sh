@@ -61,4 +61,3 @@ PY
 
 "$here/bench/evtx.sh" "$BUILD"
 "$here/bench/mof.sh" "$BUILD"
-"$here/bench/regf.sh" "$BUILD"
