@@ -61,3 +61,4 @@ PY
 
 "$here/bench/evtx.sh" "$BUILD"
 "$here/bench/mof.sh" "$BUILD"
+"$here/bench/regf.sh" "$BUILD"
