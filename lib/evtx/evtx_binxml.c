@@ -218,6 +218,9 @@ static ev_node *parse_content(ev_ctx *c, wh_reader *r, bool dep_id, int *end)
     *end = -1;
     while (!c->error) {
         uint8_t t;
+        // A failed read leaves the position where it was: stop, or the peek
+        // below would see the same token forever.
+        if (!wh_rd_ok(r)) return fail(c, r, "binary XML cut short");
         if (!wh_rd_u8_at(r, r->pos, &t)) { // out of bytes: a fragment may end so
             *end = T_EOS;
             break;
@@ -233,7 +236,7 @@ static ev_node *parse_content(ev_ctx *c, wh_reader *r, bool dep_id, int *end)
             *end = T_END;
             return head;
         case T_FRAGMENT:
-            wh_rd_skip(r, 4);
+            if (!wh_rd_skip(r, 4)) return fail(c, r, "fragment header cut short");
             continue;
         case T_OPEN:
             n = parse_element(c, r, dep_id);
