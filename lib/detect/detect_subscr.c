@@ -157,8 +157,27 @@ static bool ns_same(const char *a, const char *b)
     return !*a && !*b;
 }
 
-static const wh_record *build(wh_arena *a, const sub_in *in, const char *source_artifact)
+/* "//./root/subscription" (5861) and "\\\\.\\root\\x" as "root\\subscription". */
+static const char *norm_ns(wh_arena *a, const char *ns)
 {
+    if (!ns) return NULL;
+    const char *p = ns;
+    if ((p[0] == '\\' || p[0] == '/') && (p[1] == '\\' || p[1] == '/')) {
+        p += 2;
+        while (*p && *p != '\\' && *p != '/') p++;
+        if (*p) p++;
+    }
+    char *o = wh_arena_strdup(a, p);
+    for (char *q = o; q && *q; q++)
+        if (*q == '/') *q = '\\';
+    return o ? o : ns;
+}
+
+static const wh_record *build(wh_arena *a, const sub_in *in0, const char *source_artifact)
+{
+    sub_in tmp = *in0;
+    const sub_in *in = &tmp;
+    tmp.ns = norm_ns(a, in0->ns);
     wh_recb b;
     const wh_record *e0 = in->ev[0];
     wh_recb_start(&b, a, "wmi.subscription", e0->source, e0->offset);
