@@ -30,16 +30,11 @@ test: deps build $(SAN)/CMakeCache.txt
 test-fast: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-# Generates a sample repository with our own writer (the Windows default
-# subscription plus a malicious one) and shows its persistence.
+# Builds a sample collection with our own writers (a repository with a
+# malicious consumer beside the defaults, event logs, MOFs, a SOFTWARE hive)
+# and runs the main job on it.
 demo: deps build
-	@mkdir -p $(BUILD)/demo
-	@$(BUILD)/tests/gen/wh-cimgen demo $(BUILD)/demo/Repository >/dev/null
-	@echo "== wmihunt cim info $(BUILD)/demo/Repository"
-	@$(BUILD)/wmihunt cim info $(BUILD)/demo/Repository
-	@echo
-	@echo "== wmihunt cim persistence $(BUILD)/demo/Repository"
-	@$(BUILD)/wmihunt cim persistence $(BUILD)/demo/Repository
+	@./scripts/demo.sh $(BUILD)
 
 fuzz: deps
 	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DWH_FUZZ=ON -DWH_TESTS=OFF >/dev/null

@@ -40,6 +40,9 @@ void cli_diag_init(cli_diag *d, const cli_opts *o);
 int cli_exit_code(const cli_diag *d);
 
 int cmd_cim(int argc, char **argv);
+int cmd_hunt(int argc, char **argv);
+int cmd_baseline(int argc, char **argv);
+int cmd_stack(int argc, char **argv);
 int cmd_evtx(int argc, char **argv);
 int cmd_mof(int argc, char **argv);
 int cmd_triage(int argc, char **argv);

@@ -15,6 +15,12 @@ static const char USAGE[] =
     "usage: wmihunt <command> [options] ...\n"
     "\n"
     "commands:\n"
+    "  hunt     the main job: find all WMI evidence in a volume or collection,\n"
+    "           read it, run the detection rules, report findings by severity.\n"
+    "           'wmihunt hunt --help' for the timeline and exit codes.\n"
+    "  baseline create DIR > host.baseline: known-good state of a clean host;\n"
+    "           then 'wmihunt hunt --baseline host.baseline DIR'.\n"
+    "  stack    fleet stacking over one collection per host: rare first.\n"
     "  cim      read a WMI CIM repository (wbem\\Repository): namespaces, classes,\n"
     "           instances, the persistence triad, timeline, deleted objects.\n"
     "           'wmihunt cim --help' lists its subcommands.\n"
@@ -53,6 +59,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "cim") == 0) return cmd_cim(argc - 2, argv + 2);
     if (strcmp(argv[1], "evtx") == 0) return cmd_evtx(argc - 2, argv + 2);
+    if (strcmp(argv[1], "hunt") == 0) return cmd_hunt(argc - 2, argv + 2);
+    if (strcmp(argv[1], "baseline") == 0) return cmd_baseline(argc - 2, argv + 2);
+    if (strcmp(argv[1], "stack") == 0) return cmd_stack(argc - 2, argv + 2);
     if (strcmp(argv[1], "mof") == 0) return cmd_mof(argc - 2, argv + 2);
     if (strcmp(argv[1], "triage") == 0) return cmd_triage(argc - 2, argv + 2);
     if (strcmp(argv[1], "reg") == 0) return cmd_reg(argc - 2, argv + 2);

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# wmihunt hunt / baseline / stack end to end, on evidence our writers make:
+# a KAPE-style collection (treegen.py), and a fleet of 50 hosts of which 2
+# carry a subscription imitating the default names (wh-fleetgen).
+# usage: test_hunt.sh WMIHUNT TESTS_GEN_BUILD_DIR TESTS_SRC_DIR SCRATCH
+set -u
+W=$1 GEN=$2 SRC=$3 T=$4
+rm -rf "$T" && mkdir -p "$T"
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+check() { if eval "$2"; then ok; else bad "$1"; fi; }
+
+# A collection with the demo repository, a WMI event log and MOFs.
+python3 "$SRC/gen/treegen.py" --cimgen "$GEN/wh-cimgen" --evtxgen "$GEN/wh-evtxgen" kape "$T/kape" >/dev/null \
+  || bad "treegen kape"
+before=$(find "$T/kape" -type f -exec sha256sum {} + | sort | sha256sum)
+"$W" hunt --no-progress --timeline "$T/tl.csv" "$T/kape" >"$T/report.txt" 2>"$T/err.txt"
+rc=$?
+check "hunt on a malicious collection exits 1 (findings at high or above), got $rc" '[ $rc -eq 1 ]'
+check "report counts findings" 'grep -q "^wmihunt hunt: [0-9]* finding(s)" "$T/report.txt"'
+check "a high finding is reported with ATT&CK T1546.003" 'grep -q "^\[HIGH\].*T1546.003" "$T/report.txt" || grep -q "^\[CRITICAL\].*T1546.003" "$T/report.txt"'
+check "the encoded PowerShell consumer is in the evidence" 'grep -q -- "-Enc" "$T/report.txt"'
+check "the report lists the files read with SHA-256" 'grep -q "sha256 [0-9a-f]\{64\}" "$T/report.txt"'
+check "timeline CSV has a header and lines" '[ "$(head -1 "$T/tl.csv")" = "datetime,timestamp_desc,artifact,message,source,offset" ] && [ $(wc -l < "$T/tl.csv") -gt 10 ]'
+"$W" hunt -q --no-progress --format jsonl --timeline "$T/tl.jsonl" "$T/kape" >"$T/report.jsonl"
+check "jsonl report: one JSON object per line with findings" 'python3 -c "import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; assert any(x[\"artifact\"]==\"hunt.finding\" for x in r)" "$T/report.jsonl"'
+check "timeline JSONL has Timesketch fields" 'python3 -c "import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; assert r and all(\"datetime\" in x and \"timestamp_desc\" in x and \"message\" in x for x in r)" "$T/tl.jsonl"'
+"$W" hunt -q --no-progress --timeline "$T/tl.body" "$T/kape" >/dev/null
+check "bodyfile lines have 11 fields" 'awk -F"|" "NF!=11{exit 1}" "$T/tl.body" && [ -s "$T/tl.body" ]'
+after=$(find "$T/kape" -type f -exec sha256sum {} + | sort | sha256sum)
+check "evidence unchanged by hunt" '[ "$before" = "$after" ]'
+"$W" hunt -q --no-progress --fail-on critical --format jsonl "$T/kape" >"$T/crit.jsonl"
+rc=$?
+crit=$(grep -c '"severity":"critical"' "$T/crit.jsonl")
+# exit 1 exactly when a finding reaches --fail-on; else 0, or 3 for damaged evidence
+check "--fail-on critical: exit $rc with $crit critical finding(s)" '{ [ "$crit" -gt 0 ] && [ $rc -eq 1 ]; } || { [ "$crit" -eq 0 ] && { [ $rc -eq 0 ] || [ $rc -eq 3 ]; }; }'
+mkdir -p "$T/empty"
+"$W" hunt --no-progress "$T/empty" >/dev/null 2>"$T/err2.txt"
+rc=$?
+check "hunt on an empty folder exits 2 (got $rc)" '[ $rc -eq 2 ]'
+check "and says why" 'grep -q "no usable evidence" "$T/err2.txt"'
+"$W" hunt --timeline "$T/x.txt" "$T/kape" >/dev/null 2>&1
+check "a timeline name without .csv/.jsonl/.body is a usage error" '[ $? -eq 64 ]'
+
+# Fleet: 50 hosts, planted on 17 and 33.
+"$GEN/wh-fleetgen" "$T/fleet" 50 17 33 >/dev/null || bad "wh-fleetgen"
+"$W" stack -q --format jsonl "$T"/fleet/host* >"$T/stack.jsonl"
+check "stack ranks the planted subscription first, on exactly the 2 planted hosts" 'python3 - "$T/stack.jsonl" <<PY
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+top = rows[0]
+assert top["hosts"] == 2 and top["of"] == 50, top
+assert sorted(h.rsplit("/", 1)[1] for h in top["host_list"]) == ["host17", "host33"], top["host_list"]
+assert "SCM Event Log Consumer " in top["name"] and "powershell" in top["text"], top
+assert rows[-1]["hosts"] == 50  # the real default, on every host, last
+PY'
+"$W" baseline create "$T/fleet/host01" >"$T/h01.baseline" 2>/dev/null
+check "baseline has items" 'grep -q "baseline.item" "$T/h01.baseline"'
+"$W" hunt -q --no-progress --format jsonl --baseline "$T/h01.baseline" "$T/fleet/host33" >"$T/b33.jsonl"
+check "baseline: the planted host shows the new subscription" 'python3 -c "import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; assert any(x.get(\"rule\")==\"WH-BASE-NEW\" and \"SCM Event Log Consumer \" in x[\"evidence\"] for x in r)" "$T/b33.jsonl"'
+"$W" hunt -q --no-progress --format jsonl --baseline "$T/h01.baseline" "$T/fleet/host02" >"$T/b02.jsonl"
+check "baseline: a clean host shows nothing new" '! grep -q "WH-BASE" "$T/b02.jsonl"'
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
