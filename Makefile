@@ -15,7 +15,7 @@ $(BUILD)/CMakeCache.txt:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 
 build: $(BUILD)/CMakeCache.txt
-	cmake --build $(BUILD) -j $(JOBS)
+	@cmake --build $(BUILD) -j $(JOBS) 2>&1 | grep -Ev "^(gmake|make)\[[0-9]+\]: (Entering|Leaving)" || true
 
 $(SAN)/CMakeCache.txt:
 	cmake -S . -B $(SAN) -DCMAKE_BUILD_TYPE=Debug -DWH_SANITIZE=ON >/dev/null

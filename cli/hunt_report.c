@@ -220,8 +220,17 @@ int hunt_report(hunt_run *h, FILE *out)
         fputs("\n\n", out);
     }
     if (h->nitems) {
+        // At most 20 lines of one kind: the machine formats carry them all.
         fputs("WMI evidence found (whether or not a rule fired):\n", out);
         for (size_t i = 0; i < h->nitems; i++) {
+            size_t seen = 0, total = 0;
+            for (size_t k = 0; k < h->nitems; k++)
+                if (strcmp(h->items[k].kind, h->items[i].kind) == 0) {
+                    total++;
+                    if (k < i) seen++;
+                }
+            if (seen == 20) fprintf(out, "  ... and %zu more %s (--format jsonl lists all)\n", total - 20, h->items[i].kind);
+            if (seen >= 20) continue;
             fprintf(out, "  - %s: ", h->items[i].kind);
             text_safe(out, h->items[i].text, 400);
             fputc('\n', out);

@@ -12,7 +12,8 @@ rm -rf "$out" && mkdir -p "$out"
 python3 "$here/tests/gen/treegen.py" --cimgen "$BUILD/tests/gen/wh-cimgen" --evtxgen "$BUILD/tests/gen/wh-evtxgen" \
   kape "$out/collection" >/dev/null
 cfg="$out/collection/C/Windows/System32/config"
-"$BUILD/tests/gen/wh-regfgen" software "$out/hive" >/dev/null
+mkdir -p "$out/hive"
+"$BUILD/tests/gen/wh-regfgen" demo "$out/hive" >/dev/null
 cp "$out/hive/SOFTWARE" "$cfg/SOFTWARE"
 rm -f "$cfg/SOFTWARE.LOG1" "$cfg/SOFTWARE.LOG2" # the demo hive is clean
 echo "== wmihunt triage $out/collection"

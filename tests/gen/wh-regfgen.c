@@ -21,6 +21,33 @@ static int save(const char *dir, const char *name, const uint8_t *p, size_t n)
     return 0;
 }
 
+/* A SOFTWARE hive as a real host has it: the Autorecover MOFs Windows
+ * lists, plus one an intruder's `mofcomp` added from a user folder. */
+static int demo(const char *dir)
+{
+    rg_hive *h = rg_new("ROOT", 133400000000000000ull);
+    const char *const mofs[] = {"%windir%\\system32\\wbem\\cimwin32.mof", "%windir%\\system32\\wbem\\cimwin32.mfl",
+                                "%windir%\\system32\\wbem\\ntevt.mof", "%windir%\\system32\\wbem\\wmipcima.mof",
+                                "C:\\Users\\Public\\Downloads\\evil.mof"};
+    const char *cimom = "Microsoft\\WBEM\\CIMOM";
+    size_t n;
+    rg_key(h, cimom, 133499000000000000ull);
+    uint8_t *d = rg_multi_sz(mofs, &n);
+    if (d) rg_value(h, cimom, "Autorecover MOFs", 7, d, n);
+    free(d);
+    d = rg_utf16z("133499000000000000", &n);
+    if (d) rg_value(h, cimom, "Autorecover MOFs timestamp", 1, d, n);
+    free(d);
+    d = rg_utf16z("%SystemRoot%\\system32\\wbem\\Repository", &n);
+    if (d) rg_value(h, cimom, "RepositoryDirectory", 2, d, n);
+    free(d);
+    uint8_t *f = rg_build(h, NULL, &n);
+    int rc = !f || save(dir, "SOFTWARE", f, n);
+    free(f);
+    rg_free(h);
+    return rc;
+}
+
 static int software(const char *dir)
 {
     rg_hive *h = rg_software(0);
@@ -104,8 +131,9 @@ static int seeds(const char *dir)
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "software") == 0) return software(argv[2]);
+    if (argc == 3 && strcmp(argv[1], "demo") == 0) return demo(argv[2]);
     if (argc == 4 && strcmp(argv[1], "big") == 0) return big(argv[2], (unsigned)atoi(argv[3]));
     if (argc == 3 && strcmp(argv[1], "seeds") == 0) return seeds(argv[2]);
-    fprintf(stderr, "usage: wh-regfgen software DIR | big FILE MB | seeds DIR\n");
+    fprintf(stderr, "usage: wh-regfgen software DIR | demo DIR | big FILE MB | seeds DIR\n");
     return 64;
 }
