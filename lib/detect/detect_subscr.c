@@ -30,6 +30,7 @@ struct wh_subscr {
     wh_arena *scratch; /* records emitted at once */
     part *parts;
     size_t n, cap;
+    wh_ptrvec live; /* keys of subscriptions read from the live repository */
 };
 
 /* What one subscription record is made from. */
@@ -256,11 +257,45 @@ static const char *binding_state(const char *status)
     return "missing-filter-and-consumer";
 }
 
+/* Filter name, consumer name and payload: what makes two copies the same subscription. */
+typedef struct subkey { const char *f, *c, *p; } subkey;
+
+static subkey *sub_key(wh_arena *a, const wh_record *r)
+{
+    subkey *k = wh_arena_alloc(a, sizeof *k);
+    if (!k) return NULL;
+    const char *f = wh_dm_get_str(r, "filter_name"), *c = wh_dm_get_str(r, "consumer_name");
+    const char *p = wh_dm_get_str(r, "payload");
+    k->f = wh_arena_strdup(a, f ? f : "");
+    k->c = wh_arena_strdup(a, c ? c : "");
+    k->p = wh_arena_strdup(a, p ? p : "");
+    return k->f && k->c && k->p ? k : NULL;
+}
+
+/* A carved copy (whole or a piece) of a subscription that is still live is
+ * an older version of it, not a deleted one: report the live one only. */
+static bool is_live_copy(wh_subscr *s, const wh_record *r)
+{
+    subkey *k = sub_key(s->scratch, r);
+    if (!k || (!*k->f && !*k->c)) return false;
+    for (size_t i = 0; i < s->live.n; i++) {
+        const subkey *l = s->live.v[i];
+        if (*k->f && wh_strcasecmp(k->f, l->f)) continue;
+        if (*k->c && (wh_strcasecmp(k->c, l->c) || strcmp(k->p, l->p))) continue;
+        return true;
+    }
+    return false;
+}
+
 static int emit_now(wh_subscr *s, const sub_in *in, const char *art, wh_record_fn fn, void *ud)
 {
     wh_arena_reset(s->scratch);
     const wh_record *r = build(s->scratch, in, art);
     if (!r) return 0;
+    if (!strncmp(art, "cim.", 4) && !in->recovered) {
+        subkey *k = sub_key(s->keep, r);
+        if (k) (void)wh_ptrvec_push(s->keep, &s->live, k);
+    }
     return fn(ud, r);
 }
 
@@ -457,7 +492,7 @@ int wh_subscr_flush(wh_subscr *s, wh_record_fn fn, void *ud)
             in.recovered |= c->recovered;
         }
         const wh_record *r = build(s->scratch, &in, art_of(b));
-        if (r) rc = fn(ud, r);
+        if (r && !(in.recovered && is_live_copy(s, r))) rc = fn(ud, r);
     }
     for (size_t i = 0; i < s->n && !rc; i++) {
         part *p = &s->parts[i];
@@ -475,7 +510,7 @@ int wh_subscr_flush(wh_subscr *s, wh_record_fn fn, void *ud)
             in.consumer_class = p->cls;
         }
         const wh_record *r = build(s->scratch, &in, art_of(p));
-        if (r) rc = fn(ud, r);
+        if (r && !(in.recovered && is_live_copy(s, r))) rc = fn(ud, r);
     }
     s->n = 0;
     return rc;
