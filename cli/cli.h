@@ -21,7 +21,7 @@ typedef struct cli_opts {
     int verbose;  /* -v: info diagnostics too */
     bool quiet;   /* -q: no diagnostics */
     size_t max_memory;
-    const char *pos[8];
+    const char *pos[4096]; /* evidence paths: a fleet or a whole corpus at once */
     int npos;
 } cli_opts;
 

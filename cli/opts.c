@@ -61,7 +61,7 @@ bool cli_parse(int argc, char **argv, cli_opts *o)
             fprintf(stderr, "wmihunt: unknown option '%s'\n", a);
             return false;
         } else {
-            if (o->npos >= 8) {
+            if (o->npos >= 4096) {
                 fprintf(stderr, "wmihunt: too many arguments\n");
                 return false;
             }
