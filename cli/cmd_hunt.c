@@ -300,7 +300,7 @@ void hunt_collect(hunt_run *h, const char *dir)
         const wh_triage_artifact *a = wh_triage_get(t, i);
         if (a->kind == WH_TRIAGE_CIM_REPOSITORY || a->kind == WH_TRIAGE_CIM_BACKUP || a->kind == WH_TRIAGE_MOF ||
             a->kind == WH_TRIAGE_AUTORECOVER_FILE || a->kind == WH_TRIAGE_HIVE_SOFTWARE ||
-            (a->kind == WH_TRIAGE_EVTX && a->wmi_relevant))
+            (a->kind == WH_TRIAGE_EVTX && (a->wmi_relevant || a->layout == WH_TRIAGE_LAYOUT_LOOSE)))
             h->total++;
     }
     for (size_t i = 0; i < n; i++) {
@@ -312,7 +312,9 @@ void hunt_collect(hunt_run *h, const char *dir)
             read_cim(h, a->path);
             break;
         case WH_TRIAGE_EVTX:
-            if (!a->wmi_relevant) break;
+            // In a Windows tree only the WMI-relevant logs; a loose .evtx was
+            // put there by the analyst, whatever its name.
+            if (!a->wmi_relevant && a->layout != WH_TRIAGE_LAYOUT_LOOSE) break;
             progress(h, "event log", a->path);
             read_evtx(h, a->path);
             break;

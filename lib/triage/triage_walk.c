@@ -355,6 +355,27 @@ static tart *add_art(wh_triage *t, wh_triage_kind kind, int root, size_t root_de
     return a;
 }
 
+/* A folder outside any Windows tree that holds INDEX.BTR or OBJECTS.DATA
+ * is a repository whatever it is called (analysts copy it out as
+ * host42_repo). The listing is bounded: a huge folder is not a repository. */
+static bool holds_cim_files(const char *path)
+{
+    int fd = open_dir_at(AT_FDCWD, path); // O_NOATIME: the evidence's times stay
+    if (fd < 0) return false;
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return false;
+    }
+    bool yes = false;
+    unsigned seen = 0;
+    struct dirent *e;
+    while (!yes && (e = readdir(d)) != NULL && seen++ < 256)
+        yes = wh_strcasecmp(e->d_name, "INDEX.BTR") == 0 || wh_strcasecmp(e->d_name, "OBJECTS.DATA") == 0;
+    closedir(d);
+    return yes;
+}
+
 static void classify(wh_triage *t, const struct stat *st, int root, size_t root_depth, tart **container)
 {
     bool is_dir = S_ISDIR(st->st_mode);
@@ -373,6 +394,7 @@ static void classify(wh_triage *t, const struct stat *st, int root, size_t root_
         bool cfg = wh_strcasecmp(parent, "config") == 0;
         if (is_dir && strncasecmp(last, "Repository", 10) == 0)
             kind = wh_strcasecmp(last, "Repository") == 0 ? WH_TRIAGE_CIM_REPOSITORY : WH_TRIAGE_CIM_BACKUP, found = true;
+        else if (is_dir && !*container && holds_cim_files(t->path)) kind = WH_TRIAGE_CIM_REPOSITORY, found = true;
         else if (!is_dir && wh_triage_name_ends(last, ".mof", true)) kind = WH_TRIAGE_MOF, found = true;
         else if (!is_dir && wh_triage_name_ends(last, ".evtx", true)) {
             kind = WH_TRIAGE_EVTX, found = true;

@@ -30,6 +30,16 @@ check "timeline JSONL has Timesketch fields" 'python3 -c "import json,sys; r=[js
 check "bodyfile lines have 11 fields" 'awk -F"|" "NF!=11{exit 1}" "$T/tl.body" && [ -s "$T/tl.body" ]'
 after=$(find "$T/kape" -type f -exec sha256sum {} + | sort | sha256sum)
 check "evidence unchanged by hunt" '[ "$before" = "$after" ]'
+
+# Evidence copied out by hand: a repository folder under another name and
+# event logs renamed, in a folder that is no Windows tree. Hunt must still
+# read both (an analyst's export is not always laid out like C:).
+mkdir -p "$T/loose/host42_repo"
+cp "$T"/kape/C/Windows/System32/wbem/Repository/* "$T/loose/host42_repo/"
+cp "$T/kape/C/Windows/System32/winevt/Logs/Microsoft-Windows-WMI-Activity%4Operational.evtx" "$T/loose/host42_export.evtx"
+"$W" hunt --no-progress --format jsonl "$T/loose" >"$T/loose.jsonl" 2>"$T/loose_err.txt"
+check "loose folder: findings from the renamed repository" 'grep "\"hunt.finding\"" "$T/loose.jsonl" | grep -q "host42_repo"'
+check "loose folder: findings from the renamed event log" 'grep "\"hunt.finding\"" "$T/loose.jsonl" | grep -q "host42_export.evtx"'
 "$W" hunt -q --no-progress --fail-on critical --format jsonl "$T/kape" >"$T/crit.jsonl"
 rc=$?
 crit=$(grep -c '"severity":"critical"' "$T/crit.jsonl")
