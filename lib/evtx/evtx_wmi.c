@@ -25,7 +25,9 @@ bool wh_evtx_wmi_candidate(const wh_evtx_event *ev)
     uint32_t id = ev->event_id;
     if (ieq(ev->channel, CH_WMI)) return id >= 5857 && id <= 5861;
     if (ieq(ev->channel, CH_SYSMON)) return id == 1 || id == 19 || id == 20 || id == 21;
-    if (ieq(ev->channel, CH_SECURITY)) return id == 4688;
+    // 4672 (special privileges at logon), 4648 (explicit credentials) and
+    // 4662 (object access) are the context of WMI execution.
+    if (ieq(ev->channel, CH_SECURITY)) return id == 4688 || id == 4672 || id == 4662 || id == 4648;
     if (is_powershell_channel(ev->channel)) return id == 4103 || id == 4104 || id == 800;
     return false;
 }
@@ -371,6 +373,48 @@ static int powershell(ex *x, const wh_evtx_event *ev, const char *src, wh_record
     return emit(&b, fn, ud);
 }
 
+/* Security 4672 / 4648 / 4662 as "evtx.record" with its EventData (the
+ * shape of `wmihunt evtx --all`), kept only when it can matter for WMI:
+ * privileges given to an account other than the service accounts, explicit
+ * credentials used by a WMI binary, object access whose object server is WMI. A busy Security log holds millions of others. */
+static const char *ns(const char *s) { return s ? s : "?"; }
+
+static int security_context(ex *x, const wh_evtx_event *ev, const char *src, wh_record_fn fn, void *ud)
+{
+    if (ev->event_id == 4672) {
+        const char *sid = field(x, "SubjectUserSid");
+        if (sid && (!strcmp(sid, "S-1-5-18") || !strcmp(sid, "S-1-5-19") || !strcmp(sid, "S-1-5-20"))) return 0;
+    } else if (ev->event_id == 4648) {
+        // Explicit credentials: only when a WMI binary used them (wmic /node:
+        // /user:), the lateral-movement case.
+        if (!wmi_binary(field(x, "ProcessName"))) return 0;
+    } else {
+        const char *server = field(x, "ObjectServer"), *type = field(x, "ObjectType");
+        bool wmi = (server && ieq(server, "WMI")) || (type && icontains(type, strlen(type), "WMI"));
+        if (!wmi) return 0;
+    }
+    wh_recb b;
+    wh_recb_start(&b, x->c->arena, "evtx.record", src, ev->offset);
+    common(x, &b, ev);
+    leafobj o = {x->c->arena, NULL, 0, 0};
+    ev_leaves(x->doc, add_leaf, &o, &x->sb, &x->tmp);
+    wh_recb_add(&b, "event_data", wh_v_object(x->c->arena, o.f, o.n));
+    if (ev->event_id == 4648) {
+        const char *img = field(x, "ProcessName");
+        b.rec.summary = wh_arena_printf(x->c->arena, "Security 4648: %s used the credentials of %s\\%s for %s",
+                                        img ? base(img) : "?", ns(field(x, "TargetDomainName")),
+                                        ns(field(x, "TargetUserName")), ns(field(x, "TargetServerName")));
+    } else if (ev->event_id == 4672) {
+        b.rec.summary = wh_arena_printf(x->c->arena, "Security 4672: special privileges for %s\\%s (logon %s)",
+                                        ns(field(x, "SubjectDomainName")), ns(field(x, "SubjectUserName")),
+                                        ns(field(x, "SubjectLogonId")));
+    } else {
+        b.rec.summary = wh_arena_printf(x->c->arena, "Security 4662: WMI object access to %s by %s",
+                                        ns(field(x, "ObjectName")), ns(field(x, "SubjectUserName")));
+    }
+    return emit(&b, fn, ud);
+}
+
 int wh_evtx_wmi_records(const wh_evtx_event *ev0, const char *source, wh_record_fn fn, void *ud)
 {
     if (!wh_evtx_wmi_candidate(ev0)) return 0;
@@ -386,6 +430,7 @@ int wh_evtx_wmi_records(const wh_evtx_event *ev0, const char *source, wh_record_
     uint32_t id = ev->event_id;
     if (ieq(ev->channel, CH_WMI)) rc = wmi_activity(&x, ev, source, fn, ud);
     else if (ieq(ev->channel, CH_SYSMON) && id >= 19) rc = sysmon_wmi(&x, ev, source, fn, ud);
+    else if (ieq(ev->channel, CH_SECURITY) && id != 4688) rc = security_context(&x, ev, source, fn, ud);
     else if (ieq(ev->channel, CH_SYSMON) || ieq(ev->channel, CH_SECURITY)) rc = process(&x, ev, source, fn, ud);
     else rc = powershell(&x, ev, source, fn, ud);
     wh_sbuf_free(&x.sb);

@@ -6,7 +6,9 @@
    `--all` dump selects, by the definitions in ../shared/corpus/evtx/EXPECTED.md
    (WMI-Activity 5857-5861; Sysmon 19/20/21; Sysmon 1 and 4688 whose image
    or parent basename is a WMI binary; PowerShell 4103/4104/800 whose text
-   names a WMI cmdlet or subscription class).
+   names a WMI cmdlet or subscription class; the Security context the
+   correlation rules need: 4672 for accounts other than SYSTEM/LOCAL/NETWORK
+   SERVICE, 4648 made by a WMI binary, 4662 on a WMI object).
 2. Exact field values: 5861's PossibleCause parsed into filter and consumer
    (real log and our writer's malicious subscriptions), Sysmon 19-21 values
    normalised, process and PowerShell fields.
@@ -69,6 +71,13 @@ def expected(r):
         if base(img) in WMI_BIN or base(par) in WMI_BIN:
             return "evtx.process"
         return None
+    if ch == "security" and eid == 4672:
+        return None if d.get("SubjectUserSid") in ("S-1-5-18", "S-1-5-19", "S-1-5-20") else "evtx.record"
+    if ch == "security" and eid == 4648:
+        return "evtx.record" if base(d.get("ProcessName")) in WMI_BIN else None
+    if ch == "security" and eid == 4662:
+        wmi = (d.get("ObjectServer") or "").lower() == "wmi" or "wmi" in (d.get("ObjectType") or "").lower()
+        return "evtx.record" if wmi else None
     if ch in PS_CHANNELS and eid in (4103, 4104, 800):
         if eid == 4104:
             text = d.get("ScriptBlockText") or ""
