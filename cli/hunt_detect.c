@@ -39,6 +39,14 @@ static int on_finding(void *ud, const wh_finding *f)
         snprintf(x->source, sizeof(x->source), "%s", r->source ? r->source : "");
         x->offset = r->offset == WH_NO_OFFSET ? 0 : r->offset;
         x->time = r->nts ? r->ts[0].ft : 0;
+        // What the evidence runs, so the analyst sees the script or command
+        // beside the finding, not only in the inventory.
+        static const char *const what[] = {"payload", "command_line", "script_block_text", "destination", "path"};
+        for (size_t i = 0; i < sizeof(what) / sizeof(what[0]) && !x->detail[0]; i++) {
+            const wh_field *fd = wh_record_field(r, what[i]);
+            if (fd && fd->v.type == WH_V_STR && fd->v.as.str.s && fd->v.as.str.s[0])
+                snprintf(x->detail, sizeof(x->detail), "%s", fd->v.as.str.s);
+        }
     }
     return 0;
 }

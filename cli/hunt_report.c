@@ -149,6 +149,7 @@ static int emit_machine(hunt_run *h, FILE *out)
         wh_recb_str(&b, "why", f->why);
         wh_recb_str(&b, "evidence_artifact", f->artifact);
         wh_recb_str(&b, "evidence", f->summary);
+        wh_recb_str(&b, "detail", f->detail[0] ? f->detail : NULL);
         wh_recb_add(&b, "time", f->time ? wh_v_time(f->time) : wh_v_null());
         const wh_record *r = wh_recb_done(&b);
         if (r) wh_writer_record(w, r);
@@ -210,6 +211,10 @@ int hunt_report(hunt_run *h, FILE *out)
         text_safe(out, f->why, 600);
         fputs("\n  evidence: ", out);
         text_safe(out, f->summary, 600);
+        if (f->detail[0]) {
+            fputs("\n  runs:     ", out);
+            text_safe(out, f->detail, 600);
+        }
         fputs("\n  source:   ", out);
         text_safe(out, f->source, 400);
         if (f->offset) fprintf(out, " @ offset %llu", (unsigned long long)f->offset);

@@ -68,6 +68,9 @@ def main():
             kill = [f for f in fs if f["severity"] == "high" and "KillProcess" in (f["evidence"] or "")
                     and "T1546.003" in (f["attack"] or "")]
             check(kill, "%s: the ActiveScript KillProcess subscription is high, T1546.003 (%s)" % (name, show(fs)))
+            # EXPECTED: the VBScript terminates the triggering process; the finding carries the script.
+            check(any("Terminate" in (f.get("detail") or "") and "WbemScripting" in (f.get("detail") or "") for f in kill),
+                  "%s: the high finding carries its script" % name)
             other = [f for f in fs if "KillProcess" not in (f["evidence"] or "")
                      and "ProcessStartTrigger" not in (f["evidence"] or "") and f["severity"] != "info"]
             check(not other, "%s: nothing but the KillProcess subscription above info (%s)" % (name, show(other)))
