@@ -89,7 +89,9 @@ const char *wh_evtx_data(const wh_evtx_event *ev, const char *name, char *buf, s
  * (WMI-Activity 5857-5861, 5861's PossibleCause parsed into filter and
  * consumer), "evtx.sysmon_wmi" (Sysmon 19/20/21), "evtx.process" (4688 and
  * Sysmon 1 of wmic, wmiprvse, scrcons, mofcomp, wsmprovhost, as image or
- * parent), "evtx.powershell" (4103/4104/800 using WMI cmdlets). Returns
+ * parent), "evtx.powershell" (4103/4104/800 using WMI cmdlets), and
+ * "evtx.record" for the Security context of WMI execution (4672 of
+ * non-service accounts, 4648 by a WMI binary, 4662 on WMI objects). Returns
  * the number of records made (0: not WMI evidence), or -1 when fn stopped. */
 int wh_evtx_wmi_records(const wh_evtx_event *ev, const char *source, wh_record_fn fn, void *ud);
 
