@@ -8,6 +8,8 @@
 
 #include "core/arena.h"
 #include "core/recbuild.h"
+#include <yaml.h>
+
 #include "hunt.h"
 #include "wmihunt/output.h"
 
@@ -80,24 +82,57 @@ int cmd_baseline(int argc, char **argv)
     return cli_exit_code(&diag);
 }
 
-/* Reads "name":"value" from one of our own JSON lines (escapes \" and \\). */
-static bool jfield(const char *line, const char *name, char *out, size_t cap)
-{
-    char pat[64];
-    snprintf(pat, sizeof(pat), "\"%s\":\"", name);
-    const char *p = strstr(line, pat);
-    if (!p) return false;
-    p += strlen(pat);
-    size_t n = 0;
-    while (*p && *p != '"' && n + 1 < cap) {
-        if (*p == '\\' && p[1]) p++;
-        out[n++] = *p++;
-    }
-    out[n] = 0;
-    return true;
-}
-
 typedef struct base_item { char kind[32], key[65], name[160], text[512]; bool seen; } base_item;
+
+/* One baseline line is a JSON object, and JSON is YAML's flow syntax:
+ * libyaml (already linked for the rules) reads it, escapes and all. Takes
+ * the top-level string fields we need; false when the line is not ours. */
+static bool base_parse(const char *line, size_t len, base_item *b)
+{
+    yaml_parser_t p;
+    if (!yaml_parser_initialize(&p)) return false;
+    yaml_parser_set_input_string(&p, (const unsigned char *)line, len);
+    bool ours = false, done = false, is_key = true;
+    int depth = 0;
+    char key[32] = "";
+    while (!done) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&p, &ev)) break;
+        switch (ev.type) {
+        case YAML_MAPPING_START_EVENT:
+        case YAML_SEQUENCE_START_EVENT:
+            if (depth == 1 && !is_key) is_key = true; // a nested value: skip it whole
+            depth++;
+            break;
+        case YAML_MAPPING_END_EVENT:
+        case YAML_SEQUENCE_END_EVENT:
+            depth--;
+            break;
+        case YAML_SCALAR_EVENT:
+            if (depth != 1) break;
+            if (is_key) {
+                snprintf(key, sizeof(key), "%s", (const char *)ev.data.scalar.value);
+            } else {
+                const char *v = (const char *)ev.data.scalar.value;
+                if (!strcmp(key, "artifact")) ours = !strcmp(v, "baseline.item");
+                else if (!strcmp(key, "kind")) snprintf(b->kind, sizeof(b->kind), "%s", v);
+                else if (!strcmp(key, "key")) snprintf(b->key, sizeof(b->key), "%s", v);
+                else if (!strcmp(key, "name")) snprintf(b->name, sizeof(b->name), "%s", v);
+                else if (!strcmp(key, "text")) snprintf(b->text, sizeof(b->text), "%s", v);
+            }
+            is_key = !is_key;
+            break;
+        case YAML_STREAM_END_EVENT:
+            done = true;
+            break;
+        default:
+            break;
+        }
+        yaml_event_delete(&ev);
+    }
+    yaml_parser_delete(&p);
+    return done && ours && b->kind[0] && b->key[0];
+}
 
 static base_item *load_baseline(const char *path, size_t *n)
 {
@@ -106,9 +141,16 @@ static base_item *load_baseline(const char *path, size_t *n)
     size_t cap = 64;
     base_item *v = malloc(cap * sizeof(*v));
     *n = 0;
-    char line[8192];
-    while (v && fgets(line, sizeof(line), f)) {
-        if (!strstr(line, "\"baseline.item\"")) continue;
+    char *line = NULL;
+    size_t lcap = 0;
+    ssize_t len;
+    unsigned long lineno = 0, bad = 0;
+    while (v && (len = getline(&line, &lcap, f)) >= 0) {
+        lineno++;
+        if (len > (1 << 20)) { // no line of ours is this long
+            bad++;
+            continue;
+        }
         if (*n == cap) {
             base_item *nv = realloc(v, (cap *= 2) * sizeof(*v));
             if (!nv) break;
@@ -116,13 +158,14 @@ static base_item *load_baseline(const char *path, size_t *n)
         }
         base_item *b = &v[*n];
         memset(b, 0, sizeof(*b));
-        if (jfield(line, "kind", b->kind, sizeof(b->kind)) && jfield(line, "key", b->key, sizeof(b->key))) {
-            jfield(line, "name", b->name, sizeof(b->name));
-            jfield(line, "text", b->text, sizeof(b->text));
-            (*n)++;
-        }
+        if (base_parse(line, (size_t)len, b)) (*n)++;
+        else if (len > 1) bad++;
     }
+    free(line);
     fclose(f);
+    if (bad)
+        fprintf(stderr, "wmihunt: warning: %s: %lu of %lu line(s) are not baseline items and were ignored\n", path,
+                bad, lineno);
     return v;
 }
 

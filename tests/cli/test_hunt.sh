@@ -71,5 +71,12 @@ check "baseline has items" 'grep -q "baseline.item" "$T/h01.baseline"'
 check "baseline: the planted host shows the new subscription" 'python3 -c "import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; assert any(x.get(\"rule\")==\"WH-BASE-NEW\" and \"SCM Event Log Consumer \" in x[\"evidence\"] for x in r)" "$T/b33.jsonl"'
 "$W" hunt -q --no-progress --format jsonl --baseline "$T/h01.baseline" "$T/fleet/host02" >"$T/b02.jsonl"
 check "baseline: a clean host shows nothing new" '! grep -q "WH-BASE" "$T/b02.jsonl"'
+
+# A baseline is JSON lines: escapes are decoded (the item's text comes back
+# whole) and lines that are not baseline items are named, not fatal.
+{ echo 'not json'; echo '{"artifact":"baseline.item","kind":"subscription","key":"00","name":"gone","text":"Name=\"gone\" \\ end"}'; } >"$T/hand.baseline"
+"$W" hunt --no-progress --format jsonl --baseline "$T/hand.baseline" "$T/kape" >"$T/hand.jsonl" 2>"$T/hand_err.txt"
+check "baseline: a hand-written item missing from the host is reported with its text decoded" 'python3 -c "import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; assert any(x.get(\"rule\")==\"WH-BASE-MISSING\" and x[\"evidence\"]==\"Name=\\\"gone\\\" \\\\ end\" for x in r)" "$T/hand.jsonl"'
+check "baseline: the line that is not an item is named on stderr" 'grep -q "1 of 2 line(s) are not baseline items" "$T/hand_err.txt"'
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
