@@ -319,6 +319,25 @@ static wh_status open_common(wh_cim *cim, size_t cap)
     cim->info.nmaps = mi ? cim->nmaps : 0;
     cim->info.data_pages = (uint32_t)(cim->objects.size / CIM_PAGE);
     cim->info.index_pages = (uint32_t)(cim->index.size / CIM_PAGE);
+    // Pages the current mapping places past the end of their file: the file
+    // was cut short (a partial copy). Said once per file, with the first.
+    for (int ix = 0; ix < 2; ix++) {
+        const cim_section *sec = ix ? &cim->cur->index : &cim->cur->data;
+        bool have = ix ? cim->cur->has_index : cim->cur->has_data;
+        uint32_t pages = ix ? cim->info.index_pages : cim->info.data_pages;
+        if (!have || (ix ? !cim->index.data : !cim->objects.data)) continue;
+        uint32_t past = 0, first_l = 0, first_p = 0;
+        for (uint32_t l = 0; l < sec->nentries; l++) {
+            uint32_t ph = sec->l2p[l];
+            if (ph == CIM_UNMAPPED || ph < pages) continue;
+            if (!past++) first_l = l, first_p = ph;
+        }
+        if (past)
+            CIM_DIAG(cim, WH_SEV_WARN, WH_E_TRUNCATED, ix ? cim->index.path : cim->objects.path, (uint64_t)pages * CIM_PAGE,
+                     "%u page(s) the mapping uses lie past the end of the file (first: logical %u at physical %u, "
+                     "the file has %u pages): the copy is cut short",
+                     past, first_l, first_p, pages);
+    }
     cim->info.unallocated_data_pages = wh_cim_unallocated(cim, false, NULL, 0);
     cim->info.unallocated_index_pages = wh_cim_unallocated(cim, true, NULL, 0);
     cim_names_seed(cim);

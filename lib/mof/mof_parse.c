@@ -97,8 +97,7 @@ static void repair(P *p, size_t pos, size_t end, const char *what)
 static char *ident(P *p, tok t)
 {
     if (!t.repaired) return wh_arena_strndup(p->m->a, p->m->text.t + t.pos, t.end - t.pos);
-    repair(p, t.pos, t.end, "markdown damage: '**' read as '__'");
-    mof_diag(p->m, WH_SEV_WARN, WH_E_CORRUPT, t.pos, "'**' read as '__' (markdown damage)");
+    repair(p, t.pos, t.end, "markdown damage: '**' read as '__'"); // the repair is also the warning
     char *s = wh_arena_alloc(p->m->a, t.end - t.pos + 1);
     if (!s) return NULL;
     memcpy(s, "__", 2);
@@ -200,8 +199,9 @@ static bool unescape(P *p, tok t, sbuild *b, bool *bad, bool *lossy)
         } else {
             // Unknown escape: keep the backslash (notes §3), warn, go on.
             *bad = true;
-            mof_diag(p->m, WH_SEV_WARN, WH_E_CORRUPT, i, "invalid escape '\\%c' kept as written", (e >= 0x20 && e < 0x7F) ? e : '?');
-            repair(p, i, i + 2, "invalid escape kept with its backslash");
+            // The repair is also the warning.
+            repair(p, i, i + 2,
+                   wh_arena_printf(p->m->a, "invalid escape '\\%c' kept with its backslash", (e >= 0x20 && e < 0x7F) ? e : '?'));
             b->s[b->n++] = '\\';
             i++;
         }

@@ -179,6 +179,20 @@ void mof_note(wh_mof *m, bool skip, size_t pos, size_t end, const char *what)
     (*total)++;
     if (skip) m->info.skipped = *total;
     else m->info.repairs = *total;
+    // A skipped region is evidence not read, a repair is text mofcomp would
+    // have refused: say so on stderr as well as in the mof.file record, for
+    // the first few of each (the record keeps the count).
+    if (*total <= 20) {
+        if (skip && end > pos)
+            mof_diag(m, WH_SEV_WARN, WH_E_CORRUPT, pos, "%s; %zu byte(s) not read as MOF", what ? what : "damaged item",
+                     end - pos);
+        else
+            mof_diag(m, WH_SEV_WARN, WH_E_CORRUPT, pos, "%s%s", what ? what : "damaged item", skip ? "" : " (repaired)");
+    } else if (*total == 21) {
+        mof_diag(m, WH_SEV_WARN, WH_E_CORRUPT, WH_NO_OFFSET,
+                 skip ? "more skipped regions are not listed here; the mof.file record counts them (skipped_total)"
+                      : "more repairs are not listed here; the mof.file record counts them (repairs_total)");
+    }
     wh_ptrvec *v = skip ? &m->skipped : &m->repairs;
     if (v->n >= WH_LIMIT_MOF_NOTES) return;
     mnote *n = wh_arena_alloc(m->a, sizeof(*n));

@@ -28,7 +28,7 @@ static int demo(const char *dir)
     rg_hive *h = rg_new("ROOT", 133400000000000000ull);
     const char *const mofs[] = {"%windir%\\system32\\wbem\\cimwin32.mof", "%windir%\\system32\\wbem\\cimwin32.mfl",
                                 "%windir%\\system32\\wbem\\ntevt.mof", "%windir%\\system32\\wbem\\wmipcima.mof",
-                                "C:\\Users\\Public\\Downloads\\evil.mof"};
+                                "C:\\Users\\Public\\Downloads\\evil.mof", NULL}; // NULL-terminated (rg_multi_sz)
     const char *cimom = "Microsoft\\WBEM\\CIMOM";
     size_t n;
     rg_key(h, cimom, 133499000000000000ull);
