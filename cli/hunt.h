@@ -38,7 +38,8 @@ typedef struct hunt_finding {
     char why[768];
     char artifact[48];
     char summary[768];
-    char detail[1024];    /* what it runs or does: payload, command line, script */
+    char *detail;         /* what it runs or does (payload, command line, script),
+                             whole; malloc'd, NULL when none */
     char source[768];
     uint64_t offset;
     uint64_t time;        /* FILETIME of the evidence, 0 if none */

@@ -42,10 +42,10 @@ static int on_finding(void *ud, const wh_finding *f)
         // What the evidence runs, so the analyst sees the script or command
         // beside the finding, not only in the inventory.
         static const char *const what[] = {"payload", "command_line", "script_block_text", "destination", "path"};
-        for (size_t i = 0; i < sizeof(what) / sizeof(what[0]) && !x->detail[0]; i++) {
+        for (size_t i = 0; i < sizeof(what) / sizeof(what[0]) && !x->detail; i++) {
             const wh_field *fd = wh_record_field(r, what[i]);
             if (fd && fd->v.type == WH_V_STR && fd->v.as.str.s && fd->v.as.str.s[0])
-                snprintf(x->detail, sizeof(x->detail), "%s", fd->v.as.str.s);
+                x->detail = strdup(fd->v.as.str.s); // whole: jsonl carries it all, text cuts and hashes
         }
     }
     return 0;
@@ -97,6 +97,7 @@ void hunt_detect_free(hunt_run *h)
         free(e);
     }
     h->engine = NULL;
+    for (size_t i = 0; i < h->nfindings; i++) free(h->findings[i].detail);
     free(h->findings);
     h->findings = NULL;
     h->nfindings = h->capfindings = 0;

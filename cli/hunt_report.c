@@ -118,15 +118,29 @@ static int cmp_finding(const void *x, const void *y)
 
 static void text_safe(FILE *f, const char *s, size_t max)
 {
-    // Evidence text never reaches the terminal raw: controls are escaped.
-    size_t n = 0;
-    for (; s && *s && n < max; s++, n++) {
-        unsigned char c = (unsigned char)*s;
+    // Evidence text never reaches the terminal raw: C0 and C1 controls and
+    // DEL are escaped. A long value is cut at a character boundary and its
+    // full length and SHA-256 shown (the machine formats carry it whole).
+    if (!s) return;
+    size_t len = strlen(s), n = 0;
+    for (; n < len && (n < max || ((unsigned char)s[n] & 0xC0) == 0x80); n++) {
+        unsigned char c = (unsigned char)s[n];
         if (c == '\n') fputs("\\n", f);
         else if (c < 0x20 || c == 0x7F) fprintf(f, "\\x%02x", c);
+        else if (c == 0xC2 && n + 1 < len && (unsigned char)s[n + 1] >= 0x80 && (unsigned char)s[n + 1] <= 0x9F)
+            fprintf(f, "\\u%04x", (unsigned char)s[++n]);
         else fputc(c, f);
     }
-    if (s && *s) fprintf(f, "... (%zu more bytes)", strlen(s));
+    if (n < len) {
+        wh_sha256 c;
+        uint8_t d[32];
+        wh_sha256_init(&c);
+        wh_sha256_update(&c, s, len);
+        wh_sha256_final(&c, d);
+        fprintf(f, "... (cut: %zu bytes in all, sha256 ", len);
+        for (int i = 0; i < 32; i++) fprintf(f, "%02x", d[i]);
+        fputc(')', f);
+    }
 }
 
 static int emit_machine(hunt_run *h, FILE *out)
@@ -149,7 +163,7 @@ static int emit_machine(hunt_run *h, FILE *out)
         wh_recb_str(&b, "why", f->why);
         wh_recb_str(&b, "evidence_artifact", f->artifact);
         wh_recb_str(&b, "evidence", f->summary);
-        wh_recb_str(&b, "detail", f->detail[0] ? f->detail : NULL);
+        wh_recb_str(&b, "detail", f->detail);
         wh_recb_add(&b, "time", f->time ? wh_v_time(f->time) : wh_v_null());
         const wh_record *r = wh_recb_done(&b);
         if (r) wh_writer_record(w, r);
@@ -211,7 +225,7 @@ int hunt_report(hunt_run *h, FILE *out)
         text_safe(out, f->why, 600);
         fputs("\n  evidence: ", out);
         text_safe(out, f->summary, 600);
-        if (f->detail[0]) {
+        if (f->detail) {
             fputs("\n  runs:     ", out);
             text_safe(out, f->detail, 600);
         }

@@ -243,14 +243,25 @@ static void text_value(FILE *f, const wh_value *v, int indent)
 }
 
 /* CSV cell per RFC 4180; a leading = + - @ tab or CR gets a ' so that a
- * spreadsheet shows it instead of running it. */
+ * spreadsheet shows it instead of running it. Control characters other
+ * than newline and tab (ESC, BEL, CR, DEL, the C1 range) are written as
+ * \xNN / \u00NN: a CSV is also read with cat and less, and an escape
+ * sequence in a consumer name must not reach the analyst's terminal. */
 static void csv_cell(FILE *f, const char *s, size_t n)
 {
     fputc('"', f);
     if (n && strchr("=+-@\t\r", s[0])) fputc('\'', f);
     for (size_t i = 0; i < n; i++) {
-        if (s[i] == '"') fputc('"', f);
-        fputc(s[i], f);
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"') fputc('"', f);
+        if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7F) {
+            fprintf(f, "\\x%02x", c);
+        } else if (c == 0xC2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 && (unsigned char)s[i + 1] <= 0x9F) {
+            fprintf(f, "\\u%04x", (unsigned char)s[i + 1]);
+            i++;
+        } else {
+            fputc(c, f);
+        }
     }
     fputc('"', f);
 }
