@@ -170,8 +170,10 @@ static bool unescape(P *p, tok t, sbuild *b, bool *bad, bool *lossy)
     if (!sb_reserve(p, b, end - i)) return fail(p, t.pos, "string longer than %u bytes", WH_LIMIT_STRING);
     while (i < end) {
         char c = s[i];
-        if (c == 0) {
+        if (c == 0) { // a NUL cannot live in our strings: shown as U+FFFD, not dropped
             *lossy = true;
+            if (!sb_reserve(p, b, 3 + (end - i))) return fail(p, t.pos, "string longer than %u bytes", WH_LIMIT_STRING);
+            sb_cp(b, 0xFFFD); // 3 bytes for 1: room made above
             i++;
             continue;
         }
@@ -193,8 +195,8 @@ static bool unescape(P *p, tok t, sbuild *b, bool *bad, bool *lossy)
             while (k < end && k < i + 6 && hexv(s[k]) >= 0) v = v * 16 + (uint32_t)hexv(s[k++]);
             // A UCS-2 code unit; a lone surrogate cannot be UTF-8.
             if (v >= 0xD800 && v <= 0xDFFF) v = 0xFFFD, *lossy = true;
-            if (v == 0) *lossy = true;
-            else sb_cp(b, v);
+            if (v == 0) v = 0xFFFD, *lossy = true; // NUL: shown, not dropped
+            sb_cp(b, v);
             i = k;
         } else {
             // Unknown escape: keep the backslash (notes §3), warn, go on.

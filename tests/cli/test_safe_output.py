@@ -102,6 +102,17 @@ def main():
     names = [r["properties"].get("Name") for r in recs if r.get("artifact") == "mof.instance"]
     check(names == ["bad\ufffdx"], "lone surrogate shown as U+FFFD, not dropped (%r)" % names)
 
+    # --- NUL, escaped and raw: shown as U+FFFD, never silently dropped ---
+    nul = os.path.join(scratch, "nul.mof")
+    with open(nul, "wb") as f:
+        f.write(b'instance of CommandLineEventConsumer\n{\n  Name = "a\\x0000Zb";\n'
+                b'  CommandLineTemplate = "c\x00d";\n};\n')
+    out, rc = run(w, ["mof", "--format", "jsonl", nul])
+    recs = [json.loads(l) for l in out.decode("utf-8").splitlines() if l.strip()]
+    props = [r["properties"] for r in recs if r.get("artifact") == "mof.instance"]
+    check(props and props[0].get("Name") == "a\ufffdZb", "escaped NUL shown as U+FFFD (%r)" % props)
+    check(props and props[0].get("CommandLineTemplate") == "c\ufffdd", "raw NUL byte shown as U+FFFD (%r)" % props)
+
     # --- a long value: whole in JSONL, cut in the text report with its length and hash ---
     out, rc = run(w, ["hunt", "--no-progress", "--format", "jsonl", hostile])
     recs = [json.loads(l) for l in out.decode("utf-8").splitlines() if l.strip()]
