@@ -63,6 +63,10 @@ struct wh_rules {
     wh_arena *a;
     rule **v;
     size_t n, cap;
+    /* Every compiled regex, owned here rather than by the condition tree:
+     * a rule that fails half-way through loading leaves no code behind. */
+    pcre2_code **re;
+    size_t nre, capre;
 };
 
 /* detect_match.c */
@@ -79,7 +83,6 @@ const char *wh_dm_text(const wh_value *v, char *buf, size_t bufn, size_t *len);
 const char *wh_dm_get_str(const wh_record *rec, const char *path);
 /* A FILETIME from a time value or an ISO 8601 string; 0 when none. */
 uint64_t wh_dm_time(const wh_value *v);
-void wh_dm_cond_free(cond *c);
 
 /* detect_copy.c */
 wh_record *wh_dm_copy_record(wh_arena *a, const wh_record *rec);

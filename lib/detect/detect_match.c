@@ -358,14 +358,6 @@ uint64_t wh_dm_time(const wh_value *v)
     return ((uint64_t)days * 86400 + (uint64_t)h * 3600 + (uint64_t)mi * 60 + (uint64_t)se) * 10000000u + frac;
 }
 
-void wh_dm_cond_free(cond *c)
-{
-    if (!c) return;
-    for (size_t i = 0; i < c->nkids; i++) wh_dm_cond_free(c->kids[i]);
-    if (c->re)
-        for (size_t i = 0; i < c->nvals; i++) pcre2_code_free(c->re[i]);
-}
-
 wh_value wh_dm_copy_value(wh_arena *a, const wh_value *v)
 {
     wh_value o = *v;

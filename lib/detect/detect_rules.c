@@ -26,6 +26,7 @@ typedef struct loader {
     wh_arena *a;
     const char *rule_id;
     bool failed; /* this rule has an error */
+    wh_rules *rs; /* owns the compiled regexes */
 } loader;
 
 static const char *const OPS[OP_COUNT] = {
@@ -186,6 +187,22 @@ static bool compile_re(loader *ld, yaml_node_t *at, cond *c)
         // MATCH_INVALID_UTF: evidence strings may hold bytes that are not UTF-8.
         c->re[i] = pcre2_compile((PCRE2_SPTR)c->vals[i], c->vlens[i], PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &ec, &eo,
                                  NULL);
+        if (c->re[i]) {
+            wh_rules *rs = ld->rs;
+            if (rs->nre == rs->capre) {
+                size_t nc = rs->capre ? rs->capre * 2 : 64;
+                pcre2_code **nv = realloc(rs->re, nc * sizeof(*nv));
+                if (!nv) {
+                    pcre2_code_free(c->re[i]);
+                    c->re[i] = NULL;
+                    err(ld, at, "out of memory");
+                    return false;
+                }
+                rs->re = nv;
+                rs->capre = nc;
+            }
+            rs->re[rs->nre++] = c->re[i];
+        }
         if (!c->re[i]) {
             char msg[256];
             pcre2_get_error_message(ec, (PCRE2_UCHAR *)msg, sizeof msg);
@@ -489,18 +506,16 @@ static wh_status rules_push(wh_rules *rs, rule *r)
     return WH_OK;
 }
 
-static void free_conds(wh_rules *rs)
+static void free_regexes(wh_rules *rs)
 {
-    for (size_t i = 0; i < rs->n; i++) {
-        wh_dm_cond_free(rs->v[i]->m.where);
-        wh_dm_cond_free(rs->v[i]->then.where);
-    }
+    for (size_t i = 0; i < rs->nre; i++) pcre2_code_free(rs->re[i]);
+    free(rs->re);
 }
 
 void wh_rules_free(wh_rules *rs)
 {
     if (!rs) return;
-    free_conds(rs);
+    free_regexes(rs);
     free(rs->v);
     wh_arena_free(rs->a);
     free(rs);
@@ -544,7 +559,7 @@ wh_status wh_rules_load_mem(const char *text, size_t len, const char *name, wh_d
         wh_rules_free(rs);
         return WH_E_CORRUPT;
     }
-    loader ld = {.doc = &doc, .name = name, .diags = diags, .a = rs->a};
+    loader ld = {.doc = &doc, .name = name, .diags = diags, .a = rs->a, .rs = rs};
     yaml_node_t *root = yaml_document_get_root_node(&doc);
     if (root && root->type == YAML_MAPPING_NODE) root = get(&ld, root, "rules");
     if (!root) {
@@ -571,11 +586,7 @@ wh_status wh_rules_load_mem(const char *text, size_t len, const char *name, wh_d
             if (!ld.failed) err(&ld, rn, "out of memory");
             continue;
         }
-        if ((st = rules_push(rs, r)) != WH_OK) {
-            wh_dm_cond_free(r->m.where);
-            wh_dm_cond_free(r->then.where);
-            goto done;
-        }
+        if ((st = rules_push(rs, r)) != WH_OK) goto done; // its regexes are freed with rs
     }
 done:
     yaml_document_delete(&doc);
