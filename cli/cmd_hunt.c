@@ -288,6 +288,21 @@ static bool collect_direct(hunt_run *h, const char *path)
     return true;
 }
 
+/* Which triage finds hunt reads. In a Windows tree only the WMI-relevant
+ * logs; a loose .evtx was put there by the analyst, whatever its name. */
+static bool hunt_reads(const wh_triage_artifact *a)
+{
+    switch (a->kind) {
+    case WH_TRIAGE_CIM_REPOSITORY:
+    case WH_TRIAGE_CIM_BACKUP:
+    case WH_TRIAGE_MOF:
+    case WH_TRIAGE_AUTORECOVER_FILE:
+    case WH_TRIAGE_HIVE_SOFTWARE: return true;
+    case WH_TRIAGE_EVTX: return a->wmi_relevant || a->layout == WH_TRIAGE_LAYOUT_LOOSE;
+    default: return false;
+    }
+}
+
 void hunt_collect(hunt_run *h, const char *dir)
 {
     if (collect_direct(h, dir)) return;
@@ -298,13 +313,11 @@ void hunt_collect(hunt_run *h, const char *dir)
     size_t n = wh_triage_count(t);
     for (size_t i = 0; i < n; i++) {
         const wh_triage_artifact *a = wh_triage_get(t, i);
-        if (a->kind == WH_TRIAGE_CIM_REPOSITORY || a->kind == WH_TRIAGE_CIM_BACKUP || a->kind == WH_TRIAGE_MOF ||
-            a->kind == WH_TRIAGE_AUTORECOVER_FILE || a->kind == WH_TRIAGE_HIVE_SOFTWARE ||
-            (a->kind == WH_TRIAGE_EVTX && (a->wmi_relevant || a->layout == WH_TRIAGE_LAYOUT_LOOSE)))
-            h->total++;
+        if (hunt_reads(a)) h->total++;
     }
     for (size_t i = 0; i < n; i++) {
         const wh_triage_artifact *a = wh_triage_get(t, i);
+        if (!hunt_reads(a)) continue;
         switch (a->kind) {
         case WH_TRIAGE_CIM_REPOSITORY:
         case WH_TRIAGE_CIM_BACKUP:
@@ -312,16 +325,12 @@ void hunt_collect(hunt_run *h, const char *dir)
             read_cim(h, a->path);
             break;
         case WH_TRIAGE_EVTX:
-            // In a Windows tree only the WMI-relevant logs; a loose .evtx was
-            // put there by the analyst, whatever its name.
-            if (!a->wmi_relevant && a->layout != WH_TRIAGE_LAYOUT_LOOSE) break;
             progress(h, "event log", a->path);
             read_evtx(h, a->path);
             break;
         case WH_TRIAGE_HIVE_SOFTWARE: {
             // Its transaction logs sit beside it.
             const char *logs[2] = {NULL, NULL};
-            char *l1 = NULL, *l2 = NULL;
             for (size_t k = 0; k < n; k++) {
                 const wh_triage_artifact *b = wh_triage_get(t, k);
                 if (b->kind != WH_TRIAGE_HIVE_LOG || strncmp(b->path, a->path, strlen(a->path)) != 0) continue;
@@ -330,8 +339,6 @@ void hunt_collect(hunt_run *h, const char *dir)
             }
             progress(h, "SOFTWARE hive", a->path);
             read_hive(h, a->path, logs[0], logs[1]);
-            free(l1);
-            free(l2);
             break;
         }
         case WH_TRIAGE_MOF:

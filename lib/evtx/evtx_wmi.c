@@ -127,12 +127,15 @@ static void common(ex *x, wh_recb *b, const wh_evtx_event *ev)
     (void)x;
 }
 
-static void all_data(ex *x, wh_recb *b)
+/* Every leaf of EventData/UserData as one object field named key. */
+static void all_data_as(ex *x, wh_recb *b, const char *key)
 {
     leafobj o = {x->c->arena, NULL, 0, 0};
     ev_leaves(x->doc, add_leaf, &o, &x->sb, &x->tmp);
-    wh_recb_add(b, "data", wh_v_object(x->c->arena, o.f, o.n));
+    wh_recb_add(b, key, wh_v_object(x->c->arena, o.f, o.n));
 }
+
+static void all_data(ex *x, wh_recb *b) { all_data_as(x, b, "data"); }
 
 /* Sysmon 19-21 values look like ` "name"`, escaped inside. */
 static const char *sysmon_norm(ex *x, const char *v)
@@ -396,9 +399,7 @@ static int security_context(ex *x, const wh_evtx_event *ev, const char *src, wh_
     wh_recb b;
     wh_recb_start(&b, x->c->arena, "evtx.record", src, ev->offset);
     common(x, &b, ev);
-    leafobj o = {x->c->arena, NULL, 0, 0};
-    ev_leaves(x->doc, add_leaf, &o, &x->sb, &x->tmp);
-    wh_recb_add(&b, "event_data", wh_v_object(x->c->arena, o.f, o.n));
+    all_data_as(x, &b, "event_data"); // the name `evtx --all` uses
     if (ev->event_id == 4648) {
         const char *img = field(x, "ProcessName");
         b.rec.summary = wh_arena_printf(x->c->arena, "Security 4648: %s used the credentials of %s\\%s for %s",
