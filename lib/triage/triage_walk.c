@@ -213,9 +213,12 @@ static int root_of(const wh_triage *t, dev_t dev, ino_t ino)
 
 /* ---- Phase 1: volume roots ---- */
 
-static bool has_system32(int dfd, const char *windir)
+/* Whether dfd/dir holds an entry named (any case) one of want, a folder
+ * when dirs_only. At most max entries are looked at (0: all). Opened with
+ * O_NOATIME, like every folder of the walk: the evidence's times stay. */
+static bool dir_holds(int dfd, const char *dir, const char *const *want, size_t nwant, bool dirs_only, unsigned max)
 {
-    int fd = open_dir_at(dfd, windir);
+    int fd = open_dir_at(dfd, dir);
     if (fd < 0) return false;
     DIR *d = fdopendir(fd);
     if (!d) {
@@ -223,14 +226,23 @@ static bool has_system32(int dfd, const char *windir)
         return false;
     }
     bool found = false;
+    unsigned seen = 0;
     struct dirent *e;
-    while (!found && (e = readdir(d)) != NULL) {
-        struct stat st;
-        found = wh_strcasecmp(e->d_name, "System32") == 0 && fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-                S_ISDIR(st.st_mode);
+    while (!found && (max == 0 || seen++ < max) && (e = readdir(d)) != NULL) {
+        for (size_t i = 0; i < nwant && !found; i++) {
+            if (wh_strcasecmp(e->d_name, want[i]) != 0) continue;
+            struct stat st;
+            found = !dirs_only || (fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode));
+        }
     }
     closedir(d);
     return found;
+}
+
+static bool has_system32(int dfd, const char *windir)
+{
+    static const char *const sys32[] = {"System32"};
+    return dir_holds(dfd, windir, sys32, 1, true, 0);
 }
 
 static void add_root(wh_triage *t, const struct stat *st, bool parent_kape)
@@ -360,20 +372,8 @@ static tart *add_art(wh_triage *t, wh_triage_kind kind, int root, size_t root_de
  * host42_repo). The listing is bounded: a huge folder is not a repository. */
 static bool holds_cim_files(const char *path)
 {
-    int fd = open_dir_at(AT_FDCWD, path); // O_NOATIME: the evidence's times stay
-    if (fd < 0) return false;
-    DIR *d = fdopendir(fd);
-    if (!d) {
-        close(fd);
-        return false;
-    }
-    bool yes = false;
-    unsigned seen = 0;
-    struct dirent *e;
-    while (!yes && (e = readdir(d)) != NULL && seen++ < 256)
-        yes = wh_strcasecmp(e->d_name, "INDEX.BTR") == 0 || wh_strcasecmp(e->d_name, "OBJECTS.DATA") == 0;
-    closedir(d);
-    return yes;
+    static const char *const cim[] = {"INDEX.BTR", "OBJECTS.DATA"};
+    return dir_holds(AT_FDCWD, path, cim, 2, false, 256);
 }
 
 static void classify(wh_triage *t, const struct stat *st, int root, size_t root_depth, tart **container)
