@@ -63,28 +63,9 @@ struct timeline {
 };
 typedef struct timeline timeline;
 
-static void csv_cell(FILE *f, const char *s)
-{
-    fputc('"', f);
-    if (s && *s && strchr("=+-@\t\r", s[0])) fputc('\'', f); // never a spreadsheet formula
-    for (; s && *s; s++) {
-        if (*s == '"') fputc('"', f);
-        fputc((unsigned char)*s < 0x20 ? ' ' : *s, f);
-    }
-    fputc('"', f);
-}
-
-static void json_cell(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-        else if (c < 0x20) fprintf(f, "\\u%04x", c);
-        else fputc(c, f);
-    }
-    fputc('"', f);
-}
+/* Timeline cells go through the writers' own escaping (lib/output). */
+static void tl_csv(FILE *f, const char *s) { wh_out_csv_cell(f, s, s ? strlen(s) : 0); }
+static void tl_json(FILE *f, const char *s) { wh_out_json_str(f, s, s ? strlen(s) : 0); }
 
 static void tl_write(timeline *t, const wh_record *r)
 {
@@ -93,27 +74,27 @@ static void tl_write(timeline *t, const wh_record *r)
         if (!wh_filetime_iso(r->ts[i].ft, iso)) continue;
         const char *msg = r->summary ? r->summary : r->artifact;
         if (t->kind == TL_CSV) {
-            csv_cell(t->f, iso);
+            tl_csv(t->f, iso);
             fputc(',', t->f);
-            csv_cell(t->f, r->ts[i].desc);
+            tl_csv(t->f, r->ts[i].desc);
             fputc(',', t->f);
-            csv_cell(t->f, r->artifact);
+            tl_csv(t->f, r->artifact);
             fputc(',', t->f);
-            csv_cell(t->f, msg);
+            tl_csv(t->f, msg);
             fputc(',', t->f);
-            csv_cell(t->f, r->source);
+            tl_csv(t->f, r->source);
             fprintf(t->f, ",%llu\n", r->offset == WH_NO_OFFSET ? 0ULL : (unsigned long long)r->offset);
         } else if (t->kind == TL_JSONL) {
             fputs("{\"datetime\":", t->f);
-            json_cell(t->f, iso);
+            tl_json(t->f, iso);
             fputs(",\"timestamp_desc\":", t->f);
-            json_cell(t->f, r->ts[i].desc);
+            tl_json(t->f, r->ts[i].desc);
             fputs(",\"message\":", t->f);
-            json_cell(t->f, msg);
+            tl_json(t->f, msg);
             fputs(",\"artifact\":", t->f);
-            json_cell(t->f, r->artifact);
+            tl_json(t->f, r->artifact);
             fputs(",\"source\":", t->f);
-            json_cell(t->f, r->source);
+            tl_json(t->f, r->source);
             if (r->offset != WH_NO_OFFSET) fprintf(t->f, ",\"offset\":%llu", (unsigned long long)r->offset);
             fputs("}\n", t->f);
         } else {

@@ -118,28 +118,23 @@ static int cmp_finding(const void *x, const void *y)
 
 static void text_safe(FILE *f, const char *s, size_t max)
 {
-    // Evidence text never reaches the terminal raw: C0 and C1 controls and
-    // DEL are escaped. A long value is cut at a character boundary and its
-    // full length and SHA-256 shown (the machine formats carry it whole).
+    // Evidence text never reaches the terminal raw: the text writer's own
+    // escaping (lib/output). A long value is cut at a character boundary
+    // and its full length and SHA-256 shown (the machine formats carry it
+    // whole).
     if (!s) return;
-    size_t len = strlen(s), n = 0;
-    for (; n < len && (n < max || ((unsigned char)s[n] & 0xC0) == 0x80); n++) {
-        unsigned char c = (unsigned char)s[n];
-        if (c == '\n') fputs("\\n", f);
-        else if (c < 0x20 || c == 0x7F) fprintf(f, "\\x%02x", c);
-        else if (c == 0xC2 && n + 1 < len && (unsigned char)s[n + 1] >= 0x80 && (unsigned char)s[n + 1] <= 0x9F)
-            fprintf(f, "\\u%04x", (unsigned char)s[++n]);
-        else fputc(c, f);
-    }
+    size_t len = strlen(s), n = len < max ? len : max;
+    while (n < len && ((unsigned char)s[n] & 0xC0) == 0x80) n++;
+    wh_out_text(f, s, n);
     if (n < len) {
         wh_sha256 c;
         uint8_t d[32];
         wh_sha256_init(&c);
         wh_sha256_update(&c, s, len);
         wh_sha256_final(&c, d);
-        fprintf(f, "... (cut: %zu bytes in all, sha256 ", len);
-        for (int i = 0; i < 32; i++) fprintf(f, "%02x", d[i]);
-        fputc(')', f);
+        char hex[65];
+        wh_hex(d, sizeof(d), hex, 0);
+        fprintf(f, "... (cut: %zu bytes in all, sha256 %s)", len, hex);
     }
 }
 

@@ -27,6 +27,14 @@ int wh_writer_record(void *writer, const wh_record *rec);
 size_t wh_writer_finish(wh_writer *w);
 void wh_writer_free(wh_writer *w);
 
+/* The writers' escaping, for output that is not a record (timelines, the
+ * hunt report): a quoted JSON string (valid UTF-8, controls escaped), an
+ * RFC 4180 CSV cell (formulas neutralised, controls escaped), and text
+ * with nothing a terminal would act on. */
+void wh_out_json_str(FILE *f, const char *s, size_t n);
+void wh_out_csv_cell(FILE *f, const char *s, size_t n);
+void wh_out_text(FILE *f, const char *s, size_t n);
+
 #ifdef __cplusplus
 }
 #endif

@@ -363,3 +363,7 @@ size_t wh_writer_finish(wh_writer *w)
     fflush(w->f);
     return w->count;
 }
+
+void wh_out_json_str(FILE *f, const char *s, size_t n) { json_str(f, s ? s : "", s ? n : 0); }
+void wh_out_csv_cell(FILE *f, const char *s, size_t n) { csv_cell(f, s ? s : "", s ? n : 0); }
+void wh_out_text(FILE *f, const char *s, size_t n) { text_str(f, s ? s : "", s ? n : 0); }
