@@ -171,15 +171,8 @@ static base_item *load_baseline(const char *path, size_t *n)
 
 static void add(hunt_run *h, const char *rule, int sev, const char *title, const char *why, const hunt_item *it)
 {
-    if (h->nfindings == h->capfindings) {
-        size_t nc = h->capfindings ? h->capfindings * 2 : 32;
-        hunt_finding *nf = realloc(h->findings, nc * sizeof(*nf));
-        if (!nf) return;
-        h->findings = nf;
-        h->capfindings = nc;
-    }
-    hunt_finding *f = &h->findings[h->nfindings++];
-    memset(f, 0, sizeof(*f));
+    hunt_finding *f = hunt_finding_add(h);
+    if (!f) return;
     snprintf(f->rule, sizeof(f->rule), "%s", rule);
     f->sev = sev;
     snprintf(f->title, sizeof(f->title), "%s", title);

@@ -78,6 +78,8 @@ int hunt_severity(const char *s);
 const char *hunt_severity_name(int sev);
 
 void hunt_inventory_add(hunt_run *h, const wh_record *r);
+/* A new, zeroed finding at the end of h->findings; NULL when out of memory. */
+hunt_finding *hunt_finding_add(hunt_run *h);
 /* Prints the report; returns the worst severity found (-1: none). */
 int hunt_report(hunt_run *h, FILE *out);
 

@@ -13,18 +13,25 @@ typedef struct engine {
     wh_detect *d;
 } engine;
 
-static int on_finding(void *ud, const wh_finding *f)
+hunt_finding *hunt_finding_add(hunt_run *h)
 {
-    hunt_run *h = ud;
     if (h->nfindings == h->capfindings) {
         size_t nc = h->capfindings ? h->capfindings * 2 : 32;
         hunt_finding *nf = realloc(h->findings, nc * sizeof(*nf));
-        if (!nf) return 0;
+        if (!nf) return NULL;
         h->findings = nf;
         h->capfindings = nc;
     }
     hunt_finding *x = &h->findings[h->nfindings++];
     memset(x, 0, sizeof(*x));
+    return x;
+}
+
+static int on_finding(void *ud, const wh_finding *f)
+{
+    hunt_run *h = ud;
+    hunt_finding *x = hunt_finding_add(h);
+    if (!x) return 0;
     snprintf(x->rule, sizeof(x->rule), "%s", f->rule_id ? f->rule_id : "?");
     snprintf(x->title, sizeof(x->title), "%s", f->title ? f->title : "");
     x->sev = (int)f->severity;
