@@ -19,7 +19,7 @@ produce a diagnostic naming it.
 
 usage: test_corrupt.py WMIHUNT GEN_DIR CORPUS_DIR SCRATCH [--quick]
 Last line: "N passed, M failed"."""
-import os, random, resource, shutil, subprocess, sys, time, zlib
+import json, os, random, resource, shutil, subprocess, sys, time, zlib
 
 TIME_BOUND = 60.0          # seconds per run (sanitizer build included)
 MEM_BOUND = 1536 << 20     # peak RSS per run, bytes
@@ -98,7 +98,6 @@ def damages(w, path, whole, cut):
     if path.lower().endswith(".mof"):
         p = subprocess.run([w, "mof", "--format", "jsonl", path], stdout=subprocess.PIPE,
                            stderr=subprocess.DEVNULL, timeout=TIME_BOUND)
-        import json
         for line in p.stdout.splitlines():
             r = json.loads(line)
             if r.get("artifact") == "mof.file":
