@@ -118,24 +118,9 @@ static int cmp_finding(const void *x, const void *y)
 
 static void text_safe(FILE *f, const char *s, size_t max)
 {
-    // Evidence text never reaches the terminal raw: the text writer's own
-    // escaping (lib/output). A long value is cut at a character boundary
-    // and its full length and SHA-256 shown (the machine formats carry it
-    // whole).
-    if (!s) return;
-    size_t len = strlen(s), n = len < max ? len : max;
-    while (n < len && ((unsigned char)s[n] & 0xC0) == 0x80) n++;
-    wh_out_text(f, s, n);
-    if (n < len) {
-        wh_sha256 c;
-        uint8_t d[32];
-        wh_sha256_init(&c);
-        wh_sha256_update(&c, s, len);
-        wh_sha256_final(&c, d);
-        char hex[65];
-        wh_hex(d, sizeof(d), hex, 0);
-        fprintf(f, "... (cut: %zu bytes in all, sha256 %s)", len, hex);
-    }
+    // Evidence text never reaches the terminal raw, and a long value is cut
+    // with its length and hash (lib/output); the machine formats carry it whole.
+    if (s) wh_out_text_cut(f, s, strlen(s), max);
 }
 
 static int emit_machine(hunt_run *h, FILE *out)

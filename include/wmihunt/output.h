@@ -34,6 +34,13 @@ void wh_writer_free(wh_writer *w);
 void wh_out_json_str(FILE *f, const char *s, size_t n);
 void wh_out_csv_cell(FILE *f, const char *s, size_t n);
 void wh_out_text(FILE *f, const char *s, size_t n);
+/* The same, cut after about max bytes (at a character boundary) with
+ * "... (cut: N bytes in all, sha256 H)": a terminal is no place for a
+ * megabyte script, and the hash lets the analyst match the whole value in
+ * the JSONL output. The text writer cuts string values at
+ * WH_OUT_TEXT_MAX. */
+#define WH_OUT_TEXT_MAX 4096u
+void wh_out_text_cut(FILE *f, const char *s, size_t n, size_t max);
 
 #ifdef __cplusplus
 }

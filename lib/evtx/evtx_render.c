@@ -10,11 +10,13 @@
 static void utf16(wh_sbuf *sb, const uint8_t *p, size_t nunits)
 {
     // Room for the worst case once, then write straight into the buffer;
-    // invalid surrogates become U+FFFD.
+    // invalid surrogates become U+FFFD, and so does an embedded NUL: every
+    // consumer of the text stops at a NUL, which would hide what follows.
     if (!nunits || !wh_sbuf_grow(sb, nunits * 3)) return;
     char *o = sb->p + sb->n;
     for (size_t i = 0; i < nunits; i++) {
         uint32_t u = (uint32_t)p[2 * i] | (uint32_t)p[2 * i + 1] << 8;
+        if (u == 0) u = 0xFFFD;
         if (u < 0x80) {
             *o++ = (char)u;
             continue;
@@ -108,11 +110,11 @@ static void scalar(const uint8_t *p, size_t size, uint8_t t, wh_sbuf *sb)
             0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0xFFFD, 0x017E, 0x0178};
         for (size_t i = 0; i < n; i++) {
             uint8_t ch = p[i];
-            if (ch < 0x80) {
+            if (ch && ch < 0x80) {
                 wh_sbuf_putc(sb, (char)ch);
                 continue;
             }
-            uint16_t u = ch < 0xA0 ? cp1252[ch - 0x80] : ch;
+            uint16_t u = !ch ? 0xFFFD : ch < 0xA0 ? cp1252[ch - 0x80] : ch;
             uint8_t b[2] = {(uint8_t)u, (uint8_t)(u >> 8)};
             utf16(sb, b, 1);
         }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/hash.h"
 #include "core/text.h"
 #include "wmihunt/output.h"
 
@@ -189,6 +190,23 @@ static void text_str(FILE *f, const char *s, size_t n)
     }
 }
 
+static void text_cut(FILE *f, const char *s, size_t len, size_t max)
+{
+    size_t n = len < max ? len : max;
+    while (n < len && ((unsigned char)s[n] & 0xC0) == 0x80) n++;
+    text_str(f, s, n);
+    if (n < len) {
+        wh_sha256 c;
+        uint8_t d[32];
+        char hex[65];
+        wh_sha256_init(&c);
+        wh_sha256_update(&c, s, len);
+        wh_sha256_final(&c, d);
+        wh_hex(d, sizeof(d), hex, 0);
+        fprintf(f, "... (cut: %zu bytes in all, sha256 %s)", len, hex);
+    }
+}
+
 static void text_value(FILE *f, const wh_value *v, int indent);
 
 static void text_fields(FILE *f, const wh_field *fl, size_t n, int indent)
@@ -212,7 +230,7 @@ static void text_value(FILE *f, const wh_value *v, int indent)
     char b[32];
     switch (v->type) {
     case WH_V_NULL: fputs("(null)", f); break;
-    case WH_V_STR: text_str(f, v->as.str.s, v->as.str.len); break;
+    case WH_V_STR: text_cut(f, v->as.str.s, v->as.str.len, WH_OUT_TEXT_MAX); break;
     case WH_V_TIME:
         time_str(v->as.ft, b);
         fputs(b[0] ? b : "(none)", f);
@@ -367,3 +385,4 @@ size_t wh_writer_finish(wh_writer *w)
 void wh_out_json_str(FILE *f, const char *s, size_t n) { json_str(f, s ? s : "", s ? n : 0); }
 void wh_out_csv_cell(FILE *f, const char *s, size_t n) { csv_cell(f, s ? s : "", s ? n : 0); }
 void wh_out_text(FILE *f, const char *s, size_t n) { text_str(f, s ? s : "", s ? n : 0); }
+void wh_out_text_cut(FILE *f, const char *s, size_t n, size_t max) { text_cut(f, s ? s : "", s ? n : 0, max); }

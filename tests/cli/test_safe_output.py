@@ -15,7 +15,15 @@ the timelines. Asserted, on the raw bytes:
 - CSV: the '=' cell is written '=..., so a spreadsheet shows it;
 - the lone surrogate arrives as U+FFFD.
 
-usage: test_safe_output.py WMIHUNT SCRATCH
+Then the same consumer as our repository and event-log writers store it
+(`wh-cimgen hostile`, `wh-evtxgen hostile`): name and command line with
+ESC/BEL sequences, a C1 CSI, a lone UTF-16 surrogate, a leading '=' and,
+in the event log, a NUL inside the value; the repository's command line
+holds 1 MiB more (an event record cannot: it must fit a 64 KiB chunk).
+Every format of `cim persistence`, `evtx` and `hunt` is checked for the
+exact bytes the documented escaping gives (docs/output.md).
+
+usage: test_safe_output.py WMIHUNT SCRATCH [WH-CIMGEN WH-EVTXGEN]
 Last line: "N passed, M failed"."""
 import csv, hashlib, io, json, os, shutil, subprocess, sys
 
@@ -158,8 +166,110 @@ def main():
             for l in b.decode("utf-8").splitlines():
                 json.loads(l)
             check(True, "timeline .jsonl parses")
+    if len(sys.argv) >= 5:
+        writers(w, scratch, sys.argv[3], sys.argv[4])
+    else:
+        print("SKIP writer fixtures: wh-cimgen and wh-evtxgen not given")
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
+
+
+# What a reader must give for the writers' strings (decoded): the lone
+# surrogate and the NUL each become U+FFFD, nothing is dropped.
+ESCAPES = "=evil\x1b[2J\x1b]0;pwned\x07\u009b\ufffdname"
+CIM_NAME = ESCAPES
+CIM_CMD = "=cmd|' /c calc'!A0\x1b[31m\ufffd" + "A" * (1 << 20)
+EVT_NAME = ESCAPES + "\ufffdafter"
+EVT_CMD = "=cmd|' /c calc'!A0\x1b[31m\ufffd\ufffd" + "A" * 30000
+
+
+def text_form(s):
+    """The text and CSV writers' visible form (docs/output.md): C0 and DEL
+    as \\xNN (LF, TAB as \\n, \\t), C1 as \\u00NN, the rest as UTF-8."""
+    out = []
+    for ch in s:
+        o = ord(ch)
+        if ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif o < 0x20 or o == 0x7F:
+            out.append("\\x%02x" % o)
+        elif 0x80 <= o < 0xA0:
+            out.append("\\u%04x" % o)
+        else:
+            out.append(ch)
+    return "".join(out).encode("utf-8")
+
+
+def json_form(s):
+    """JSON: controls as \\u00NN (C1 too), the rest as UTF-8."""
+    out = []
+    for ch in s:
+        o = ord(ch)
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif o < 0x20 or 0x7F <= o < 0xA0:
+            out.append("\\u%04x" % o)
+        else:
+            out.append(ch)
+    return "".join(out).encode("utf-8")
+
+
+def cut_tail(s):
+    b = s.encode("utf-8")
+    return ("... (cut: %d bytes in all, sha256 %s)" % (len(b), hashlib.sha256(b).hexdigest())).encode()
+
+
+def writers(w, scratch, cimgen, evtxgen):
+    repo = os.path.join(scratch, "repo")
+    log = os.path.join(scratch, "hostile.evtx")
+    subprocess.run([cimgen, "hostile", repo], stdout=subprocess.DEVNULL, check=True)
+    subprocess.run([evtxgen, "hostile", log], stdout=subprocess.DEVNULL, check=True)
+    views = [("cim", ["cim", "persistence"], repo, CIM_NAME, CIM_CMD),
+             ("evtx", ["evtx"], log, EVT_NAME, EVT_CMD),
+             ("hunt/cim", ["hunt", "--no-progress"], repo, CIM_NAME, CIM_CMD),
+             ("hunt/evtx", ["hunt", "--no-progress"], log, EVT_NAME, EVT_CMD)]
+    for what, args, path, name, cmd in views:
+        # JSON and JSONL: valid UTF-8, the exact escaped bytes, and the whole
+        # value back when parsed.
+        for fmt in ("json", "jsonl"):
+            out, rc = run(w, args + ["--format", fmt, path])
+            try:
+                text = out.decode("utf-8")
+            except UnicodeDecodeError:
+                check(False, "%s %s: valid UTF-8" % (what, fmt))
+                continue
+            check(not terminal_active(out), "%s %s: no raw control bytes" % (what, fmt))
+            check(json_form(name) in out, "%s %s: the name as the bytes %r" % (what, fmt, json_form(name)))
+            check(json_form(cmd) in out, "%s %s: the whole command line, exact bytes" % (what, fmt))
+            recs = [json.loads(l) for l in text.splitlines() if l.strip()] if fmt == "jsonl" else json.loads(text)
+            blob = json.dumps(recs, ensure_ascii=False)
+            check(json.dumps(cmd, ensure_ascii=False)[1:-1] in blob, "%s %s: parses back to the command line" % (what, fmt))
+        # Text: nothing a terminal acts on; the name in its visible form;
+        # the long command line cut with its length and hash.
+        out, rc = run(w, args + [path])
+        check(not terminal_active(out), "%s text: no terminal-active bytes (at %s)" % (what, terminal_active(out)[:5]))
+        check(text_form(name) in out, "%s text: the name as the bytes %r" % (what, text_form(name)))
+        check(text_form(cmd[:60]) in out, "%s text: the command line's start, escaped" % what)
+        check(cut_tail(cmd) in out, "%s text: the long command line cut with its full length and SHA-256" % what)
+        check(len(out) < 100000, "%s text: not the whole value (%d bytes)" % (what, len(out)))
+        # CSV: RFC 4180 parse, the cells starting with '=' neutralised with '.
+        out, rc = run(w, args + ["--format", "csv", path])
+        check(not terminal_active(out), "%s csv: no terminal-active bytes" % what)
+        rows = list(csv.reader(io.StringIO(out.decode("utf-8"))))
+        cells = [c for r in rows for c in r]
+        check(all(not c.startswith(("=", "+", "-", "@", "\t", "\r")) for c in cells),
+              "%s csv: no cell starts like a formula" % what)
+        if what == "cim":  # the consumer is an object: one cell holding it as JSON
+            check(any(json_form(cmd).decode("utf-8") in c for c in cells),
+                  "cim csv: the consumer cell holds the whole command line, JSON-escaped")
+        else:
+            want = "'" + text_form(cmd).decode("utf-8")
+            check(want in cells, "%s csv: the command line cell is exactly '=... escaped, whole" % what)
+        if what in ("cim", "evtx"):
+            check(any(c == "'" + text_form(name).decode("utf-8") or text_form(name).decode("utf-8") in c
+                      for c in cells), "%s csv: the name carries its escapes visibly" % what)
 
 
 if __name__ == "__main__":

