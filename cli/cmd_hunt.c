@@ -182,11 +182,13 @@ static void read_cim(hunt_run *h, const char *dir)
     wh_cim_close(cim);
 }
 
-typedef struct evrun { hunt_run *h; const char *src; } evrun;
+typedef struct evrun { hunt_run *h; const char *src; unsigned long recovered, live; } evrun;
 
 static int on_event(void *ud, const wh_evtx_event *ev)
 {
     evrun *r = ud;
+    if (ev->recovered) r->recovered++;
+    else r->live++;
     if (!wh_evtx_wmi_candidate(ev)) return 0;
     return wh_evtx_wmi_records(ev, r->src, on_record, r->h) < 0;
 }
@@ -198,8 +200,12 @@ static void read_evtx(hunt_run *h, const char *path)
     if (wh_evtx_open(path, &o, &h->diag->sink, &e) != WH_OK) return;
     h->usable++;
     note_file(h, path);
-    evrun r = {h, path};
+    evrun r = {h, path, 0, 0};
     (void)wh_evtx_each(e, true, on_event, &r);
+    if (r.recovered) // deleted records: what a cleared or rolled-over log leaves behind
+        wh_diagf(&h->diag->sink, WH_SEV_INFO, WH_OK, path, WH_NO_OFFSET,
+                 "%lu deleted record(s) recovered from chunk slack besides %lu live ones (marked recovered)",
+                 r.recovered, r.live);
     wh_evtx_close(e);
 }
 
@@ -215,6 +221,9 @@ static void read_hive(hunt_run *h, const char *path, const char *log1, const cha
     bool present = false;
     (void)wh_regf_hive_record(g, NULL, on_record, h);
     (void)wh_regf_cimom_records(g, &present, on_record, h);
+    if (!present) // a hive without it is not the SOFTWARE hive, or has lost the key
+        wh_diagf(&h->diag->sink, WH_SEV_WARN, WH_E_NOTFOUND, path, WH_NO_OFFSET,
+                 "no Microsoft\\WBEM\\CIMOM key: is this the SOFTWARE hive? Nothing of WMI read from it");
     wh_regf_close(g);
 }
 
@@ -260,7 +269,17 @@ static bool collect_direct(hunt_run *h, const char *path)
         char sig[4] = {0};
         size_t got = f ? fread(sig, 1, 4, f) : 0;
         if (f) fclose(f);
-        if (got != 4 || memcmp(sig, "regf", 4) != 0) return false;
+        if (got != 4 || memcmp(sig, "regf", 4) != 0) {
+            // Said, not skipped: the analyst named this file.
+            char shown[16];
+            size_t k = 0;
+            for (size_t i = 0; i < got; i++) k += (size_t)snprintf(shown + k, sizeof(shown) - k, "%02x", (unsigned char)sig[i]);
+            shown[k] = 0;
+            wh_diagf(&h->diag->sink, WH_SEV_ERROR, WH_E_BADSIG, path, 0,
+                     "not evidence wmihunt reads (it starts %s%s, not 'regf'; .evtx and .mof go by their "
+                     "names, a repository by its folder): skipped", got ? "0x" : "", got ? shown : "empty");
+            return true;
+        }
         char l1[4096], l2[4096];
         snprintf(l1, sizeof(l1), "%s.LOG1", path);
         snprintf(l2, sizeof(l2), "%s.LOG2", path);
@@ -409,7 +428,11 @@ int cmd_hunt(int argc, char **argv)
     }
     for (int d = 0; d < o.npos; d++) {
         snprintf(h->host, sizeof(h->host), "%s", o.pos[d]);
+        int before = h->usable;
         hunt_collect(h, o.pos[d]);
+        if (h->usable == before && o.npos > 1) // the others go on; this one is not silently dropped
+            wh_diagf(&diag.sink, WH_SEV_WARN, WH_E_NOTFOUND, o.pos[d], WH_NO_OFFSET,
+                     "nothing here could be read as evidence (check it with 'wmihunt triage'); the other paths are read");
     }
     hunt_detect_finish(h);
     if (baseline && !hunt_apply_baseline(h, baseline)) {

@@ -38,6 +38,10 @@ static void read_header(wh_evtx *e)
     i->header_ok = wh_crc32(0, h, 120) == crc;
     if (!i->header_ok)
         DIAG(e, WH_SEV_WARN, WH_E_CORRUPT, 124, "file header CRC does not match; the header's counts are not trusted");
+    if (i->flags & ~7u)
+        DIAG(e, WH_SEV_WARN, WH_E_CORRUPT, 120,
+             "file header flags 0x%08x carry bits Windows does not set (0x1 dirty, 0x2 full, 0x4 no checksums); "
+             "read as usual", i->flags);
     if (i->flags & 1)
         DIAG(e, WH_SEV_INFO, WH_OK, 120, "file is marked dirty (not closed cleanly): chunks beyond the declared count are read too");
 }
@@ -374,6 +378,7 @@ typedef struct walk {
     wh_evtx_fn fn;
     void *ud;
     int stop;
+    unsigned long handed; /* events given to fn */
 } walk;
 
 /* One record at chunk offset off; returns its size or 0 when the walk of
@@ -428,6 +433,7 @@ static uint32_t record(walk *w, uint32_t off, bool recovered, bool crc_ok, uint3
     // A system-only walk hands out no tree: nested values were not parsed.
     ev.doc = w->system_only ? NULL : doc;
     ev.ctx = &w->c;
+    w->handed++;
     if (w->fn(w->ud, &ev)) w->stop = 1;
     return torn ? 0 : size;
 }
@@ -473,13 +479,29 @@ static void chunk(walk *w, const uint8_t *ch, uint64_t abs, uint32_t index, uint
     if (off < free_off && free_off <= avail && !w->stop)
         WDIAG(w, WH_SEV_INFO, WH_E_CORRUPT, abs + off, "chunk %u: records end at %u, before the free-space offset %u",
              index, off, free_off);
-    if (!(e->flags & WH_EVTX_OPT_RECOVER)) return;
-    // Slack: scan for record signatures past the live records.
+    // Slack: record signatures past the live records. Carved with
+    // --recover; otherwise counted and said, for deleted records are what an
+    // attacker who cleared the log leaves behind. A hit needs the signature,
+    // a sane size and the size's trailing copy.
+    bool carve = e->flags & WH_EVTX_OPT_RECOVER;
+    uint32_t k = 0, first = 0;
+    unsigned long before = w->handed;
     for (uint32_t p = off; p + EVTX_REC_MIN <= avail && !w->stop; p += 8) {
         if (wh_get_u32le(ch + p) != 0x00002A2Au) continue;
-        uint32_t n = record(w, p, true, crc_ok, avail);
+        uint32_t sz = wh_get_u32le(ch + p + 4);
+        bool whole = sz >= EVTX_REC_MIN && sz <= avail - p && wh_get_u32le(ch + p + sz - 4) == sz;
+        if (whole && !k++) first = p;
+        uint32_t n = carve ? record(w, p, true, crc_ok, avail) : whole ? sz : 0;
         if (n) p += n - 8;
     }
+    if (k && !carve)
+        WDIAG(w, WH_SEV_INFO, WH_OK, abs + first,
+              "chunk %u: %u record(s) in the slack past the live records (deleted or overwritten); --recover reads them",
+              index, k);
+    else if (k > w->handed - before && !w->stop)
+        WDIAG(w, WH_SEV_INFO, WH_OK, abs + first,
+              "chunk %u: %lu of %u record(s) in the slack do not decode to an event (partly overwritten, or their "
+              "template is gone); skipped", index, k - (w->handed - before), k);
 }
 
 static bool all_zero(const uint8_t *p, size_t n)
