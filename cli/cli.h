@@ -21,6 +21,8 @@ typedef struct cli_opts {
     int verbose;  /* -v: info diagnostics too */
     bool quiet;   /* -q: no diagnostics */
     size_t max_memory;
+    double time_budget; /* --time-budget: seconds per file (0: none) */
+    bool time_budget_set;
     const char *pos[4096]; /* evidence paths: a fleet or a whole corpus at once */
     int npos;
 } cli_opts;
@@ -36,6 +38,9 @@ typedef struct cli_diag {
 } cli_diag;
 
 void cli_diag_init(cli_diag *d, const cli_opts *o);
+/* Starts the time budget for the next file: --time-budget, else dflt
+ * seconds (0: none). */
+void cli_file_start(cli_diag *d, double dflt);
 /* Exit code from what the sink counted. */
 int cli_exit_code(const cli_diag *d);
 

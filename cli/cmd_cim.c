@@ -64,6 +64,7 @@ int cmd_cim(int argc, char **argv)
     cli_diag_init(&diag, &o);
     wh_cim_opts copts = {.size = sizeof(copts), .max_memory = o.max_memory};
     wh_cim *cim = NULL;
+    cli_file_start(&diag, 0);
     wh_status st = wh_cim_open(dir, &copts, &diag.sink, &cim);
     if (st != WH_OK) {
         fprintf(stderr, "wmihunt cim: %s: nothing usable could be read (%s). Check that DIR is a "

@@ -85,8 +85,9 @@ int cmd_evtx(int argc, char **argv)
     int rc = WH_EXIT_OK;
     int usable = 0;
     for (int f = 0; f < o.npos; f++) {
-        wh_evtx_opts eo = {.size = sizeof(eo), .flags = recover ? WH_EVTX_OPT_RECOVER : 0};
+        wh_evtx_opts eo = {.size = sizeof(eo), .flags = recover ? WH_EVTX_OPT_RECOVER : 0, .max_memory = o.max_memory};
         wh_evtx *e = NULL;
+        cli_file_start(&diag, 0);
         wh_status st = wh_evtx_open(o.pos[f], &eo, &diag.sink, &e);
         if (st != WH_OK) {
             fprintf(stderr, "wmihunt evtx: %s: cannot be read as an event log (%s)\n", o.pos[f], wh_status_str(st));

@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "core/hash.h"
+#include "core/limits.h"
 #include "core/file.h"
 #include "core/text.h"
 #include "wmihunt/cim.h"
@@ -165,7 +166,9 @@ static void progress(hunt_run *h, const char *what, const char *path)
 static void read_cim(hunt_run *h, const char *dir)
 {
     wh_cim *cim = NULL;
-    if (wh_cim_open(dir, NULL, &h->diag->sink, &cim) != WH_OK) return;
+    wh_cim_opts o = {.size = sizeof(o), .max_memory = h->max_memory};
+    cli_file_start(h->diag, WH_LIMIT_FILE_SECONDS);
+    if (wh_cim_open(dir, &o, &h->diag->sink, &cim) != WH_OK) return;
     h->usable++;
     static const char *const names[] = {"OBJECTS.DATA", "INDEX.BTR", "MAPPING1.MAP", "MAPPING2.MAP", "MAPPING3.MAP",
                                         "OBJECTS.MAP", "INDEX.MAP", "MAPPING.VER"};
@@ -195,8 +198,9 @@ static int on_event(void *ud, const wh_evtx_event *ev)
 
 static void read_evtx(hunt_run *h, const char *path)
 {
-    wh_evtx_opts o = {.size = sizeof(o), .flags = WH_EVTX_OPT_RECOVER};
+    wh_evtx_opts o = {.size = sizeof(o), .flags = WH_EVTX_OPT_RECOVER, .max_memory = h->max_memory};
     wh_evtx *e = NULL;
+    cli_file_start(h->diag, WH_LIMIT_FILE_SECONDS);
     if (wh_evtx_open(path, &o, &h->diag->sink, &e) != WH_OK) return;
     h->usable++;
     note_file(h, path);
@@ -211,8 +215,9 @@ static void read_evtx(hunt_run *h, const char *path)
 
 static void read_hive(hunt_run *h, const char *path, const char *log1, const char *log2)
 {
-    wh_regf_opts o = {.size = sizeof(o), .logs = {log1, log2}};
+    wh_regf_opts o = {.size = sizeof(o), .logs = {log1, log2}, .max_memory = h->max_memory};
     wh_regf *g = NULL;
+    cli_file_start(h->diag, WH_LIMIT_FILE_SECONDS);
     if (wh_regf_open(path, &o, &h->diag->sink, &g) != WH_OK) return;
     h->usable++;
     note_file(h, path);
@@ -230,7 +235,8 @@ static void read_hive(hunt_run *h, const char *path, const char *log1, const cha
 static void read_mof(hunt_run *h, const char *path)
 {
     wh_mof *m = NULL;
-    wh_mof_opts o = {.size = sizeof(o)};
+    wh_mof_opts o = {.size = sizeof(o), .max_memory = h->max_memory};
+    cli_file_start(h->diag, WH_LIMIT_FILE_SECONDS);
     if (wh_mof_open(path, &o, &h->diag->sink, &m) != WH_OK) return;
     h->usable++;
     note_file(h, path);
@@ -420,6 +426,7 @@ int cmd_hunt(int argc, char **argv)
     cli_diag_init(&diag, &o);
     hunt_run *h = hunt_new(&diag, o.fmt, progress_on && !o.quiet);
     if (!h) return WH_EXIT_NOINPUT;
+    h->max_memory = o.max_memory;
     h->tl = tl_path ? &tl : NULL;
     if (!hunt_detect_init(h, rules)) {
         free(h);
@@ -434,6 +441,7 @@ int cmd_hunt(int argc, char **argv)
             wh_diagf(&diag.sink, WH_SEV_WARN, WH_E_NOTFOUND, o.pos[d], WH_NO_OFFSET,
                      "nothing here could be read as evidence (check it with 'wmihunt triage'); the other paths are read");
     }
+    wh_diag_budget(&diag.sink, 0); // the budget is per evidence file, not for detection
     hunt_detect_finish(h);
     if (baseline && !hunt_apply_baseline(h, baseline)) {
         hunt_detect_free(h);

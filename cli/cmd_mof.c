@@ -53,6 +53,7 @@ static int filtered(void *ud, const wh_record *rec)
 static void one_file(run *r, const char *path)
 {
     wh_mof *m = NULL;
+    cli_file_start(r->diag, 0);
     wh_status st = wh_mof_open(path, &r->mo, &r->diag->sink, &m);
     if (st != WH_OK) {
         fprintf(stderr, "wmihunt mof: %s: cannot be read (%s)\n", path, wh_status_str(st));
@@ -149,7 +150,8 @@ int cmd_mof(int argc, char **argv)
         else if (a[0] == '-' && a[1]) {
             rest[nrest++] = argv[i];
             bool takes = strcmp(a, "--format") == 0 || strcmp(a, "-f") == 0 || strcmp(a, "-n") == 0 ||
-                         strcmp(a, "--namespace") == 0 || strcmp(a, "--max-memory") == 0;
+                         strcmp(a, "--namespace") == 0 || strcmp(a, "--max-memory") == 0 ||
+                         strcmp(a, "--time-budget") == 0;
             if (takes && i + 1 < argc) rest[nrest++] = argv[++i];
         } else {
             paths[npaths++] = a;

@@ -69,6 +69,7 @@ int cmd_reg(int argc, char **argv)
     cli_diag diag;
     cli_diag_init(&diag, &o);
     wh_regf *h = NULL;
+    cli_file_start(&diag, 0);
     wh_status st = wh_regf_open(o.pos[0], &ro, &diag.sink, &h);
     if (st != WH_OK) {
         fprintf(stderr, "wmihunt reg: %s: cannot be read as a registry hive (%s)\n", o.pos[0], wh_status_str(st));

@@ -53,6 +53,7 @@ typedef struct hunt_run {
     double t0;
     size_t step, total;
     int usable;
+    size_t max_memory; /* --max-memory, for every parser */
     unsigned long records;
     char host[256];
     /* inventory */

@@ -53,6 +53,15 @@ bool cli_parse(int argc, char **argv, cli_opts *o)
                 fprintf(stderr, "wmihunt: --max-memory wants a size such as 512M or 2G\n");
                 return false;
             }
+        } else if (strcmp(a, "--time-budget") == 0) {
+            TAKE();
+            char *end;
+            o->time_budget = strtod(val, &end);
+            if (end == val || *end || !(o->time_budget >= 0) || o->time_budget > 1e9) {
+                fprintf(stderr, "wmihunt: --time-budget wants seconds per file, such as 600 or 0.5 (0: none)\n");
+                return false;
+            }
+            o->time_budget_set = true;
         } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
             o->verbose++;
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
@@ -93,6 +102,11 @@ void cli_diag_init(cli_diag *d, const cli_opts *o)
     d->o = o;
     d->sink.fn = show;
     d->sink.ud = d;
+}
+
+void cli_file_start(cli_diag *d, double dflt)
+{
+    wh_diag_budget(&d->sink, d->o->time_budget_set ? d->o->time_budget : dflt);
 }
 
 int cli_exit_code(const cli_diag *d)

@@ -37,6 +37,8 @@ static const char USAGE[] =
     "  --format text|jsonl|json|csv   output shape (default text; jsonl for pipelines)\n"
     "  -n, --namespace NS             limit to one namespace, e.g. root\\subscription\n"
     "  --max-memory BYTES[K|M|G]      cap what one parse may allocate (default 4G)\n"
+    "  --time-budget SECS             stop reading a file after SECS and say so (hunt:\n"
+    "                                 600 per file by default; others: none; 0: none)\n"
     "  -v, --verbose                  also show informational diagnostics\n"
     "  -q, --quiet                    no diagnostics on stderr\n"
     "  -h, --help                     this help;  --version  the version\n"

@@ -54,14 +54,27 @@ typedef struct wh_diag {
 
 typedef void (*wh_diag_fn)(void *ud, const wh_diag *d);
 
-/* A sink: fn may be NULL (diagnostics are only counted). */
+/* A sink: fn may be NULL (diagnostics are only counted). It also carries
+ * the per-file time budget (wh_diag_budget), for every parser gets it. */
 typedef struct wh_diag_sink {
     wh_diag_fn fn;
     void *ud;
     unsigned long count[WH_SEV_COUNT];
+    uint64_t deadline_ns; /* CLOCK_MONOTONIC; 0: no budget */
+    double budget_s;
+    int expired;
 } wh_diag_sink;
 
 #define WH_NO_OFFSET UINT64_MAX
+
+/* Starts the time budget for the next file: a crafted file that keeps a
+ * parser busy within every structural limit still ends. 0: none. */
+void wh_diag_budget(wh_diag_sink *sink, double seconds);
+/* True once the file's budget is spent. The first call that finds it spent
+ * reports an error naming source and offset. Parsers call it between units
+ * of work (chunks, index pages, keys, declarations) and stop reading the
+ * file, keeping what they have. */
+bool wh_diag_expired(wh_diag_sink *sink, const char *source, uint64_t offset);
 
 void wh_diagf(wh_diag_sink *sink, wh_severity sev, wh_status code,
               const char *source, uint64_t offset, const char *fmt, ...)

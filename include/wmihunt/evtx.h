@@ -21,6 +21,7 @@ typedef struct wh_evtx_opts {
     size_t size;        /* sizeof(wh_evtx_opts) */
     unsigned flags;     /* WH_EVTX_OPT_* */
     int threads;        /* chunks parsed in parallel; 0 or 1 = one thread */
+    size_t max_memory;  /* cap of one chunk's parse; 0 = WH_LIMIT_EVTX_ARENA (256 MiB) */
 } wh_evtx_opts;
 
 /* Also carve records from chunk slack (marked recovered). */

@@ -55,16 +55,24 @@ const char *cim_heap_string(wh_cim *cim, const uint8_t *heap, size_t heapsize, u
     if (off >= heapsize) return NULL;
     uint8_t flag = heap[off];
     const uint8_t *p = heap + off + 1;
-    size_t max = heapsize - off - 1;
-    if (max > WH_LIMIT_STRING) max = WH_LIMIT_STRING;
+    // At most WH_LIMIT_STRING bytes of text, then its terminator.
+    size_t max = heapsize - off - 1, cap = (size_t)WH_LIMIT_STRING + (flag == 1 ? 2 : 1);
+    bool capped = max > cap;
+    if (capped) max = cap;
     if (flag == 1) {
         size_t n = 0;
         while (n + 1 < max && (p[n] | p[n + 1])) n += 2;
-        if (n + 1 >= max) return NULL; // no terminator inside the heap
+        if (n + 1 >= max) { // no terminator inside the heap, or past the bound
+            cim->str_limit_hit |= capped;
+            return NULL;
+        }
         return wh_utf16le_to_utf8(cim->arena, p, n / 2, false, NULL, lossy);
     }
     const uint8_t *e = memchr(p, 0, max);
-    if (!e) return NULL;
+    if (!e) {
+        cim->str_limit_hit |= capped;
+        return NULL;
+    }
     // Plain ASCII is the norm: copy without conversion.
     size_t n = (size_t)(e - p);
     for (size_t i = 0; i < n; i++)
@@ -135,8 +143,12 @@ wh_value cim_value_decode(wh_cim *cim, uint32_t cimtype, const uint8_t *slot, si
     size_t ss = cim_slot_size(cimtype);
     if (slotlen < ss) return wh_v_null();
     if (!(cimtype & WH_CIM_ARRAY_FLAG)) {
+        cim->str_limit_hit = false;
         wh_value v = scalar(cim, cimtype, slot, heap, heapsize, &bad);
-        if (bad)
+        if (bad && cim->str_limit_hit)
+            CIM_DIAG(cim, WH_SEV_WARN, WH_E_LIMIT, src, abs, "string longer than %u bytes; not read",
+                     WH_LIMIT_STRING);
+        else if (bad)
             CIM_DIAG(cim, WH_SEV_INFO, WH_E_CORRUPT, src, abs,
                      "value of type 0x%X points outside its heap (offset 0x%X, heap %zu bytes)",
                      cimtype, wh_get_u32le(slot), heapsize);
@@ -152,7 +164,12 @@ wh_value cim_value_decode(wh_cim *cim, uint32_t cimtype, const uint8_t *slot, si
     uint32_t count = wh_get_u32le(heap + off);
     uint32_t base = cimtype & ~WH_CIM_ARRAY_FLAG;
     size_t es = cim_slot_size(base);
-    if (count > WH_LIMIT_CIM_ARRAY || (size_t)count * es > heapsize - off - 4) {
+    if (count > WH_LIMIT_CIM_ARRAY) {
+        CIM_DIAG(cim, WH_SEV_WARN, WH_E_LIMIT, src, abs, "array of %u elements (limit %u); not read", count,
+                 WH_LIMIT_CIM_ARRAY);
+        return wh_v_null();
+    }
+    if ((size_t)count * es > heapsize - off - 4) {
         CIM_DIAG(cim, WH_SEV_INFO, WH_E_CORRUPT, src, abs,
                  "array of %u elements does not fit in the heap", count);
         return wh_v_null();
@@ -223,7 +240,11 @@ bool cim_quals_decode(wh_cim *cim, wh_reader *r, const uint8_t *heap, size_t hea
         const uint8_t *slot = wh_rd_bytes(&q, ss);
         if (!slot) break;
         if (cnt == cap) {
-            if (cap >= WH_LIMIT_CIM_QUALS) break;
+            if (cap >= WH_LIMIT_CIM_QUALS) {
+                CIM_DIAG(cim, WH_SEV_WARN, WH_E_LIMIT, r->source, at, "more than %u qualifiers in one list; the rest are not read",
+                         WH_LIMIT_CIM_QUALS);
+                break;
+            }
             wh_cim_qualifier *nl = wh_arena_alloc(cim->arena, cap * 2 * sizeof(*nl));
             if (!nl) break;
             memcpy(nl, list, cnt * sizeof(*nl));
@@ -387,8 +408,27 @@ static int prop_state(const cim_classrec *c, uint32_t idx)
     return (c->defaults[idx / 4] >> ((idx % 4) * 2)) & 3;
 }
 
-/* Builds the layout: parents first, then own properties override by index. */
+static bool class_layout(wh_cim *cim, cim_classrec *c);
+
+/* Builds the layout: parents first, then own properties override by index.
+ * Parents are built by recursion, so the chain's length is bounded here: a
+ * crafted repository of a million classes each deriving from the next
+ * would otherwise exhaust the stack. */
 bool cim_class_layout(wh_cim *cim, cim_classrec *c)
+{
+    if (c->layout_state == 0 && cim->layout_depth > WH_LIMIT_CIM_DERIVATION) {
+        CIM_DIAG(cim, WH_SEV_WARN, WH_E_LIMIT, c->source, c->pub.loc.offset,
+                 "class %s is more than %u levels of derivation deep; its subclasses' layouts are incomplete",
+                 c->pub.name, WH_LIMIT_CIM_DERIVATION);
+        return false;
+    }
+    cim->layout_depth++;
+    bool ok = class_layout(cim, c);
+    cim->layout_depth--;
+    return ok;
+}
+
+static bool class_layout(wh_cim *cim, cim_classrec *c)
 {
     if (c->layout_state == 2) return c->pub.layout_complete;
     if (c->layout_state == 1) {
@@ -416,6 +456,12 @@ bool cim_class_layout(wh_cim *cim, cim_classrec *c)
     size_t nd = 0;
     const char *chain[WH_LIMIT_CIM_DERIVATION];
     if (c->pub.super) chain[nd++] = c->pub.super;
+    if (parent && parent->pub.nderiv + 1 > WH_LIMIT_CIM_DERIVATION) {
+        CIM_DIAG(cim, WH_SEV_WARN, WH_E_LIMIT, c->source, c->pub.loc.offset,
+                 "class %s has more than %u ancestors; its derivation is cut there", c->pub.name,
+                 WH_LIMIT_CIM_DERIVATION);
+        complete = false;
+    }
     for (cim_classrec *a = parent; a && a->pub.nderiv && nd < WH_LIMIT_CIM_DERIVATION; a = NULL)
         for (size_t i = 0; i < a->pub.nderiv && nd < WH_LIMIT_CIM_DERIVATION; i++)
             chain[nd++] = a->pub.derivation[i];
@@ -429,7 +475,12 @@ bool cim_class_layout(wh_cim *cim, cim_classrec *c)
     const wh_cim_property *own = c->pub.props;
     for (size_t i = 0; i < c->pub.nown; i++)
         if ((uint32_t)own[i].index + 1 > total) total = own[i].index + 1u;
-    if (total > WH_LIMIT_CIM_PROPS) total = WH_LIMIT_CIM_PROPS;
+    if (total > WH_LIMIT_CIM_PROPS) {
+        CIM_DIAG(cim, WH_SEV_WARN, WH_E_LIMIT, c->source, c->pub.loc.offset,
+                 "class %s has %u properties with its ancestors' (limit %u); the rest are not read", c->pub.name,
+                 total, WH_LIMIT_CIM_PROPS);
+        total = WH_LIMIT_CIM_PROPS;
+    }
     wh_cim_property *lay = wh_arena_calloc(cim->arena, total ? total : 1, sizeof(*lay));
     bool *have = wh_arena_calloc(cim->arena, total ? total : 1, sizeof(bool));
     if (!lay || !have) return false;

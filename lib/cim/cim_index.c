@@ -179,6 +179,7 @@ static wh_status visit(walk *w, uint32_t logical, uint32_t depth)
                  WH_LIMIT_CIM_TREE_DEPTH, logical);
         return WH_OK;
     }
+    if (wh_diag_expired(cim->diags, cim->index.path, WH_NO_OFFSET)) return WH_OK;
     w->seen[logical] = 1;
     w->pages++;
     if (depth > w->maxdepth) w->maxdepth = depth;

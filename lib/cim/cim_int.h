@@ -10,6 +10,7 @@
 #include "wmihunt/cim.h"
 
 #define CIM_PAGE WH_LIMIT_CIM_PAGE
+#define CIM_TOC_MAX (CIM_PAGE / 16) /* TOC entries one page can hold: the format's own bound */
 #define CIM_UNMAPPED 0xFFFFFFFFu
 
 /* One section (objects or index) of a mapping file. */
@@ -75,6 +76,8 @@ typedef struct cim_file {
 struct wh_cim {
     wh_arena *arena;
     cim_file files[CIM_MAX_FILES];
+    unsigned layout_depth;   /* classes whose layout is being built (a chain of supers) */
+    bool str_limit_hit;      /* the last heap string failed at WH_LIMIT_STRING */
     size_t nfiles;
     wh_diag_sink *diags;
     unsigned flags;          /* WH_CIM_OPT_* */

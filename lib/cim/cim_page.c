@@ -50,7 +50,7 @@ const uint8_t *cim_object_get(wh_cim *cim, uint32_t page, uint32_t id, uint32_t 
     uint64_t base = (uint64_t)phys * CIM_PAGE;
     uint32_t off = 0, esize = 0;
     bool found = false;
-    for (uint32_t i = 0; i < WH_LIMIT_CIM_TOC; i++) {
+    for (uint32_t i = 0; i < CIM_TOC_MAX; i++) {
         uint32_t e[3];
         uint64_t vo = (uint64_t)i * TOC_ENTRY;
         if (!vread32(cim, page, vo, &e[0]) || !vread32(cim, page, vo + 4, &e[1]) ||

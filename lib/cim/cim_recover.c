@@ -54,7 +54,7 @@ static void scan_instances(carve *cv, const uint8_t *pg, uint32_t phys, size_t f
         if (cv->old_logical && strcmp(why, "old-mapping") == 0) loc.logical_page = cv->old_logical[phys];
         // An intact TOC in the same page may still name the record.
         if (strcmp(why, "slack") != 0)
-            for (uint32_t t = 0; t < WH_LIMIT_CIM_TOC && (t + 1) * 16 <= o; t++) {
+            for (uint32_t t = 0; t < CIM_TOC_MAX && (t + 1) * 16 <= o; t++) {
                 uint32_t id = wh_get_u32le(pg + 16 * t), off = wh_get_u32le(pg + 16 * t + 4);
                 if (id == 0 && off == 0) break;
                 if (off == o) loc.record_id = id;
@@ -76,7 +76,7 @@ static void scan_instances(carve *cv, const uint8_t *pg, uint32_t phys, size_t f
 static void scan_toc_classes(carve *cv, const uint8_t *pg, uint32_t phys, const char *why)
 {
     wh_cim *cim = cv->cim;
-    for (uint32_t i = 0; i < WH_LIMIT_CIM_TOC && (i + 1) * 16 <= CIM_PAGE; i++) {
+    for (uint32_t i = 0; i < CIM_TOC_MAX && (i + 1) * 16 <= CIM_PAGE; i++) {
         uint32_t id = wh_get_u32le(pg + 16 * i), off = wh_get_u32le(pg + 16 * i + 4);
         uint32_t size = wh_get_u32le(pg + 16 * i + 8);
         if (id == 0 && off == 0 && size == 0) break;
@@ -122,7 +122,7 @@ size_t cim_slack_regions(const wh_cim *cim, uint32_t logical, uint64_t *carry, u
         *carry -= k;
     } else {
         uint32_t i;
-        for (i = 0; i < WH_LIMIT_CIM_TOC && (i + 1) * 16 <= CIM_PAGE; i++) {
+        for (i = 0; i < CIM_TOC_MAX && (i + 1) * 16 <= CIM_PAGE; i++) {
             uint32_t id = wh_get_u32le(pg + 16 * i), off = wh_get_u32le(pg + 16 * i + 4);
             uint32_t size = wh_get_u32le(pg + 16 * i + 8);
             if (id == 0 && off == 0 && size == 0) break;
@@ -189,6 +189,7 @@ wh_status wh_cim_recover(wh_cim *cim, const wh_cim_recovered **out)
     }
     // Unallocated pages.
     for (uint32_t ph = 0; ph < npages; ph++) {
+        if ((ph & 255) == 0 && wh_diag_expired(cim->diags, cim->objects.path, (uint64_t)ph * CIM_PAGE)) break;
         if (alloc[ph]) continue;
         const uint8_t *pg = cim_data_page(cim, ph);
         const char *why = cv.old_ref[ph] ? "old-mapping" : "unallocated";
@@ -198,7 +199,7 @@ wh_status wh_cim_recover(wh_cim *cim, const wh_cim_recovered **out)
     // Slack of allocated pages: what neither the TOC nor an object covers.
     uint64_t carry = 0;
     uint32_t reg[CIM_PAGE / 16][2];
-    for (uint32_t l = 0; l < d->nentries; l++) {
+    for (uint32_t l = 0; l < d->nentries && !((l & 255) == 0 && wh_diag_expired(cim->diags, cim->objects.path, WH_NO_OFFSET)); l++) {
         uint32_t ph = d->l2p[l];
         const uint8_t *pg = ph == CIM_UNMAPPED ? NULL : cim_data_page(cim, ph);
         size_t nr = cim_slack_regions(cim, l, &carry, reg, CIM_PAGE / 16);

@@ -166,7 +166,11 @@ static void ns_children(wh_cim *cim, cim_ns *ns, wh_ptrvec *queue)
                      "__NAMESPACE instance in %s has no Name; that namespace is not listed", ns->name);
             continue;
         }
-        if (queue->n >= 100000) break;
+        if (queue->n >= WH_LIMIT_CIM_NAMESPACES) {
+            CIM_DIAG(cim, WH_SEV_WARN, WH_E_LIMIT, cim->objects.path, loc.offset,
+                     "more than %u namespaces; the rest are not listed", WH_LIMIT_CIM_NAMESPACES);
+            break;
+        }
         char *child = wh_arena_printf(cim->arena, "%s\\%s", ns->name, nm->value.as.str.s);
         cim_ns *c = child ? ns_add(cim, child) : NULL;
         if (c) (void)wh_ptrvec_push(cim->arena, queue, c);
@@ -359,12 +363,14 @@ static wh_status open_common(wh_cim *cim, size_t cap)
     }
     if (root) {
         (void)wh_ptrvec_push(cim->arena, &queue, root);
-        for (size_t i = 0; i < queue.n && i < 100000; i++) ns_children(cim, queue.v[i], &queue);
+        for (size_t i = 0; i < queue.n && !wh_diag_expired(cim->diags, cim->dir, WH_NO_OFFSET); i++)
+            ns_children(cim, queue.v[i], &queue);
     }
     if (so == WH_OK) ns_unlinked(cim); // without objects no namespace can be linked
     if (cim->nss.n > 1) qsort(cim->nss.v, cim->nss.n, sizeof(void *), cmp_ns);
     if (so == WH_OK)
-        for (size_t i = 0; i < cim->nss.n; i++) ns_load(cim, cim->nss.v[i]);
+        for (size_t i = 0; i < cim->nss.n && !wh_diag_expired(cim->diags, cim->dir, WH_NO_OFFSET); i++)
+            ns_load(cim, cim->nss.v[i]);
     cim->info.namespaces = cim->nss.n;
     for (size_t i = 0; i < cim->nss.n; i++) {
         const cim_ns *ns = cim->nss.v[i];

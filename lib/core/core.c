@@ -1,6 +1,7 @@
 /* Status names, diagnostics, FILETIME formatting, record helpers. */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "wmihunt/core.h"
 #include "wmihunt/record.h"
@@ -35,6 +36,33 @@ void wh_diagf(wh_diag_sink *sink, wh_severity sev, wh_status code, const char *s
     va_end(ap);
     wh_diag d = {sev, code, source ? source : "-", offset, msg};
     sink->fn(sink->ud, &d);
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+void wh_diag_budget(wh_diag_sink *sink, double seconds)
+{
+    if (!sink) return;
+    sink->expired = 0;
+    sink->budget_s = seconds > 0 ? seconds : 0;
+    sink->deadline_ns = seconds > 0 ? now_ns() + (uint64_t)(seconds * 1e9) + 1 : 0;
+}
+
+bool wh_diag_expired(wh_diag_sink *sink, const char *source, uint64_t offset)
+{
+    if (!sink || !sink->deadline_ns) return false;
+    if (sink->expired) return true;
+    if (now_ns() < sink->deadline_ns) return false;
+    sink->expired = 1;
+    wh_diagf(sink, WH_SEV_ERROR, WH_E_LIMIT, source, offset,
+             "time budget of %g s for this file spent: the rest of it is not read (raise --time-budget)",
+             sink->budget_s);
+    return true;
 }
 
 // Howard Hinnant's days-to-civil, valid for the whole FILETIME range.

@@ -6,6 +6,7 @@
 #include <pcre2.h>
 
 #include "core/arena.h"
+#include "core/limits.h"
 #include "core/sbuf.h"
 #include "wmihunt/detect.h"
 

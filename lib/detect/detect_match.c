@@ -8,9 +8,7 @@
 #include "core/text.h"
 #include "detect/detect_int.h"
 
-#define WALK_MAX_DEPTH 64
 /* Bound on PCRE2 backtracking per match: a slow rule must not hang a hunt. */
-#define RE_MATCH_LIMIT 1000000u
 
 static int lc(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
 
@@ -53,7 +51,7 @@ static bool walk_fields(const wh_field *f, size_t n, char *const *path, size_t n
 
 static bool walk_value(const wh_value *v, char *const *path, size_t npath, int depth, wh_dm_leaf_fn fn, void *ud)
 {
-    if (depth > WALK_MAX_DEPTH) return false;
+    if (depth > (int)WH_LIMIT_RULES_FIELD_DEPTH) return false;
     if (v->type == WH_V_ARRAY) {
         for (size_t i = 0; i < v->as.arr.n; i++)
             if (walk_value(&v->as.arr.items[i], path, npath, depth + 1, fn, ud)) return true;
@@ -229,7 +227,7 @@ static bool leaf_hit(void *ud, const wh_value *v)
             pcre2_match_data *md = pcre2_match_data_create(1, NULL);
             pcre2_match_context *mc = pcre2_match_context_create(NULL);
             if (md && mc) {
-                pcre2_set_match_limit(mc, RE_MATCH_LIMIT);
+                pcre2_set_match_limit(mc, WH_LIMIT_RULES_RE_MATCH);
                 ok = pcre2_match(c->re[i], (PCRE2_SPTR)s, n, 0, 0, md, mc) >= 0;
             }
             pcre2_match_context_free(mc);

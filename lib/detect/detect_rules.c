@@ -13,8 +13,6 @@
 #include "detect/detect_int.h"
 
 /* Cap on rule files: they are written by people, not evidence. */
-#define RULES_MAX_BYTES (16u << 20)
-#define COND_MAX_DEPTH 32
 
 extern const unsigned char wh_builtin_rules_yml[];
 extern const size_t wh_builtin_rules_yml_len;
@@ -320,8 +318,8 @@ static cond *parse_cond(loader *ld, yaml_node_t *n, int depth)
         err(ld, NULL, "missing condition");
         return NULL;
     }
-    if (depth > COND_MAX_DEPTH) {
-        err(ld, n, "conditions nested deeper than %d", COND_MAX_DEPTH);
+    if (depth > (int)WH_LIMIT_RULES_COND_DEPTH) {
+        err(ld, n, "conditions nested deeper than %u", WH_LIMIT_RULES_COND_DEPTH);
         return NULL;
     }
     if (n->type == YAML_SEQUENCE_NODE) return parse_list(ld, n, C_ALL, depth);
@@ -533,9 +531,9 @@ wh_status wh_rules_load_mem(const char *text, size_t len, const char *name, wh_d
     if (!out || (!text && len)) return WH_E_ARG;
     *out = NULL;
     if (!name) name = "-";
-    if (len > RULES_MAX_BYTES) {
+    if (len > WH_LIMIT_RULES_FILE) {
         wh_diagf(diags, WH_SEV_ERROR, WH_E_LIMIT, name, WH_NO_OFFSET, "%s: rule file larger than %u bytes", name,
-                 RULES_MAX_BYTES);
+                 WH_LIMIT_RULES_FILE);
         return WH_E_LIMIT;
     }
     wh_rules *rs = calloc(1, sizeof *rs);
@@ -611,7 +609,7 @@ wh_status wh_rules_load_file(const char *path, wh_diag_sink *diags, wh_rules **o
     wh_sbuf b = {0};
     char chunk[65536];
     size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0 && b.n <= RULES_MAX_BYTES) wh_sbuf_put(&b, chunk, got);
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0 && b.n <= WH_LIMIT_RULES_FILE) wh_sbuf_put(&b, chunk, got);
     bool ioerr = ferror(f);
     fclose(f);
     if (ioerr || b.oom) {

@@ -19,7 +19,7 @@ bool ev_ctx_init(ev_ctx *c, wh_evtx *e)
     memset(c, 0, sizeof(*c));
     c->e = e;
     c->diags = e->diags;
-    c->arena = wh_arena_new(256u << 20);
+    c->arena = wh_arena_new(e->max_memory && e->max_memory < WH_LIMIT_EVTX_ARENA ? e->max_memory : WH_LIMIT_EVTX_ARENA);
     c->names = calloc(EVTX_CHUNK, sizeof(*c->names));
     c->tmpls = calloc(EVTX_CHUNK, sizeof(*c->tmpls));
     c->name_gen = calloc(EVTX_CHUNK, sizeof(uint32_t));
@@ -70,7 +70,7 @@ static uint32_t rel(const ev_ctx *c, const wh_reader *r) { return (uint32_t)(r->
 
 static ev_node *node(ev_ctx *c, const wh_reader *r, uint8_t kind)
 {
-    if (++c->nodes > EVTX_MAX_NODES) return fail(c, r, "record has too many XML nodes");
+    if (++c->nodes > WH_LIMIT_EVTX_NODES) return fail(c, r, "record has too many XML nodes");
     ev_node *n = wh_arena_calloc(c->arena, 1, sizeof(*n));
     if (!n) return fail(c, r, "out of memory");
     n->kind = kind;
@@ -202,7 +202,7 @@ static ev_node *parse_element(ev_ctx *c, wh_reader *r, bool dep_id)
     if (!wh_rd_ok(r)) return fail(c, r, "element cut short");
     if (close == T_CLOSE_EMPTY) return e;
     if (close != T_CLOSE_START) return fail(c, r, "element start is not closed");
-    if (++c->depth > EVTX_MAX_DEPTH) return fail(c, r, "elements nested too deep");
+    if (++c->depth > (int)WH_LIMIT_EVTX_DEPTH) return fail(c, r, "elements nested too deep");
     int end = -1;
     e->child = parse_content(c, r, dep_id, &end);
     c->depth--;
@@ -310,7 +310,7 @@ static ev_node *parse_template(ev_ctx *c, wh_reader *r)
     if (inline_def && !wh_rd_skip(r, 24 + (size_t)body_size)) return fail(c, r, "template definition runs past the record");
     // Instance data: count, count x {u16 size, u8 type, u8 0}, the values.
     uint32_t n = wh_rd_u32(r);
-    if (!wh_rd_ok(r) || n > EVTX_MAX_VALUES || (size_t)n * 4 > wh_rd_left(r))
+    if (!wh_rd_ok(r) || n > WH_LIMIT_EVTX_VALUES || (size_t)n * 4 > wh_rd_left(r))
         return fail(c, r, "substitution value count does not fit the record");
     const uint8_t *desc = wh_rd_bytes(r, (size_t)n * 4);
     ev_val *v = wh_arena_calloc(c->arena, n ? n : 1, sizeof(*v));
@@ -321,7 +321,7 @@ static ev_node *parse_template(ev_ctx *c, wh_reader *r)
         v[i].p = wh_rd_bytes(r, v[i].size);
         if (!v[i].p && v[i].size) return fail(c, r, "substitution value runs past the record");
         if (v[i].type == 0x21 && v[i].size && !c->shallow) {
-            if (++c->depth > EVTX_MAX_DEPTH) return fail(c, r, "BinXml values nested too deep");
+            if (++c->depth > (int)WH_LIMIT_EVTX_DEPTH) return fail(c, r, "BinXml values nested too deep");
             wh_reader sub;
             wh_rd_init(&sub, v[i].p, v[i].size, r->file_off + (size_t)(v[i].p - r->base), r->source);
             int end;

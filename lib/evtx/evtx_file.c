@@ -52,6 +52,7 @@ static wh_status finish_open(wh_evtx *e, const wh_evtx_opts *opts, wh_diag_sink 
     if (opts && opts->size >= sizeof(*opts)) {
         e->flags = opts->flags;
         e->threads = opts->threads;
+        e->max_memory = opts->max_memory;
     }
     e->info.path = e->name;
     read_header(e);
@@ -577,6 +578,7 @@ wh_status wh_evtx_each(wh_evtx *e, bool system_only, wh_evtx_fn fn, void *ud)
         return WH_E_NOMEM;
     }
     for (uint64_t s = 0; s < e->info.chunk_slots && !w.stop; s++) {
+        if (wh_diag_expired(e->diags, e->name, EVTX_HEADER + s * EVTX_CHUNK)) break;
         slot(&w, s, pad);
         if ((s & 63) == 63) release(e, s + 1);
     }
@@ -735,7 +737,7 @@ static void *work(void *arg)
     worker *wk = arg;
     dump *d = wk->d;
     walk w;
-    wh_diag_sink sink = {qdiag_fn, wk, {0}};
+    wh_diag_sink sink = {.fn = qdiag_fn, .ud = wk};
     uint8_t *pad = malloc(EVTX_CHUNK);
     if (!pad || !walk_init(&w, d->e, false, render_one, wk)) {
         free(pad);
@@ -792,6 +794,14 @@ wh_status wh_evtx_dump(wh_evtx *e, bool xml, int threads, FILE *f, unsigned long
     unsigned long n = 0;
     // Write chunks in file order as they complete; their diagnostics too.
     for (uint64_t s = 0; s < d.slots && started; s++) {
+        if (wh_diag_expired(e->diags, e->name, EVTX_HEADER + s * EVTX_CHUNK)) {
+            // Workers end after the chunk in hand; what they made is dropped.
+            pthread_mutex_lock(&d.mu);
+            d.next = d.slots;
+            pthread_cond_broadcast(&d.cv);
+            pthread_mutex_unlock(&d.mu);
+            break;
+        }
         job *j = &d.jobs[s % d.window];
         pthread_mutex_lock(&d.mu);
         while (j->state != 2) pthread_cond_wait(&d.cv, &d.mu);
@@ -815,6 +825,7 @@ wh_status wh_evtx_dump(wh_evtx *e, bool xml, int threads, FILE *f, unsigned long
     for (int i = 0; i < started; i++) pthread_join(t[i], NULL);
     for (size_t k = 0; k < d.window; k++) {
         wh_sbuf_free(&d.jobs[k].out);
+        for (size_t m = 0; m < d.jobs[k].nd; m++) free(d.jobs[k].d[m].msg); // left by a stop
         free(d.jobs[k].d);
     }
     pthread_mutex_destroy(&d.mu);

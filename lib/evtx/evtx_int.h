@@ -3,6 +3,7 @@
 #define WH_EVTX_INT_H
 
 #include "core/arena.h"
+#include "core/limits.h"
 #include "core/file.h"
 #include "core/reader.h"
 #include "core/sbuf.h"
@@ -12,9 +13,6 @@
 #define EVTX_CHUNK 65536u
 #define EVTX_CHUNK_HDR 512u
 #define EVTX_REC_MIN 28u
-#define EVTX_MAX_DEPTH 64   /* element / BinXml nesting */
-#define EVTX_MAX_VALUES 4096 /* substitution values of one template instance */
-#define EVTX_MAX_NODES 200000 /* nodes of one record (bounds memory) */
 
 /* A substitution value: raw bytes in the chunk, typed; BinXml parsed. */
 typedef struct ev_val {
@@ -102,6 +100,7 @@ struct wh_evtx {
     wh_diag_sink *diags;
     unsigned flags;
     int threads;
+    size_t max_memory; /* 0: WH_LIMIT_EVTX_ARENA per chunk context */
 };
 
 /* evtx_binxml.c */

@@ -242,7 +242,7 @@ typedef int (*visit_fn)(void *ud, const ev_cur *c);
 
 static int visit(const ev_node *list, const ev_val *vals, uint32_t nvals, visit_fn fn, void *ud, int depth)
 {
-    if (depth > EVTX_MAX_DEPTH) return 0;
+    if (depth > (int)WH_LIMIT_EVTX_DEPTH) return 0;
     for (const ev_node *n = list; n; n = n->next) {
         int rc = 0;
         if (n->kind == EV_ELEM) {
@@ -516,7 +516,7 @@ static void json_children(const ev_cur *parent, wh_sbuf *o, wh_sbuf *tmp, int de
 
 static void json_node(const ev_cur *c, wh_sbuf *o, wh_sbuf *tmp, int depth)
 {
-    if (depth < EVTX_MAX_DEPTH && has_child_elements(c)) {
+    if (depth < (int)WH_LIMIT_EVTX_DEPTH && has_child_elements(c)) {
         json_children(c, o, tmp, depth, false);
         return;
     }
@@ -557,7 +557,7 @@ static int find_data(void *ud, const ev_cur *c)
     }
     // UserData and nested elements: a leaf with this name.
     if (has_child_elements(c)) {
-        if (d->depth++ > EVTX_MAX_DEPTH) return 0;
+        if (d->depth++ > (int)WH_LIMIT_EVTX_DEPTH) return 0;
         int rc = visit(c->n->child, c->vals, c->nvals, find_data, ud, 0);
         d->depth--;
         return rc;
@@ -588,7 +588,7 @@ static int each_leaf(void *ud, const ev_cur *c)
 {
     leaves *l = ud;
     if (has_child_elements(c)) {
-        if (l->depth++ > EVTX_MAX_DEPTH) return 0;
+        if (l->depth++ > (int)WH_LIMIT_EVTX_DEPTH) return 0;
         visit(c->n->child, c->vals, c->nvals, each_leaf, ud, 0);
         l->depth--;
         return 0;

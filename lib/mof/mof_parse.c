@@ -167,7 +167,11 @@ static bool unescape(P *p, tok t, sbuild *b, bool *bad, bool *lossy)
         if (!p->tol) return fail(p, t.pos, "%s not closed before the end of the file", q == '"' ? "string" : "char16");
         repair(p, t.pos, t.end, "string not closed; read to the end of the file");
     }
-    if (!sb_reserve(p, b, end - i)) return fail(p, t.pos, "string longer than %u bytes", WH_LIMIT_STRING);
+    if (!sb_reserve(p, b, end - i)) {
+        mof_diag(p->m, WH_SEV_WARN, WH_E_LIMIT, t.pos, "string of %zu bytes is longer than %u; not read", end - i,
+                 WH_LIMIT_STRING);
+        return fail(p, t.pos, "string longer than %u bytes", WH_LIMIT_STRING);
+    }
     while (i < end) {
         char c = s[i];
         if (c == 0) { // a NUL cannot live in our strings: shown as U+FFFD, not dropped
@@ -478,6 +482,10 @@ static void report(P *p)
 
 static bool add_obj(P *p, void *o)
 {
+    if (wh_diag_expired(p->m->diags, p->m->name, p->cur.pos)) {
+        p->stop = true;
+        return false;
+    }
     if (p->m->objs.n >= WH_LIMIT_MOF_OBJECTS) {
         p->stop = true;
         return fail(p, p->cur.pos, "more than %u declarations in one file", WH_LIMIT_MOF_OBJECTS);

@@ -446,6 +446,12 @@ static wh_status read_value(wh_regf *h, uint32_t off, wh_regf_value *v)
     }
     if (dsize > REGF_BIG_SEGMENT && wh_rd_left(&d) >= 8 && memcmp(d.base, "db", 2) == 0) {
         v->big_data = true;
+        if (dsize > WH_LIMIT_REGF_VALUE) {
+            wh_diagf(h->diags, WH_SEV_WARN, WH_E_LIMIT, h->name, d.file_off,
+                     "big-data value of %u bytes (limit %u); its data is not read", (unsigned)dsize,
+                     WH_LIMIT_REGF_VALUE);
+            return WH_OK;
+        }
         v->data = big_data(h, &d, dsize);
         if (!v->data)
             wh_diagf(h->diags, WH_SEV_WARN, WH_E_CORRUPT, h->name, d.file_off,
@@ -638,6 +644,7 @@ static int walk_key(void *ud, const wh_regf_key *k);
 static void walk_children(wh_regf *h, walk_ctx *w, const wh_regf_key *k)
 {
     if (w->depth >= WH_LIMIT_REGF_DEPTH) {
+        if (!k->nsubkeys) return; // at the bound, nothing is lost
         wh_diagf(h->diags, WH_SEV_WARN, WH_E_LIMIT, h->name, k->abs_off,
                  "keys nested deeper than %u; subkeys not followed", WH_LIMIT_REGF_DEPTH);
         return;
@@ -658,6 +665,7 @@ static int walk_key(void *ud, const wh_regf_key *k)
     struct { wh_regf *h; walk_ctx *w; } *pair = ud;
     wh_regf *h = pair->h;
     walk_ctx *w = pair->w;
+    if (wh_diag_expired(h->diags, h->name, k->abs_off)) return 1;
     size_t slot = k->off / 8;
     if (h->visited[slot / 8] & (1u << (slot % 8))) {
         wh_diagf(h->diags, WH_SEV_WARN, WH_E_CORRUPT, h->name, k->abs_off,

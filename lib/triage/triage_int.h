@@ -4,16 +4,8 @@
 
 #include "wmihunt/triage.h"
 
-// Bounds of the walk (defaults; wh_triage_opts overrides). Kept here rather
-// than in core/limits.h because only the triage walk uses them.
-#define WH_TRIAGE_DEF_DEPTH    40u          /* Windows paths rarely pass 30 levels */
-#define WH_TRIAGE_MAX_DEPTH    256u         /* one open directory per level */
-#define WH_TRIAGE_DEF_FILES    2000000ul    /* a full Windows 11 volume is ~1.5 M entries */
-#define WH_TRIAGE_DEF_SECONDS  600u
-#define WH_TRIAGE_DEF_MOF_MAX  (16ull << 20) /* largest Windows MOF is ~2 MiB */
-#define WH_TRIAGE_PREFIX_DEPTH 5u           /* e.g. case/Collection/uploads/ntfs/%5C%5C.%5CC%3A */
-#define WH_TRIAGE_NAME_MAX     1024u        /* one decoded name (NTFS: 255 UTF-16 units) */
-#define WH_TRIAGE_PATH_MAX     16384u
+// Bounds of the walk: core/limits.h (defaults; wh_triage_opts overrides).
+#include "core/limits.h"
 
 typedef struct wh_triage_log {
     const char *name;

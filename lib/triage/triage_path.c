@@ -79,7 +79,7 @@ bool wh_triage_name_eq(const char *name, const char *want, bool encoded)
 {
     if (wh_strcasecmp(name, want) == 0) return true;
     if (!encoded || !strchr(name, '%')) return false;
-    char buf[WH_TRIAGE_NAME_MAX];
+    char buf[WH_LIMIT_TRIAGE_NAME_MAX];
     wh_triage_pct_decode(name, strlen(name), buf, sizeof(buf));
     return wh_strcasecmp(buf, want) == 0;
 }
@@ -106,7 +106,7 @@ bool wh_triage_name_ends(const char *name, const char *suffix, bool encoded)
 {
     if (ends_icase(name, suffix)) return true;
     if (!encoded || !strchr(name, '%')) return false;
-    char buf[WH_TRIAGE_NAME_MAX];
+    char buf[WH_LIMIT_TRIAGE_NAME_MAX];
     wh_triage_pct_decode(name, strlen(name), buf, sizeof(buf));
     return ends_icase(buf, suffix);
 }
@@ -135,7 +135,7 @@ wh_triage_layout wh_triage_layout_of(const char *const *names, size_t n, bool ka
     if (n >= 3 && wh_strcasecmp(names[n - 3], "uploads") == 0) {
         for (size_t i = 0; i < sizeof(VR_ACCESSORS) / sizeof(VR_ACCESSORS[0]); i++) {
             if (wh_strcasecmp(names[n - 2], VR_ACCESSORS[i]) != 0) continue;
-            char buf[WH_TRIAGE_NAME_MAX];
+            char buf[WH_LIMIT_TRIAGE_NAME_MAX];
             size_t len = wh_triage_pct_decode(last, strlen(last), buf, sizeof(buf));
             // "C:" and "\\.\C:" name drives; shadow copies keep their device path.
             if (len == 2 && is_alpha(buf[0]) && buf[1] == ':') buf[0] = upper(buf[0]);

@@ -69,9 +69,9 @@ struct wh_triage {
     bool stop, incomplete;
     struct timespec t0;
     unsigned long depth_hits;
-    char path[WH_TRIAGE_PATH_MAX];
+    char path[WH_LIMIT_TRIAGE_PATH_MAX];
     size_t plen;
-    const char *names[WH_TRIAGE_MAX_DEPTH + 8];
+    const char *names[WH_LIMIT_TRIAGE_MAX_DEPTH + 8];
     size_t nnames;
 };
 
@@ -139,7 +139,7 @@ static bool push(wh_triage *t, const char *name)
     size_t n = strlen(name);
     if (t->nnames >= sizeof(t->names) / sizeof(t->names[0]) || n + 2 > sizeof(t->path) - t->plen) {
         wh_diagf(t->sink, WH_SEV_WARN, WH_E_LIMIT, t->path, WH_NO_OFFSET,
-                 "path longer than %u bytes: '%s' not searched", WH_TRIAGE_PATH_MAX, name);
+                 "path longer than %u bytes: '%s' not searched", WH_LIMIT_TRIAGE_PATH_MAX, name);
         t->incomplete = true;
         return false;
     }
@@ -256,9 +256,9 @@ static void add_root(wh_triage *t, const struct stat *st, bool parent_kape)
         t->roots_cap = nc;
     }
     troot *r = &t->roots[t->nroots];
-    char buf[WH_TRIAGE_PATH_MAX];
-    const char *names[WH_TRIAGE_MAX_DEPTH + 8];
-    char vol[WH_TRIAGE_NAME_MAX];
+    char buf[WH_LIMIT_TRIAGE_PATH_MAX];
+    const char *names[WH_LIMIT_TRIAGE_MAX_DEPTH + 8];
+    char vol[WH_LIMIT_TRIAGE_NAME_MAX];
     if (!name_copy(t, buf, sizeof(buf), names)) return;
     r->layout = wh_triage_layout_of(names, t->nnames, parent_kape, vol, sizeof(vol));
     r->path = wh_arena_strdup(t->arena, t->path);
@@ -302,7 +302,7 @@ static void find_roots(wh_triage *t, int dfd, bool parent_kape)
         closedir(d);
         return;
     }
-    if (t->nnames < WH_TRIAGE_PREFIX_DEPTH && !t->stop) {
+    if (t->nnames < WH_LIMIT_TRIAGE_PREFIX_DEPTH && !t->stop) {
         rewinddir(d);
         while ((e = readdir(d)) != NULL && !t->stop) {
             if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
@@ -335,7 +335,7 @@ static tart *add_art(wh_triage *t, wh_triage_kind kind, int root, size_t root_de
     a->a.wmi_relevant = wmi;
     a->group = -1;
     const char *last = t->names[t->nnames - 1];
-    char buf[WH_TRIAGE_NAME_MAX];
+    char buf[WH_LIMIT_TRIAGE_NAME_MAX];
     if (encoded) wh_triage_pct_decode(last, strlen(last), buf, sizeof(buf));
     a->name = wh_arena_strdup(t->arena, encoded ? buf : last);
     if (root >= 0) {
@@ -344,11 +344,11 @@ static tart *add_art(wh_triage *t, wh_triage_kind kind, int root, size_t root_de
         a->a.root = r->path;
         a->group = r->group;
         // Windows path: the volume, then every name below the root.
-        char w[WH_TRIAGE_PATH_MAX];
+        char w[WH_LIMIT_TRIAGE_PATH_MAX];
         size_t o = (size_t)snprintf(w, sizeof(w), "%s", r->volume);
         for (size_t i = root_depth; i < t->nnames && o < sizeof(w); i++) {
             size_t n = strcspn(t->names[i], "/");
-            char raw[WH_TRIAGE_NAME_MAX], dec[WH_TRIAGE_NAME_MAX];
+            char raw[WH_LIMIT_TRIAGE_NAME_MAX], dec[WH_LIMIT_TRIAGE_NAME_MAX];
             if (n >= sizeof(raw)) n = sizeof(raw) - 1;
             memcpy(raw, t->names[i], n);
             raw[n] = '\0';
@@ -382,8 +382,8 @@ static void classify(wh_triage *t, const struct stat *st, int root, size_t root_
     wh_triage_kind kind;
     bool wmi = false, found = false;
     bool encoded = root >= 0 && wh_triage_layout_encoded(t->roots[root].layout);
-    char buf[WH_TRIAGE_PATH_MAX];
-    const char *names[WH_TRIAGE_MAX_DEPTH + 8];
+    char buf[WH_LIMIT_TRIAGE_PATH_MAX];
+    const char *names[WH_LIMIT_TRIAGE_MAX_DEPTH + 8];
     if (!name_copy(t, buf, sizeof(buf), names)) return;
     const char *last = names[t->nnames - 1];
     if (root >= 0) {
@@ -661,11 +661,11 @@ wh_status wh_triage_open(const char *dir, const wh_triage_opts *opts, wh_diag_si
     t->sink = sink;
     wh_triage_opts o = {0};
     if (opts) memcpy(&o, opts, opts->size < sizeof(o) ? opts->size : sizeof(o));
-    t->max_depth = o.max_depth ? (o.max_depth < WH_TRIAGE_MAX_DEPTH ? o.max_depth : WH_TRIAGE_MAX_DEPTH)
-                               : WH_TRIAGE_DEF_DEPTH;
-    t->max_files = o.max_files ? o.max_files : WH_TRIAGE_DEF_FILES;
-    t->max_seconds = o.max_seconds ? o.max_seconds : WH_TRIAGE_DEF_SECONDS;
-    t->mof_max = o.mof_max_size ? o.mof_max_size : WH_TRIAGE_DEF_MOF_MAX;
+    t->max_depth = o.max_depth ? (o.max_depth < WH_LIMIT_TRIAGE_MAX_DEPTH ? o.max_depth : WH_LIMIT_TRIAGE_MAX_DEPTH)
+                               : WH_LIMIT_TRIAGE_DEF_DEPTH;
+    t->max_files = o.max_files ? o.max_files : WH_LIMIT_TRIAGE_DEF_FILES;
+    t->max_seconds = o.max_seconds ? o.max_seconds : WH_LIMIT_TRIAGE_DEF_SECONDS;
+    t->mof_max = o.mof_max_size ? o.mof_max_size : WH_LIMIT_TRIAGE_DEF_MOF_MAX;
     clock_gettime(CLOCK_MONOTONIC, &t->t0);
     size_t dl = strlen(dir);
     while (dl > 1 && dir[dl - 1] == '/') dl--;
@@ -686,7 +686,7 @@ wh_status wh_triage_open(const char *dir, const wh_triage_opts *opts, wh_diag_si
         // Root names again as they are below DIR, for the Windows paths.
         size_t base = t->nnames;
         const char *rel = t->roots[i].path + dl;
-        char tmp[WH_TRIAGE_PATH_MAX];
+        char tmp[WH_LIMIT_TRIAGE_PATH_MAX];
         snprintf(tmp, sizeof(tmp), "%s", rel);
         for (char *s = strtok(tmp, "/"); s; s = strtok(NULL, "/")) (void)push(t, s);
         static const char *const wbem[] = {"wbem"}, *const cfg[] = {"config"}, *const logs[] = {"winevt", "Logs"};

@@ -184,6 +184,27 @@ def main():
     else:
         check(False, "writer made a SOFTWARE hive (%s)" % sorted(hive))
 
+    # --- the per-file time budget: a budget no parse can keep (1 ns) stops
+    # every file with a message naming it, and the next file is still
+    # started; without the budget (0) none is cut. ---
+    hive_dir = os.path.join(fx, "hive")
+    inputs = [os.path.join(fx, "Repository"), os.path.join(fx, "wmi.evtx"), os.path.join(fx, "evil.mof")]
+    for budget, cut in (("0.000000001", True), ("0", False)):
+        p = subprocess.run([w, "hunt", "--no-progress", "--time-budget", budget] + inputs,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, timeout=120)
+        err = p.stderr.decode("utf-8", "replace")
+        spent = [l for l in err.splitlines() if "time budget of" in l]
+        for path in inputs:
+            hit = any(path in l for l in spent)
+            check(hit == cut, "--time-budget %s: %s %s" % (budget, os.path.basename(path),
+                                                         "is cut with a message naming it" if cut else "is not cut"))
+        if cut:
+            check(p.returncode == 3, "--time-budget spent: exit 3, damaged/partial (rc %d)" % p.returncode)
+            check(all("@ offset" in l or "INDEX.BTR" in l for l in spent), "the budget message says where it stopped")
+    p = subprocess.run([w, "reg", "--all", "--time-budget", "0.000000001", os.path.join(hive_dir, "SOFTWARE")],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, timeout=120)
+    check(b"time budget of" in p.stderr and p.returncode == 3, "reg --all: the budget stops the key walk (rc %d)" % p.returncode)
+
     # --- the corpus: every parser ---
     if not os.path.isdir(corpus):
         print("corpus not present: only our fixtures were corrupted")

@@ -40,6 +40,7 @@ typedef struct fixture {
     cimgen_report rep;
     wh_cim *cim;
     bool xp;
+    wh_diag_sink sink; /* the handle keeps a pointer to it: it must live as long */
 } fixture;
 
 /* Writes the model into TMP/name and opens it; a clean synthetic
@@ -50,10 +51,10 @@ static void write_and_open(fixture *f, const char *name, const cimgen_opts *o)
     snprintf(dir, sizeof(dir), "%s/%s", TMP, name);
     if (cimgen_write(f->m, dir, o, &f->rep) != 0) fail_msg("cimgen_write: %s", f->m->error);
     f->xp = o->xp;
-    wh_diag_sink sink = {on_diag, NULL, {0}};
+    f->sink = (wh_diag_sink){.fn = on_diag};
     ndiag_bad = 0;
     // Open the folder given to the writer: an XP "FS" subfolder must be found.
-    assert_int_equal(wh_cim_open(dir, NULL, &sink, &f->cim), WH_OK);
+    assert_int_equal(wh_cim_open(dir, NULL, &f->sink, &f->cim), WH_OK);
     assert_int_equal(ndiag_bad, 0);
 }
 
@@ -924,7 +925,7 @@ static void index_child_zero(void **state)
     char dir[1024];
     snprintf(dir, sizeof(dir), "%s/child0", TMP);
     assert_int_equal(cimgen_write(f.m, dir, &o, &f.rep), 0);
-    wh_diag_sink sink = {on_diag, NULL, {0}};
+    wh_diag_sink sink = {.fn = on_diag};
     assert_int_equal(wh_cim_open(dir, NULL, &sink, &f.cim), WH_OK);
     f.xp = false;
     check_info(&f);

@@ -50,7 +50,7 @@ static int each(void *ud, const wh_evtx_event *ev)
 static counts run(const uint8_t *p, size_t n, bool recover)
 {
     counts c = {0};
-    wh_diag_sink sink = {on_diag, &c, {0}};
+    wh_diag_sink sink = {.fn = on_diag, .ud = &c};
     wh_evtx_opts o = {.size = sizeof(o), .flags = recover ? WH_EVTX_OPT_RECOVER : 0};
     wh_evtx *e = NULL;
     if (wh_evtx_open_mem(p, n, "t.evtx", &o, &sink, &e) != WH_OK) return c;
