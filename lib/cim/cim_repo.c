@@ -389,17 +389,26 @@ wh_status wh_cim_open(const char *dir, const wh_cim_opts *opts, wh_diag_sink *di
     if (!dir) return WH_E_ARG;
     size_t cap;
     wh_cim *cim = cim_alloc(opts, diags, &cap);
-    if (!cim) return WH_E_NOMEM;
+    if (!cim) {
+        wh_diagf(diags, WH_SEV_ERROR, WH_E_NOMEM, dir, WH_NO_OFFSET,
+                 "out of memory before reading (is --max-memory too small?)");
+        return WH_E_NOMEM;
+    }
     char *d = find_repo_dir(dir);
     cim->dir = d ? wh_arena_strdup(cim->arena, d) : NULL;
     free(d);
     if (!cim->dir) {
+        wh_diagf(diags, WH_SEV_ERROR, WH_E_NOMEM, dir, WH_NO_OFFSET,
+                 "out of memory under a cap of %zu bytes; the repository is not read (raise --max-memory)", cap);
         wh_cim_close(cim);
         return WH_E_NOMEM;
     }
     files_from_dir(cim);
     wh_status st = open_common(cim, cap);
     if (st != WH_OK) {
+        if (st == WH_E_NOMEM || wh_arena_hit_cap(cim->arena))
+            CIM_DIAG(cim, WH_SEV_ERROR, WH_E_NOMEM, cim->dir, WH_NO_OFFSET,
+                     "out of memory under a cap of %zu bytes; the repository is not read (raise --max-memory)", cap);
         wh_cim_close(cim);
         return st;
     }

@@ -102,6 +102,9 @@
 #ifndef WH_LIMIT_MOF_ARRAY
 #define WH_LIMIT_MOF_ARRAY       (1u << 20)   /* elements of one array value */
 #endif
+#ifndef WH_LIMIT_MOF_PATH
+#define WH_LIMIT_MOF_PATH        (64u << 10)  /* bytes of an object path built from aliases (real ones: < 1 KiB) */
+#endif
 #ifndef WH_LIMIT_MOF_NOTES
 #define WH_LIMIT_MOF_NOTES       1000u        /* skipped/repaired entries kept per file */
 #endif

@@ -71,10 +71,16 @@ static wh_status finish_open(wh_mof *m, wh_mof **out)
     m->info.size = m->size;
     wh_status st = mof_decode(m);
     if (st != WH_OK) {
+        if (st == WH_E_NOMEM || wh_arena_hit_cap(m->a))
+            wh_diagf(m->diags, WH_SEV_ERROR, WH_E_NOMEM, m->name, WH_NO_OFFSET,
+                     "out of memory decoding the text (is --max-memory too small?)");
         wh_mof_close(m);
         return st;
     }
     if (!m->binary) mof_parse(m);
+    if (wh_arena_hit_cap(m->a))
+        wh_diagf(m->diags, WH_SEV_ERROR, WH_E_LIMIT, m->name, WH_NO_OFFSET,
+                 "memory cap reached while parsing; what follows is missing (raise --max-memory)");
     for (size_t i = 0; i < m->objs.n; i++) {
         int kind = *(int *)m->objs.v[i];
         if (kind == OBJ_CLASS) {
@@ -124,7 +130,11 @@ wh_status wh_mof_open(const char *path, const wh_mof_opts *opts, wh_diag_sink *d
         return WH_E_LIMIT;
     }
     wh_mof *m = new_handle(opts, diags, path);
-    if (!m) return WH_E_NOMEM;
+    if (!m) {
+        wh_diagf(diags, WH_SEV_ERROR, WH_E_NOMEM, path, WH_NO_OFFSET,
+                 "out of memory before reading (is --max-memory too small?)");
+        return WH_E_NOMEM;
+    }
     wh_status s = wh_map_file(path, &m->map);
     if (s != WH_OK) {
         wh_mof_close(m);
@@ -214,20 +224,33 @@ static const char **key_names(emitter *e, const mof_inst *in, size_t *nk)
 }
 
 
+static wh_value to_value(emitter *e, const mval *v, const char *ns, unsigned depth);
+
 // Object path of an instance, as WMI writes references: Class.Key="v".
-static char *inst_path(emitter *e, const mof_inst *in, const char *from_ns, unsigned depth)
+// Built once per instance and at most WH_LIMIT_MOF_PATH bytes long: keys
+// that are aliases of instances whose keys are aliases... would otherwise
+// cost 2^depth (a fuzzer found it), and a cycle never ends.
+static char *inst_path(emitter *e, mof_inst *in, const char *from_ns, unsigned depth)
 {
-    size_t nk;
-    const char **keys = key_names(e, in, &nk);
-    size_t cap = 256, n = 0;
-    char *out = wh_arena_alloc(e->a, cap);
-    if (!out) return NULL;
+    if (in->path_busy) return wh_arena_printf(e->a, "$%s", in->alias ? in->alias : "?");
+    if (!in->path) {
+        in->path_busy = true;
+        size_t nk;
+        const char **keys = key_names(e, in, &nk);
+        size_t cap = 256, n = 0;
+        bool cut = false;
+        char *out = wh_arena_alloc(e->m->a, cap);
+        if (!out) return NULL;
 #define PUT(str, len)                                                              \
     do {                                                                           \
         size_t l_ = (len);                                                         \
-        if (n + l_ + 1 > cap) {                                                    \
-            size_t nc_ = (n + l_ + 1) * 2;                                         \
-            char *no_ = wh_arena_alloc(e->a, nc_);                                 \
+        if (cut || n + l_ > WH_LIMIT_MOF_PATH) {                                   \
+            cut = true;                                                            \
+            break;                                                                 \
+        }                                                                          \
+        if (n + l_ + 4 > cap) {                                                    \
+            size_t nc_ = (n + l_ + 4) * 2;                                         \
+            char *no_ = wh_arena_alloc(e->m->a, nc_);                              \
             if (!no_) return NULL;                                                 \
             memcpy(no_, out, n);                                                   \
             out = no_, cap = nc_;                                                  \
@@ -235,42 +258,43 @@ static char *inst_path(emitter *e, const mof_inst *in, const char *from_ns, unsi
         memcpy(out + n, (str), l_);                                                \
         n += l_;                                                                   \
     } while (0)
-    if (from_ns && in->ns && wh_strcasecmp(from_ns, in->ns) != 0) {
-        PUT(in->ns, strlen(in->ns));
-        PUT(":", 1);
-    }
-    PUT(in->cls, strlen(in->cls));
-    if (!nk) PUT("=@", 2);
-    for (size_t k = 0; k < nk; k++) {
-        PUT(k ? "," : ".", 1);
-        PUT(keys[k], strlen(keys[k]));
-        PUT("=", 1);
-        const mval *kv = NULL;
-        for (size_t i = 0; i < in->nprops; i++)
-            if (wh_strcasecmp(in->props[i].name, keys[k]) == 0) kv = &in->props[i].v;
-        wh_value w = kv ? to_value(e, kv, in->ns, depth + 1) : wh_v_null();
-        if (w.type == WH_V_STR) {
-            PUT("\"", 1);
-            for (size_t i = 0; i < w.as.str.len; i++) {
-                char c = w.as.str.s[i];
-                if (c == '"' || c == '\\') PUT("\\", 1);
-                PUT(&c, 1);
+        PUT(in->cls, strlen(in->cls));
+        if (!nk) PUT("=@", 2);
+        for (size_t k = 0; k < nk && !cut; k++) {
+            PUT(k ? "," : ".", 1);
+            PUT(keys[k], strlen(keys[k]));
+            PUT("=", 1);
+            const mval *kv = NULL;
+            for (size_t i = 0; i < in->nprops; i++)
+                if (wh_strcasecmp(in->props[i].name, keys[k]) == 0) kv = &in->props[i].v;
+            wh_value w = kv ? to_value(e, kv, in->ns, depth + 1) : wh_v_null();
+            if (w.type == WH_V_STR) {
+                PUT("\"", 1);
+                for (size_t i = 0; i < w.as.str.len && !cut; i++) {
+                    char c = w.as.str.s[i];
+                    if (c == '"' || c == '\\') PUT("\\", 1);
+                    PUT(&c, 1);
+                }
+                PUT("\"", 1);
+            } else if (w.type == WH_V_UINT || w.type == WH_V_INT) {
+                char b[32];
+                int l = w.type == WH_V_UINT ? snprintf(b, sizeof(b), "%llu", (unsigned long long)w.as.u)
+                                            : snprintf(b, sizeof(b), "%lld", (long long)w.as.i);
+                PUT(b, (size_t)l);
+            } else if (w.type == WH_V_BOOL) {
+                PUT(w.as.b ? "TRUE" : "FALSE", w.as.b ? 4 : 5);
+            } else {
+                PUT("NULL", 4);
             }
-            PUT("\"", 1);
-        } else if (w.type == WH_V_UINT || w.type == WH_V_INT) {
-            char b[32];
-            int l = w.type == WH_V_UINT ? snprintf(b, sizeof(b), "%llu", (unsigned long long)w.as.u)
-                                        : snprintf(b, sizeof(b), "%lld", (long long)w.as.i);
-            PUT(b, (size_t)l);
-        } else if (w.type == WH_V_BOOL) {
-            PUT(w.as.b ? "TRUE" : "FALSE", w.as.b ? 4 : 5);
-        } else {
-            PUT("NULL", 4);
         }
-    }
-    out[n] = 0;
 #undef PUT
-    return out;
+        if (cut) memcpy(out + n, "...", 3), n += 3; // room kept by the +4 above
+        out[n] = 0;
+        in->path = out;
+        in->path_busy = false;
+    }
+    if (from_ns && in->ns && wh_strcasecmp(from_ns, in->ns) != 0) return wh_arena_printf(e->a, "%s:%s", in->ns, in->path);
+    return (char *)in->path;
 }
 
 static wh_value str_value(const char *s, size_t len, bool lossy)

@@ -91,6 +91,8 @@ typedef struct mof_inst {
     size_t nprops;
     bool degraded;        /* tolerant mode repaired or skipped something inside */
     bool embedded;
+    const char *path;     /* object path, namespace left out: built once (mof_emit.c) */
+    bool path_busy;       /* being built: an alias cycle */
 } mof_inst;
 
 typedef struct mfeat {

@@ -471,9 +471,10 @@ static bool skip_item(P *p, size_t from)
 }
 
 // Reports the pending error as a warning and clears it (tolerant mode).
+// The error is said once, by the note of the region skipped after it
+// (mof_note: "...; N byte(s) not read as MOF"), not here as well.
 static void report(P *p)
 {
-    mof_diag(p->m, WH_SEV_WARN, WH_E_CORRUPT, p->err_pos, "%s", p->err_msg);
     p->err = false;
     p->degraded = true;
 }

@@ -164,7 +164,11 @@ wh_status wh_regf_open(const char *path, const wh_regf_opts *opts, wh_diag_sink 
 {
     *out = NULL;
     wh_regf *h = new_handle(opts, diags);
-    if (!h) return WH_E_NOMEM;
+    if (!h) {
+        wh_diagf(diags, WH_SEV_ERROR, WH_E_NOMEM, path, WH_NO_OFFSET,
+                 "out of memory before reading (is --max-memory too small?)");
+        return WH_E_NOMEM;
+    }
     h->owned = true;
     wh_status st = wh_map_file(path, &h->file);
     if (st != WH_OK) {
@@ -190,6 +194,9 @@ wh_status wh_regf_open(const char *path, const wh_regf_opts *opts, wh_diag_sink 
     }
     st = h->name ? finish_open(h, logs, n) : WH_E_NOMEM;
     if (st != WH_OK) {
+        if (wh_arena_hit_cap(h->arena) || wh_arena_hit_cap(h->tmp)) // the errors above may be its echoes
+            wh_diagf(diags, WH_SEV_ERROR, WH_E_NOMEM, path, WH_NO_OFFSET,
+                     "out of memory under a cap of %zu bytes; the hive is not read (raise --max-memory)", h->max_memory);
         wh_regf_close(h);
         return st;
     }

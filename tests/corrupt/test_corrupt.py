@@ -205,6 +205,22 @@ def main():
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, timeout=120)
     check(b"time budget of" in p.stderr and p.returncode == 3, "reg --all: the budget stops the key walk (rc %d)" % p.returncode)
 
+    # --- --max-memory reaches every parser hunt runs: a cap too small for
+    # anything gives, for each file, a message naming it and the cap, and
+    # the run still ends with our exit code. ---
+    inputs4 = inputs + [os.path.join(hive_dir, "SOFTWARE")]
+    p = subprocess.run([w, "hunt", "--no-progress", "--max-memory", "64K"] + inputs4,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, timeout=120)
+    err = p.stderr.decode("utf-8", "replace").splitlines()
+    check(p.returncode in (2, 3), "--max-memory 64K: ends with our exit code (rc %d)" % p.returncode)
+    for path in inputs4:
+        said = [l for l in err if path in l and ("--max-memory" in l or "memory cap" in l)]
+        check(bool(said), "--max-memory 64K: %s says the cap stopped it" % os.path.basename(path))
+    p = subprocess.run([w, "hunt", "--no-progress", "--max-memory", "256M"] + inputs4,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, timeout=120)
+    check(b"max-memory" not in p.stderr and p.returncode == 1,
+          "--max-memory 256M: enough, nothing cut, the findings as without it (rc %d)" % p.returncode)
+
     # --- the corpus: every parser ---
     if not os.path.isdir(corpus):
         print("corpus not present: only our fixtures were corrupted")

@@ -762,9 +762,13 @@ static void regf_list_work(void **state)
     }
 }
 
+typedef struct got_value { bool seen; wh_regf_value v; } got_value;
+
 static int on_value(void *ud, const wh_regf_value *v)
 {
-    *(const wh_regf_value **)ud = v;
+    got_value *g = ud;
+    g->seen = true;
+    g->v = *v; // v itself lives in the caller's frame; data points into the hive
     return 1;
 }
 
@@ -785,9 +789,10 @@ static void regf_value(void **state)
         wh_regf *r = hive_open(h, &s, &k, &img);
         wh_regf_key key;
         assert_int_equal(wh_regf_find(r, "K", &key), WH_OK);
-        const wh_regf_value *v = NULL;
-        (void)wh_regf_values(r, &key, on_value, &v);
-        assert_non_null(v);
+        got_value g = {0};
+        (void)wh_regf_values(r, &key, on_value, &g);
+        assert_true(g.seen);
+        const wh_regf_value *v = &g.v;
         assert_int_equal(v->size, n);
         if (!extra) {
             assert_non_null(v->data);
