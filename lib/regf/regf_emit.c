@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "core/recbuild.h"
+#include "core/text.h"
 #include "regf/regf_int.h"
 
 #define CIMOM_PATH "Microsoft\\WBEM\\CIMOM"
@@ -108,6 +109,30 @@ int wh_regf_hive_record(wh_regf *h, const char *cimom_state, wh_record_fn fn, vo
     return r ? fn(ud, r) : 0;
 }
 
+/* Text a string value holds past its first NUL. Windows tools stop there,
+ * which makes it a place to hide data; NULL when only NUL padding follows.
+ * NULs inside it are shown as U+FFFD. */
+static const char *sz_after_nul(wh_regf *h, const wh_regf_value *v)
+{
+    if (!v->data || (v->type != WH_REG_SZ && v->type != WH_REG_EXPAND_SZ && v->type != WH_REG_LINK)) return NULL;
+    size_t n = v->size / 2, first = n, last = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint16_t u = wh_get_u16le(v->data + 2 * i);
+        if (!u && first == n) first = i;
+        else if (u && first < n) last = i + 1;
+    }
+    if (first == n || last <= first + 1) return NULL;
+    uint8_t *u = wh_arena_alloc(h->tmp, (last - first - 1) * 2);
+    if (!u) return NULL;
+    for (size_t i = first + 1; i < last; i++) {
+        uint16_t c = wh_get_u16le(v->data + 2 * i);
+        if (!c) c = 0xFFFD;
+        u[2 * (i - first - 1)] = (uint8_t)c;
+        u[2 * (i - first - 1) + 1] = (uint8_t)(c >> 8);
+    }
+    return wh_utf16le_to_utf8(h->tmp, u, last - first - 1, false, NULL, NULL);
+}
+
 static void value_fields(wh_regf *h, wh_recb *b, const char *key_path, size_t kplen, const wh_regf_value *v)
 {
     char tb[24];
@@ -118,6 +143,8 @@ static void value_fields(wh_regf *h, wh_recb *b, const char *key_path, size_t kp
     wh_recb_add(b, "type_code", wh_v_uint(v->type));
     wh_recb_add(b, "size", wh_v_uint(v->size));
     wh_recb_add(b, "data", value_data(h, v));
+    const char *hidden = sz_after_nul(h, v);
+    if (hidden) wh_recb_str(b, "data_after_nul", hidden);
     if (v->big_data) wh_recb_add(b, "big_data", wh_v_bool(true));
 }
 

@@ -999,6 +999,53 @@ static void mutations(void **state)
     free(f);
 }
 
+/* A string value's bytes past its first NUL are shown (data_after_nul),
+ * NUL padding alone is not. */
+typedef struct sz_seen { int hidden, plain; } sz_seen;
+
+static int on_sz(void *ud, const wh_record *r)
+{
+    sz_seen *c = ud;
+    if (strcmp(r->artifact, "reg.value") != 0) return 0;
+    const wh_field *nm = wh_record_field(r, "name"), *d = wh_record_field(r, "data");
+    const wh_field *after = wh_record_field(r, "data_after_nul");
+    if (!strcmp(nm->v.as.str.s, "Hidden")) {
+        assert_string_equal(d->v.as.str.s, "visible");
+        assert_non_null(after);
+        assert_string_equal(after->v.as.str.s, "hidden\xef\xbf\xbdpayload");
+        c->hidden++;
+    } else if (!strcmp(nm->v.as.str.s, "Plain")) {
+        assert_string_equal(d->v.as.str.s, "plain");
+        assert_null(after);
+        c->plain++;
+    }
+    return 0;
+}
+
+static void sz_after_nul(void **state)
+{
+    (void)state;
+    static const char hidden[] = "visible\0hidden\0payload\0\0\0", plain[] = "plain\0\0\0\0";
+    uint8_t u[64], q[64];
+    for (size_t i = 0; i < sizeof(hidden) - 1; i++) u[2 * i] = (uint8_t)hidden[i], u[2 * i + 1] = 0;
+    for (size_t i = 0; i < sizeof(plain) - 1; i++) q[2 * i] = (uint8_t)plain[i], q[2 * i + 1] = 0;
+    rg_hive *g = rg_new("ROOT", 1);
+    assert_int_equal(rg_value(g, "K", "Hidden", WH_REG_SZ, u, 2 * (sizeof(hidden) - 1)), 0);
+    assert_int_equal(rg_value(g, "K", "Plain", WH_REG_SZ, q, 2 * (sizeof(plain) - 1)), 0);
+    size_t n;
+    uint8_t *f = rg_build(g, NULL, &n);
+    rg_free(g);
+    wh_diag_sink d = {0};
+    wh_regf *h = NULL;
+    assert_int_equal(wh_regf_open_mem(f, n, "sz", NULL, 0, NULL, &d, &h), WH_OK);
+    sz_seen c = {0};
+    (void)wh_regf_dump_records(h, on_sz, &c);
+    assert_int_equal(c.hidden, 1);
+    assert_int_equal(c.plain, 1);
+    wh_regf_close(h);
+    free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1006,6 +1053,7 @@ int main(void)
         cmocka_unit_test(old_dirty),         cmocka_unit_test(bad_base_block), cmocka_unit_test(bad_logs),
         cmocka_unit_test(small_yarp),        cmocka_unit_test(artemis_dfwinreg), cmocka_unit_test(regipy_transactions),
         cmocka_unit_test(hostile),           cmocka_unit_test(regfexport_oracle), cmocka_unit_test(mutations),
+        cmocka_unit_test(sz_after_nul),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
