@@ -26,10 +26,12 @@ For each, two runs:
    19/20/21 BotConsumer23): the good log's findings must still be there,
    and the hostile item must still be named on stderr (the same three logs
    excepted).
+Last, the SHA-256, size and mtime of every file read are compared with
+what they were before: the evidence is never changed.
 
 usage: test_hostile_corpus.py WMIHUNT CORPUS_DIR
 Last line: "N passed, M failed" (or "SKIP ..." without the corpus)."""
-import json, os, re, subprocess, sys
+import hashlib, json, os, re, subprocess, sys
 
 TIMEOUT = 120
 GOOD = "evtx/sysmon_19_20_21_1_CommandLineEventConsumer.evtx"
@@ -118,6 +120,19 @@ def hostile_items(corpus):
     return items, counts
 
 
+def fingerprint(paths):
+    """SHA-256, size and mtime of every file under paths: the evidence must
+    be the same after wmihunt read it."""
+    out = {}
+    for p in paths:
+        files = [p] if os.path.isfile(p) else [os.path.join(r, f) for r, _, fs in os.walk(p) for f in fs]
+        for f in files:
+            st = os.stat(f)
+            with open(f, "rb") as fh:
+                out[f] = (hashlib.sha256(fh.read()).hexdigest(), st.st_size, st.st_mtime_ns)
+    return out
+
+
 def records(out):
     return [json.loads(l) for l in out.decode("utf-8", "replace").splitlines() if l.strip().startswith("{")]
 
@@ -129,6 +144,9 @@ def main():
         return 0
     os.chdir(corpus)  # paths in diagnostics are then as the test gives them
     items, counts = hostile_items(corpus)
+    read = sorted({os.path.join(corpus, p) for *_, paths in items for p in paths if not p.startswith("-")}
+                  | {os.path.join(corpus, GOOD)})
+    before = fingerprint(read)
     kinds = {k for k, *_ in items}
     check(kinds == {"evtx", "reg", "mof", "cim"} and len(items) >= 30,
           "hostile files found for every parser (%d items, kinds %s)" % (len(items), sorted(kinds)))
@@ -172,6 +190,10 @@ def main():
         named = [l for l in err.decode("utf-8", "replace").splitlines() if path in l or hunt_paths[0] in l]
         if name not in WELL_FORMED:
             check(bool(named), what + ": hunt names it on stderr")
+    after = fingerprint(read)
+    changed = [f for f in before if before[f] != after.get(f)]
+    check(not changed and len(before) == len(after),
+          "evidence unchanged: SHA-256, size and mtime of the %d files read (%s)" % (len(before), changed[:3]))
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 
