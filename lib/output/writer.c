@@ -165,30 +165,38 @@ static void json_record(FILE *f, const wh_record *r)
     fputc('}', f);
 }
 
-/* Text: every byte a terminal could act on is shown escaped. */
-static void text_str(FILE *f, const char *s, size_t n)
+/* Text and CSV: every byte a terminal could act on is shown escaped: C0
+ * and DEL as \xNN (newline and tab too in text; CSV keeps them, quoted),
+ * C1 as \u00NN, and a byte that is not valid UTF-8 as \xNN, so the
+ * analyst sees its value (JSON, which must stay valid UTF-8, says U+FFFD). */
+static void visible(FILE *f, const char *s, size_t n, bool csv)
 {
     size_t i = 0;
     while (i < n) {
         unsigned char c = (unsigned char)s[i];
         if (c < 0x20 || c == 0x7F) {
-            if (c == '\n') fputs("\\n", f);
+            if (csv && (c == '\n' || c == '\t')) fputc(c, f);
+            else if (c == '\n') fputs("\\n", f);
             else if (c == '\t') fputs("\\t", f);
             else fprintf(f, "\\x%02x", c);
             i++;
             continue;
         }
         if (c < 0x80) {
+            if (csv && c == '"') fputc('"', f);
             fputc(c, f);
             i++;
             continue;
         }
         size_t st = i;
         uint32_t cp = wh_utf8_next(s, n, &i);
-        if ((cp == 0xFFFD && !(i - st == 3)) || (cp >= 0x80 && cp < 0xA0)) fprintf(f, "\\u%04x", cp);
+        if (cp == 0xFFFD && i - st != 3) fprintf(f, "\\x%02x", c), i = st + 1;
+        else if (cp >= 0x80 && cp < 0xA0) fprintf(f, "\\u%04x", cp);
         else fwrite(s + st, 1, i - st, f);
     }
 }
+
+static void text_str(FILE *f, const char *s, size_t n) { visible(f, s, n, false); }
 
 static void text_cut(FILE *f, const char *s, size_t len, size_t max)
 {
@@ -269,18 +277,7 @@ static void csv_cell(FILE *f, const char *s, size_t n)
 {
     fputc('"', f);
     if (n && strchr("=+-@\t\r", s[0])) fputc('\'', f);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"') fputc('"', f);
-        if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7F) {
-            fprintf(f, "\\x%02x", c);
-        } else if (c == 0xC2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 && (unsigned char)s[i + 1] <= 0x9F) {
-            fprintf(f, "\\u%04x", (unsigned char)s[i + 1]);
-            i++;
-        } else {
-            fputc(c, f);
-        }
-    }
+    visible(f, s, n, true);
     fputc('"', f);
 }
 

@@ -121,6 +121,21 @@ def main():
     check(props and props[0].get("Name") == "a\ufffdZb", "escaped NUL shown as U+FFFD (%r)" % props)
     check(props and props[0].get("CommandLineTemplate") == "c\ufffdd", "raw NUL byte shown as U+FFFD (%r)" % props)
 
+    # --- bytes that are not UTF-8: their value shown in text and CSV, U+FFFD in JSON ---
+    inv = os.path.join(scratch, "invalid.mof")
+    with open(inv, "wb") as f:
+        f.write(b'instance of CommandLineEventConsumer\n{\n  Name = "a\xff\xfeb";\n'
+                b'  CommandLineTemplate = "cmd.exe";\n};\n')
+    out, rc = run(w, ["mof", inv])
+    check(b"Name: a\\xff\\xfeb\n" in out, "text: invalid UTF-8 bytes shown as \\xNN")
+    out, rc = run(w, ["mof", "--format", "jsonl", inv])
+    recs = [json.loads(l) for l in out.decode("utf-8").splitlines() if l.strip()]
+    names = [r["properties"].get("Name") for r in recs if r.get("artifact") == "mof.instance"]
+    check(names == ["a\ufffd\ufffdb"], "JSON: invalid UTF-8 bytes as U+FFFD (%r)" % names)
+    out, rc = run(w, ["hunt", "--no-progress", "--format", "csv", inv])
+    out.decode("utf-8")  # raises when the CSV is not UTF-8
+    check(b"a\\xff\\xfeb" in out and b"\xff" not in out, "CSV: invalid UTF-8 bytes shown as \\xNN, never raw")
+
     # --- a long value: whole in JSONL, cut in the text report with its length and hash ---
     out, rc = run(w, ["hunt", "--no-progress", "--format", "jsonl", hostile])
     recs = [json.loads(l) for l in out.decode("utf-8").splitlines() if l.strip()]
