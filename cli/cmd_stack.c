@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "core/arena.h"
 #include "core/recbuild.h"
@@ -29,7 +31,9 @@ static const char STACK_USAGE[] =
     "content (names left out, so a look-alike of a default name still stands\n"
     "out) and ranked by how few hosts have it: rare first.\n"
     "\n"
-    "options: --format text|jsonl|json|csv, --top N (rows to show, default 50)\n"
+    "options: --format text|jsonl|json|csv, --top N (rows to show, default 50),\n"
+    "         --no-progress (no per-host line on stderr; shown on a terminal or\n"
+    "         once a sweep of more than 5 hosts passes 2 s), -v, -q\n"
     "example: wmihunt stack /cases/fleet/*/\n";
 
 static void quiet_collect(hunt_run *h, const char *dir)
@@ -253,8 +257,10 @@ int cmd_stack(int argc, char **argv)
     int top = 50;
     char *rest[4096];
     int nrest = 0;
+    bool no_progress = false;
     for (int i = 0; i < argc && nrest < 4096; i++) {
         if (strcmp(argv[i], "--top") == 0 && i + 1 < argc) top = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--no-progress") == 0) no_progress = true;
         else rest[nrest++] = argv[i];
     }
     cli_opts o = {0};
@@ -279,6 +285,9 @@ int cmd_stack(int argc, char **argv)
     size_t cap = 256, nrows = 0;
     srow *rows = calloc(cap, sizeof(*rows));
     int usable_hosts = 0;
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    bool progress_on = false;
     for (int d = 0; d < ndirs && rows; d++) {
         hunt_run *h = hunt_new(&diag, WH_FMT_JSONL, false);
         if (!h || !hunt_detect_init(h, NULL)) break;
@@ -311,7 +320,12 @@ int cmd_stack(int argc, char **argv)
         }
         hunt_detect_free(h);
         free(h);
-        if (o.verbose || (ndirs > 5 && !o.quiet)) fprintf(stderr, "stack: [%d/%d] %s\n", d + 1, ndirs, dirs[d]);
+        // Progress for long sweeps: on a terminal, or once a run passes 2 s.
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (!progress_on && !o.quiet && !no_progress && ndirs > 5 &&
+            (isatty(2) || (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9 >= 2.0))
+            progress_on = true;
+        if (o.verbose || progress_on) fprintf(stderr, "stack: [%d/%d] %s\n", d + 1, ndirs, dirs[d]);
     }
     if (rows && nrows > 1) qsort(rows, nrows, sizeof(*rows), cmp_srow);
     wh_writer *w = wh_writer_new(stdout, o.fmt, false);
