@@ -26,7 +26,9 @@ Layouts (docs/triage.md has the sources for each):
 import json
 import os
 import subprocess
+import struct
 import sys
+import zlib
 
 WMI_LOGS = [
     "Microsoft-Windows-WMI-Activity%4Operational.evtx",
@@ -37,6 +39,16 @@ WMI_LOGS = [
     "System.evtx",
 ]
 CIM_FILES = ["INDEX.BTR", "OBJECTS.DATA", "MAPPING1.MAP", "MAPPING2.MAP", "MAPPING3.MAP"]
+
+
+def empty_evtx():
+    """A valid event log with no chunk yet (as Windows leaves a cleared or
+    never-written log): file header only, its CRC-32 right."""
+    h = bytearray(4096)
+    h[0:8] = b"ElfFile\0"
+    struct.pack_into("<QQQIHHHH", h, 8, 0, 0, 1, 128, 1, 3, 4096, 0)
+    struct.pack_into("<I", h, 124, zlib.crc32(bytes(h[:120])))
+    return bytes(h)
 
 
 class Tree:
@@ -78,7 +90,7 @@ class Tree:
             subprocess.run([self.evtxgen, "wmi", p], check=True, stdout=subprocess.DEVNULL)
             self.art(kind, rel)
         else:
-            self.file(rel, b"ElfFile\0" + b"\0" * 4088, kind)
+            self.file(rel, empty_evtx(), kind)
 
     def hives(self, config):
         self.file(os.path.join(config, "SOFTWARE"), b"regf" + b"\0" * 4092, "hive_software")
