@@ -29,19 +29,12 @@ import csv, hashlib, io, json, os, shutil, subprocess, sys
 
 csv.field_size_limit(1 << 24)
 
-passed = failed = 0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checks import check, finish  # noqa: E402
 NAME = "evil\x1b[2J\x1b]0;pwned\x07\u009bname"
 CMD = "=cmd|' /c calc'!A0"
 BIG = "A" * (1 << 20)
 
-
-def check(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL " + what)
 
 
 def mof_escape(s):
@@ -185,8 +178,7 @@ def main():
         writers(w, scratch, sys.argv[3], sys.argv[4])
     else:
         print("SKIP writer fixtures: wh-cimgen and wh-evtxgen not given")
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return finish()
 
 
 # What a reader must give for the writers' strings (decoded): the lone

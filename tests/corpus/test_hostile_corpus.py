@@ -43,16 +43,9 @@ WELL_FORMED = {
 }
 SANITIZER = (b"AddressSanitizer", b"runtime error:", b"LeakSanitizer", b"UndefinedBehaviorSanitizer")
 
-passed = failed = 0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checks import check, finish  # noqa: E402
 
-
-def check(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL " + what)
 
 
 def run(w, args):
@@ -194,8 +187,7 @@ def main():
     changed = [f for f in before if before[f] != after.get(f)]
     check(not changed and len(before) == len(after),
           "evidence unchanged: SHA-256, size and mtime of the %d files read (%s)" % (len(before), changed[:3]))
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return finish()
 
 
 if __name__ == "__main__":

@@ -19,16 +19,9 @@ Last line: "N passed, M failed" (or "skipped: ..." without the corpus)."""
 import json, os, subprocess, sys
 
 SEV = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
-passed = failed = 0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checks import check, finish  # noqa: E402
 
-
-def check(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL " + what)
 
 
 def hunt(w, path):
@@ -136,8 +129,7 @@ def main():
     check(p.returncode in (0, 1, 3), "whole corpus: exit %d is a result, not a crash" % p.returncode)
     check(out.startswith("wmihunt hunt: ") and " finding(s)" in out.splitlines()[0],
           "whole corpus: the report starts with its summary line")
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return finish()
 
 
 if __name__ == "__main__":

@@ -23,16 +23,9 @@ import json, os, random, resource, shutil, subprocess, sys, time, zlib
 
 TIME_BOUND = 60.0          # seconds per run (sanitizer build included)
 MEM_BOUND = 1536 << 20     # peak RSS per run, bytes
-passed = failed = 0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checks import check, finish  # noqa: E402
 
-
-def check(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL " + what)
 
 
 def corruptions(data, seed, heavy, cim_pages=False):
@@ -251,8 +244,7 @@ def main():
             # one() corrupts each file of the set in turn, the others whole.
             one(w, "corpus fox-it", {"repo/" + k: v for k, v in files.items()}, "repo", scratch, env, 200, False)
     shutil.rmtree(os.path.join(scratch, "case"), ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return finish()
 
 
 if __name__ == "__main__":

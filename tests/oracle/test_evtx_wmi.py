@@ -25,16 +25,9 @@ PS_WORDS = ["invoke-wmimethod", "invoke-cimmethod", "get-wmiobject", "set-wmiins
             "[wmi]", "win32_process"]
 PS_CHANNELS = {"microsoft-windows-powershell/operational", "powershellcore/operational", "windows powershell"}
 
-passed = failed = 0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checks import check, finish  # noqa: E402
 
-
-def check(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL " + what)
 
 
 def jsonl(cmd):
@@ -164,8 +157,7 @@ def main():
         check(len(ps) == 1 and set(ps[0]["wmi_terms"]) >= {"Invoke-WmiMethod", "Get-WmiObject", "Set-WmiInstance",
                                                           "Register-WmiEvent"}, "lsassy 4104 terms")
         check(bool(ps and ps[0].get("script_block_text")), "4104 ScriptBlockText")
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return finish()
 
 
 if __name__ == "__main__":
