@@ -37,17 +37,27 @@ BIG = "A" * (1 << 20)
 
 
 
-def mof_escape(s):
+def escaped(s, quote, c0, c1, special=None):
+    """s with quote characters backslashed, C0/DEL written with the format
+    c0 and C1 with c1 (e.g. "\\x%02X"), special characters first."""
     out = []
     for ch in s:
         o = ord(ch)
-        if ch in '"\\':
+        if special and ch in special:
+            out.append(special[ch])
+        elif ch in quote:
             out.append("\\" + ch)
-        elif o < 0x20 or 0x7F <= o < 0xA0:
-            out.append("\\x%02X" % o)
+        elif o < 0x20 or o == 0x7F:
+            out.append(c0 % o)
+        elif 0x80 <= o < 0xA0:
+            out.append(c1 % o)
         else:
             out.append(ch)
     return "".join(out)
+
+
+def mof_escape(s):
+    return escaped(s, '"\\', "\\x%02X", "\\x%02X")
 
 
 def terminal_active(b):
@@ -193,34 +203,12 @@ EVT_CMD = "=cmd|' /c calc'!A0\x1b[31m\ufffd\ufffd" + "A" * 30000
 def text_form(s):
     """The text and CSV writers' visible form (docs/output.md): C0 and DEL
     as \\xNN (LF, TAB as \\n, \\t), C1 as \\u00NN, the rest as UTF-8."""
-    out = []
-    for ch in s:
-        o = ord(ch)
-        if ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif o < 0x20 or o == 0x7F:
-            out.append("\\x%02x" % o)
-        elif 0x80 <= o < 0xA0:
-            out.append("\\u%04x" % o)
-        else:
-            out.append(ch)
-    return "".join(out).encode("utf-8")
+    return escaped(s, "", "\\x%02x", "\\u%04x", {"\n": "\\n", "\t": "\\t"}).encode("utf-8")
 
 
 def json_form(s):
     """JSON: controls as \\u00NN (C1 too), the rest as UTF-8."""
-    out = []
-    for ch in s:
-        o = ord(ch)
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif o < 0x20 or 0x7F <= o < 0xA0:
-            out.append("\\u%04x" % o)
-        else:
-            out.append(ch)
-    return "".join(out).encode("utf-8")
+    return escaped(s, '"\\', "\\u%04x", "\\u%04x").encode("utf-8")
 
 
 def cut_tail(s):
