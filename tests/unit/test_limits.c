@@ -302,6 +302,26 @@ typedef struct cimrun {
     wh_diag_sink k;
 } cimrun;
 
+static cimgen_model *defaults(void)
+{
+    cimgen_model *m = cimgen_model_new();
+    cimgen_windows_defaults(m);
+    return m;
+}
+
+static void cim_done(cimrun *r, cimgen_model *m)
+{
+    wh_cim_close(r->cim);
+    cimgen_model_free(m);
+}
+
+/* Past the value: the bound was reported, in words holding `what`. */
+static void said(const seen *s, const char *what)
+{
+    assert_true(s->limit >= 1);
+    assert_non_null(strstr(s->last, what));
+}
+
 static void cim_write_open(cimgen_model *m, const char *name, cimrun *r)
 {
     char dir[512];
@@ -318,8 +338,7 @@ static void cim_derivation(void **state)
     // C0 <- C1 <- ... <- Cn: Cn has n ancestors.
     for (unsigned extra = 0; extra < 2; extra++) {
         unsigned n = WH_LIMIT_CIM_DERIVATION + extra;
-        cimgen_model *m = cimgen_model_new();
-        cimgen_windows_defaults(m);
+        cimgen_model *m = defaults();
         char name[32], super[32];
         for (unsigned i = 0; i <= n; i++) {
             snprintf(name, sizeof(name), "C%u", i);
@@ -342,11 +361,9 @@ static void cim_derivation(void **state)
         } else {
             assert_int_equal(c->nderiv, WH_LIMIT_CIM_DERIVATION);
             assert_false(c->layout_complete);
-            assert_true(r.s.limit >= 1);
-            assert_non_null(strstr(r.s.last, "ancestors"));
+            said(&r.s, "ancestors");
         }
-        wh_cim_close(r.cim);
-        cimgen_model_free(m);
+        cim_done(&r, m);
     }
 }
 
@@ -354,8 +371,7 @@ static void cim_props(void **state)
 {
     (void)state;
     for (unsigned extra = 0; extra < 2; extra++) {
-        cimgen_model *m = cimgen_model_new();
-        cimgen_windows_defaults(m);
+        cimgen_model *m = defaults();
         cimgen_class *c = cimgen_class_add(m, "root\\default", "Wide", NULL, cimgen_preset_time);
         for (unsigned i = 0; i < WH_LIMIT_CIM_PROPS + extra; i++) {
             char pn[32];
@@ -375,8 +391,7 @@ static void cim_props(void **state)
             assert_true(st != WH_OK || got->nprops <= WH_LIMIT_CIM_PROPS);
             assert_true(r.s.limit + r.s.warn >= 1);
         }
-        wh_cim_close(r.cim);
-        cimgen_model_free(m);
+        cim_done(&r, m);
     }
 }
 
@@ -384,8 +399,7 @@ static void cim_quals(void **state)
 {
     (void)state;
     for (unsigned extra = 0; extra < 2; extra++) {
-        cimgen_model *m = cimgen_model_new();
-        cimgen_windows_defaults(m);
+        cimgen_model *m = defaults();
         cimgen_class *c = cimgen_class_add(m, "root\\default", "Qualified", NULL, cimgen_preset_time);
         cimgen_prop_add(m, c, "Name", CIMGEN_STRING, CIMGEN_KEY, NULL);
         for (unsigned i = 0; i < WH_LIMIT_CIM_QUALS + extra; i++) {
@@ -403,8 +417,7 @@ static void cim_quals(void **state)
         assert_true(ours >= WH_LIMIT_CIM_QUALS - 2); // implied qualifiers may come first
         assert_int_equal(r.s.limit, extra ? 1 : 0);
         if (extra) assert_non_null(strstr(r.s.last, "qualifiers"));
-        wh_cim_close(r.cim);
-        cimgen_model_free(m);
+        cim_done(&r, m);
     }
 }
 
@@ -421,8 +434,7 @@ static void cim_array(void **state)
 {
     (void)state;
     for (unsigned extra = 0; extra < 2; extra++) {
-        cimgen_model *m = cimgen_model_new();
-        cimgen_windows_defaults(m);
+        cimgen_model *m = defaults();
         cimgen_class *c = cimgen_class_add(m, "root\\default", "Arr", NULL, cimgen_preset_time);
         cimgen_prop_add(m, c, "Name", CIMGEN_STRING, CIMGEN_KEY, NULL);
         cimgen_prop_add(m, c, "V", CIMGEN_UINT32 | CIMGEN_ARRAY, 0, NULL);
@@ -444,8 +456,7 @@ static void cim_array(void **state)
             assert_int_equal(r.s.limit, 1);
             assert_non_null(strstr(r.s.last, "elements"));
         }
-        wh_cim_close(r.cim);
-        cimgen_model_free(m);
+        cim_done(&r, m);
     }
 }
 
@@ -456,8 +467,7 @@ static void cim_string(void **state)
     // stored text, terminator not counted.
     for (int wide = 0; wide < 2; wide++)
         for (unsigned extra = 0; extra < 2; extra++) {
-            cimgen_model *m = cimgen_model_new();
-            cimgen_windows_defaults(m);
+            cimgen_model *m = defaults();
             cimgen_class *c = cimgen_class_add(m, "root\\default", "Str", NULL, cimgen_preset_time);
             cimgen_prop_add(m, c, "Name", CIMGEN_STRING, CIMGEN_KEY, NULL);
             cimgen_prop_add(m, c, "S", CIMGEN_STRING, 0, NULL);
@@ -487,8 +497,7 @@ static void cim_string(void **state)
                 assert_int_equal(r.s.limit, 1);
                 assert_non_null(strstr(r.s.last, "string"));
             }
-            wh_cim_close(r.cim);
-            cimgen_model_free(m);
+            cim_done(&r, m);
             free(s);
         }
 }
@@ -497,8 +506,7 @@ static void cim_string(void **state)
  * of `last` bytes, which sets the record's size to the byte. */
 static cimgen_model *big_model(unsigned nfull, size_t last)
 {
-    cimgen_model *m = cimgen_model_new();
-    cimgen_windows_defaults(m);
+    cimgen_model *m = defaults();
     cimgen_class *c = cimgen_class_add(m, "root\\default", "Big", NULL, cimgen_preset_time);
     cimgen_prop_add(m, c, "Name", CIMGEN_STRING, CIMGEN_KEY, NULL);
     char pn[16];
@@ -528,8 +536,7 @@ static size_t big_size(unsigned nfull)
     size_t n = 0, size = 0;
     assert_int_equal(wh_cim_instances(r.cim, "root\\default", "Big", false, &v, &n), WH_OK);
     if (n == 1) size = v[0]->loc.size;
-    wh_cim_close(r.cim);
-    cimgen_model_free(m);
+    cim_done(&r, m);
     return size;
 }
 
@@ -556,11 +563,9 @@ static void cim_object(void **state)
             assert_int_equal(r.s.limit, 0);
         } else {
             assert_int_equal(n, 0);
-            assert_true(r.s.limit >= 1);
-            assert_non_null(strstr(r.s.last, "object"));
+            said(&r.s, "object");
         }
-        wh_cim_close(r.cim);
-        cimgen_model_free(m);
+        cim_done(&r, m);
     }
 }
 
@@ -570,8 +575,7 @@ static void cim_namespaces(void **state)
     // The defaults hold root and 3 namespaces below it; __SystemClass is
     // not counted.
     for (unsigned extra = 0; extra < 2; extra++) {
-        cimgen_model *m = cimgen_model_new();
-        cimgen_windows_defaults(m);
+        cimgen_model *m = defaults();
         for (unsigned i = 0; i < WH_LIMIT_CIM_NAMESPACES - 4 + extra; i++) {
             char ns[32];
             snprintf(ns, sizeof(ns), "root\\n%u", i);
@@ -582,8 +586,7 @@ static void cim_namespaces(void **state)
         assert_int_equal(wh_cim_namespace_count(r.cim), 1 + WH_LIMIT_CIM_NAMESPACES);
         assert_int_equal(r.s.limit, extra ? 1 : 0);
         if (extra) assert_non_null(strstr(r.s.last, "namespaces"));
-        wh_cim_close(r.cim);
-        cimgen_model_free(m);
+        cim_done(&r, m);
     }
 }
 
