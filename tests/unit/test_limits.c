@@ -430,23 +430,33 @@ static const wh_cim_instance *only_instance(wh_cim *cim, const char *cls)
     return v[0];
 }
 
+/* root\default:One {Name (key), P of `type`} and one instance whose P is
+ * v, written as `name` and opened; P as read. Close with cim_done. */
+static const wh_cim_propval *one_value(cimrun *r, cimgen_model **m, const char *name, uint32_t type, cimgen_val v)
+{
+    *m = defaults();
+    cimgen_class *c = cimgen_class_add(*m, "root\\default", "One", NULL, cimgen_preset_time);
+    cimgen_prop_add(*m, c, "Name", CIMGEN_STRING, CIMGEN_KEY, NULL);
+    cimgen_prop_add(*m, c, "P", type, 0, NULL);
+    cimgen_inst *in = cimgen_instance_add(*m, "root\\default", "One", cimgen_preset_time);
+    cimgen_set(*m, in, "Name", cimgen_str("a"));
+    cimgen_set(*m, in, "P", v);
+    cim_write_open(*m, name, r);
+    const wh_cim_propval *pv = wh_cim_instance_get(only_instance(r->cim, "One"), "P");
+    assert_non_null(pv);
+    return pv;
+}
+
 static void cim_array(void **state)
 {
     (void)state;
     for (unsigned extra = 0; extra < 2; extra++) {
-        cimgen_model *m = defaults();
-        cimgen_class *c = cimgen_class_add(m, "root\\default", "Arr", NULL, cimgen_preset_time);
-        cimgen_prop_add(m, c, "Name", CIMGEN_STRING, CIMGEN_KEY, NULL);
-        cimgen_prop_add(m, c, "V", CIMGEN_UINT32 | CIMGEN_ARRAY, 0, NULL);
         uint64_t a[WH_LIMIT_CIM_ARRAY + 1];
         for (unsigned i = 0; i <= WH_LIMIT_CIM_ARRAY; i++) a[i] = i;
-        cimgen_inst *in = cimgen_instance_add(m, "root\\default", "Arr", cimgen_preset_time);
-        cimgen_set(m, in, "Name", cimgen_str("a"));
-        cimgen_set(m, in, "V", cimgen_uints(a, WH_LIMIT_CIM_ARRAY + extra));
         cimrun r;
-        cim_write_open(m, extra ? "array1" : "array0", &r);
-        const wh_cim_propval *v = wh_cim_instance_get(only_instance(r.cim, "Arr"), "V");
-        assert_non_null(v);
+        cimgen_model *m;
+        const wh_cim_propval *v = one_value(&r, &m, extra ? "array1" : "array0", CIMGEN_UINT32 | CIMGEN_ARRAY,
+                                            cimgen_uints(a, WH_LIMIT_CIM_ARRAY + extra));
         if (!extra) {
             assert_int_equal(v->value.type, WH_V_ARRAY);
             assert_int_equal(v->value.as.arr.n, WH_LIMIT_CIM_ARRAY);
@@ -454,7 +464,7 @@ static void cim_array(void **state)
         } else {
             assert_int_not_equal(v->value.type, WH_V_ARRAY);
             assert_int_equal(r.s.limit, 1);
-            assert_non_null(strstr(r.s.last, "elements"));
+            said(&r.s, "elements");
         }
         cim_done(&r, m);
     }
@@ -467,10 +477,6 @@ static void cim_string(void **state)
     // stored text, terminator not counted.
     for (int wide = 0; wide < 2; wide++)
         for (unsigned extra = 0; extra < 2; extra++) {
-            cimgen_model *m = defaults();
-            cimgen_class *c = cimgen_class_add(m, "root\\default", "Str", NULL, cimgen_preset_time);
-            cimgen_prop_add(m, c, "Name", CIMGEN_STRING, CIMGEN_KEY, NULL);
-            cimgen_prop_add(m, c, "S", CIMGEN_STRING, 0, NULL);
             // wide: U+0416 is stored as UTF-16 (2 bytes) and is 2 bytes of UTF-8.
             size_t units = (WH_LIMIT_STRING + extra * (wide ? 2 : 1)) / (wide ? 2 : 1);
             char *s = malloc(units * 2 + 1), *p = s;
@@ -479,15 +485,11 @@ static void cim_string(void **state)
                 else *p++ = 'x';
             }
             *p = 0;
-            cimgen_inst *in = cimgen_instance_add(m, "root\\default", "Str", cimgen_preset_time);
-            cimgen_set(m, in, "Name", cimgen_str("a"));
-            cimgen_set(m, in, "S", cimgen_str(s));
-            cimrun r;
             char name[16];
             snprintf(name, sizeof(name), "str%d%u", wide, extra);
-            cim_write_open(m, name, &r);
-            const wh_cim_propval *v = wh_cim_instance_get(only_instance(r.cim, "Str"), "S");
-            assert_non_null(v);
+            cimrun r;
+            cimgen_model *m;
+            const wh_cim_propval *v = one_value(&r, &m, name, CIMGEN_STRING, cimgen_str(s));
             if (!extra) {
                 assert_int_equal(v->value.type, WH_V_STR);
                 assert_string_equal(v->value.as.str.s, s);
@@ -495,7 +497,7 @@ static void cim_string(void **state)
             } else {
                 assert_int_not_equal(v->value.type, WH_V_STR);
                 assert_int_equal(r.s.limit, 1);
-                assert_non_null(strstr(r.s.last, "string"));
+                said(&r.s, "string");
             }
             cim_done(&r, m);
             free(s);
