@@ -550,9 +550,14 @@ wh_status wh_rules_load_mem(const char *text, size_t len, const char *name, wh_d
     }
     yaml_parser_set_input_string(&p, (const unsigned char *)(text ? text : ""), len);
     if (!yaml_parser_load(&p, &doc)) {
-        wh_diagf(diags, WH_SEV_ERROR, WH_E_CORRUPT, name, p.problem_mark.index, "%s:%zu:%zu: YAML error: %s%s%s", name,
-                 p.problem_mark.line + 1, p.problem_mark.column + 1, p.problem ? p.problem : "syntax error",
-                 p.context ? " " : "", p.context ? p.context : "");
+        // A reader error (bad bytes) has an offset but no mark: find its line.
+        size_t at = p.problem_mark.index, line = p.problem_mark.line + 1, col = p.problem_mark.column + 1;
+        if (p.error == YAML_READER_ERROR && p.problem_offset <= len) {
+            at = p.problem_offset, line = 1, col = 1;
+            for (size_t i = 0; i < at; i++) text[i] == '\n' ? (line++, col = 1) : col++;
+        }
+        wh_diagf(diags, WH_SEV_ERROR, WH_E_CORRUPT, name, at, "%s:%zu:%zu: YAML error: %s%s%s", name, line, col,
+                 p.problem ? p.problem : "syntax error", p.context ? " " : "", p.context ? p.context : "");
         yaml_parser_delete(&p);
         wh_rules_free(rs);
         return WH_E_CORRUPT;

@@ -177,6 +177,29 @@ def main():
     else:
         check(False, "writer made a SOFTWARE hive (%s)" % sorted(hive))
 
+    # --- rule files: the built-in rules corrupted, given with --rules. A
+    # rule file is written by people, so a bad one may stop the run (64, a
+    # usage error naming the file and line), but never crash or hang it. ---
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "rules", "builtin.yml")
+    with open(src, "rb") as f:
+        rules = f.read()
+    for kind, bad in corruptions(rules, 4, True):
+        rp = os.path.join(scratch, "rules.yml")
+        with open(rp, "wb") as f:
+            f.write(bad)
+        try:
+            p = subprocess.run([w, "hunt", "--no-progress", "--rules", rp, os.path.join(fx, "evil.mof")],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, timeout=TIME_BOUND)
+        except subprocess.TimeoutExpired:
+            check(False, "rules %s: no result within %.0f s (hang)" % (kind, TIME_BOUND))
+            continue
+        err = p.stderr.decode("utf-8", "replace")
+        sanitizer = "AddressSanitizer" in err or "runtime error:" in err or "LeakSanitizer" in err
+        check(p.returncode in (0, 1, 3, 64) and not sanitizer, "rules %s: exit %d%s" % (
+            kind, p.returncode, " with a sanitizer report:\n" + err[-2000:] if sanitizer else ""))
+        if p.returncode == 64:
+            check("rules.yml" in err, "rules %s: the refusal names the rule file (%r)" % (kind, err[:200]))
+
     # --- the per-file time budget: a budget no parse can keep (1 ns) stops
     # every file with a message naming it, and the next file is still
     # started; without the budget (0) none is cut. ---
