@@ -81,17 +81,36 @@ static void keep(wh_detect *d, wh_ptrvec *pv, const wh_record *rec)
 
 static bool is_sub(const wh_record *rec) { return rec->artifact && !strcmp(rec->artifact, "wmi.subscription"); }
 
+/* A rule whose regex gave up on a record has not decided: said as a
+ * finding of its own, for a value built to make a pattern backtrack would
+ * otherwise pass as "no match". */
+static const rule GAVE_UP = {
+    .id = "WH-ENG-001",
+    .title = "A rule's pattern gave up on this record",
+    .description = "A regular expression of the rule hit PCRE2's match limit on this record and could not "
+                   "decide; a value made to evade the rule would do this. Read the record.",
+    .sev = WH_FSEV_LOW};
+
 static void eval_one(wh_detect *d, const wh_record *rec)
 {
     const wh_rules *rs = d->rules;
+    (void)wh_dm_gave_up_take();
     for (size_t i = 0; i < rs->n && !d->stop; i++) {
         const rule *r = rs->v[i];
         rstate *st = &d->st[i];
         switch (r->kind) {
-        case R_MATCH:
+        case R_MATCH: {
             wh_sbuf_reset(&d->why);
-            if (wh_dm_side(&r->m, rec, &d->why)) fire(d, r, rec, wh_sbuf_cstr(&d->why), NULL, 0);
+            bool hit = wh_dm_side(&r->m, rec, &d->why);
+            if (hit) fire(d, r, rec, wh_sbuf_cstr(&d->why), NULL, 0);
+            if (wh_dm_gave_up_take() && !hit) {
+                wh_sbuf_reset(&d->why);
+                wh_sbuf_printf(&d->why, "rule %s (%s): a pattern stopped after %u steps without an answer", r->id,
+                               r->title, WH_LIMIT_RULES_RE_MATCH);
+                fire(d, &GAVE_UP, rec, wh_sbuf_cstr(&d->why), NULL, 0);
+            }
             break;
+        }
         case R_SEQUENCE:
             if (wh_dm_side(&r->m, rec, NULL)) keep(d, &st->a, rec);
             if (wh_dm_side(&r->then, rec, NULL)) keep(d, &st->b, rec);

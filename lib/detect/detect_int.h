@@ -74,6 +74,8 @@ struct wh_rules {
 bool wh_dm_glob(const char *pat, const char *s);
 bool wh_dm_side(const side *s, const wh_record *rec, wh_sbuf *why);
 bool wh_dm_eval(const cond *c, const wh_record *rec, wh_sbuf *why);
+/* How many regex evaluations gave up (match limit) since the last call. */
+unsigned wh_dm_gave_up_take(void);
 /* Calls fn for every leaf value the path reaches (arrays: each element,
  * objects at the end: each leaf inside). Stops when fn returns true. */
 typedef bool (*wh_dm_leaf_fn)(void *ud, const wh_value *v);

@@ -8,6 +8,11 @@
 #include "core/text.h"
 #include "detect/detect_int.h"
 
+/* Regex evaluations that hit PCRE2's match limit since the last take: the
+ * engine reports them rather than letting a crafted value pass as "no
+ * match". One per thread: evaluation is single-threaded per engine. */
+static _Thread_local unsigned gave_up;
+
 /* Bound on PCRE2 backtracking per match: a slow rule must not hang a hunt. */
 
 static int lc(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
@@ -228,7 +233,9 @@ static bool leaf_hit(void *ud, const wh_value *v)
             pcre2_match_context *mc = pcre2_match_context_create(NULL);
             if (md && mc) {
                 pcre2_set_match_limit(mc, WH_LIMIT_RULES_RE_MATCH);
-                ok = pcre2_match(c->re[i], (PCRE2_SPTR)s, n, 0, 0, md, mc) >= 0;
+                int rc = pcre2_match(c->re[i], (PCRE2_SPTR)s, n, 0, 0, md, mc);
+                ok = rc >= 0;
+                if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT) gave_up++;
             }
             pcre2_match_context_free(mc);
             pcre2_match_data_free(md);
@@ -245,6 +252,13 @@ static bool leaf_hit(void *ud, const wh_value *v)
         }
     }
     return false;
+}
+
+unsigned wh_dm_gave_up_take(void)
+{
+    unsigned n = gave_up;
+    gave_up = 0;
+    return n;
 }
 
 bool wh_dm_eval(const cond *c, const wh_record *rec, wh_sbuf *why)

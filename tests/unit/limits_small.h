@@ -18,7 +18,8 @@
 #define WH_LIMIT_REGF_VALUE      32768u
 #define WH_LIMIT_REGF_LIST_WORK  64u
 #define WH_LIMIT_EVTX_DEPTH      8u
-#define WH_LIMIT_EVTX_VALUES     64u
+#define WH_LIMIT_EVTX_VALUES     16u
+#define WH_LIMIT_EVTX_NODES      64u
 #define WH_LIMIT_MOF_FILE        8192u
 #define WH_LIMIT_MOF_DEPTH       4u
 #define WH_LIMIT_MOF_OBJECTS     8u

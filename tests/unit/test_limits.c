@@ -663,6 +663,29 @@ static void evtx_values(void **state)
     }
 }
 
+static void evtx_nodes(void **state)
+{
+    (void)state;
+    // Every element, attribute, text and substitution is a node: a root
+    // with k children holding a text each is 1 + 2k nodes, and one more
+    // empty child makes an even count.
+    _Static_assert(WH_LIMIT_EVTX_NODES % 2 == 0, "the count below is built for an even bound");
+    for (unsigned extra = 0; extra < 2; extra++) {
+        evtxgen_opts o = {.minor_version = 1};
+        evtxgen *g = evtxgen_new(&o);
+        evtxgen_node *root = evtxgen_elem(g, NULL, "Event");
+        for (unsigned i = 0; i < (WH_LIMIT_EVTX_NODES - 2) / 2; i++) evtxgen_text(g, evtxgen_elem(g, root, "D"), "x");
+        evtxgen_node *last = evtxgen_elem(g, root, "E"); // node WH_LIMIT_EVTX_NODES
+        if (extra) evtxgen_text(g, last, "y");
+        assert_int_not_equal(evtxgen_add_frag(g, evtxgen_frag_elem(g, true, root), 0), 0);
+        seen s;
+        unsigned long got = evtx_read(g, &s);
+        assert_int_equal(got, extra ? 0 : 1);
+        assert_int_equal(s.warn, extra ? 1 : 0);
+        evtxgen_free(g);
+    }
+}
+
 /* ================================================================== */
 /* registry hives (regfgen)                                             */
 
@@ -795,11 +818,11 @@ static int setup(void **state)
 {
     (void)state;
     print_message("small limits: string %u, CIM derivation %u props %u quals %u array %u object %u "
-                  "namespaces %u, regf depth %u list work %u value %u, EVTX depth %u values %u, MOF file %u "
+                  "namespaces %u, regf depth %u list work %u value %u, EVTX depth %u values %u nodes %u, MOF file %u "
                   "depth %u objects %u props %u array %u notes %u, rules file %u depth %u\n",
                   WH_LIMIT_STRING, WH_LIMIT_CIM_DERIVATION, WH_LIMIT_CIM_PROPS, WH_LIMIT_CIM_QUALS,
                   WH_LIMIT_CIM_ARRAY, WH_LIMIT_CIM_OBJECT, WH_LIMIT_CIM_NAMESPACES, WH_LIMIT_REGF_DEPTH,
-                  WH_LIMIT_REGF_LIST_WORK, WH_LIMIT_REGF_VALUE, WH_LIMIT_EVTX_DEPTH, WH_LIMIT_EVTX_VALUES,
+                  WH_LIMIT_REGF_LIST_WORK, WH_LIMIT_REGF_VALUE, WH_LIMIT_EVTX_DEPTH, WH_LIMIT_EVTX_VALUES, WH_LIMIT_EVTX_NODES,
                   WH_LIMIT_MOF_FILE, WH_LIMIT_MOF_DEPTH, WH_LIMIT_MOF_OBJECTS, WH_LIMIT_MOF_PROPS,
                   WH_LIMIT_MOF_ARRAY, WH_LIMIT_MOF_NOTES, WH_LIMIT_RULES_FILE, WH_LIMIT_RULES_COND_DEPTH);
     return 0;
@@ -813,7 +836,7 @@ int main(void)
         cmocka_unit_test(mof_notes),      cmocka_unit_test(rules_file),    cmocka_unit_test(rules_depth),
         cmocka_unit_test(cim_derivation), cmocka_unit_test(cim_props),     cmocka_unit_test(cim_quals),
         cmocka_unit_test(cim_array),      cmocka_unit_test(cim_string),    cmocka_unit_test(cim_object),
-        cmocka_unit_test(cim_namespaces), cmocka_unit_test(evtx_depth),    cmocka_unit_test(evtx_values),
+        cmocka_unit_test(cim_namespaces), cmocka_unit_test(evtx_depth),    cmocka_unit_test(evtx_values),   cmocka_unit_test(evtx_nodes),
         cmocka_unit_test(regf_depth),     cmocka_unit_test(regf_list_work), cmocka_unit_test(regf_value),
     };
     return cmocka_run_group_tests(tests, setup, NULL);

@@ -399,12 +399,50 @@ static void test_operators(void **state)
 #undef R
 }
 
+/* A value built to make a rule's pattern backtrack past PCRE2's match limit
+ * does not pass as "no match": the engine says the rule gave up. */
+static int ids_fn(void *ud, const wh_finding *f)
+{
+    char *ids = ud;
+    strcat(ids, f->rule_id);
+    strcat(ids, " ");
+    return 0;
+}
+
+static void test_regex_gave_up(void **state)
+{
+    (void)state;
+    char evil[64];
+    memset(evil, 'a', 40);
+    strcpy(evil + 40, "!");
+    wh_field f[1] = {{"cmd", wh_v_str(evil)}};
+    wh_record rec = {.artifact = "t.rec", .source = "s", .offset = 1, .nfields = 1, .fields = f};
+    static const char text[] = "- {id: T-RE, title: t, severity: high, artifact: 't.*', where: {field: cmd, matches: '^(a+)+$'}}\n"
+                               "- {id: T-OK, title: t, severity: low, artifact: 't.*', where: {field: cmd, contains: '!'}}\n";
+    wh_diag_sink sink = {0};
+    wh_rules *r = NULL;
+    assert_int_equal(wh_rules_load_mem(text, strlen(text), "re.yml", &sink, &r), WH_OK);
+    wh_detect *d = NULL;
+    assert_int_equal(wh_detect_new(r, &d), WH_OK);
+    char ids[256] = "";
+    assert_int_equal(wh_detect_record(d, &rec, ids_fn, ids), WH_OK);
+    assert_string_equal(ids, "WH-ENG-001 T-OK ");
+    // A value the pattern decides quickly: no such finding.
+    f[0].v = wh_v_str("aaaa");
+    ids[0] = 0;
+    assert_int_equal(wh_detect_record(d, &rec, ids_fn, ids), WH_OK);
+    assert_string_equal(ids, "T-RE ");
+    wh_detect_free(d);
+    wh_rules_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_builtin_loads),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_operators),
+        cmocka_unit_test(test_regex_gave_up),
         cmocka_unit_test(test_cases),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
