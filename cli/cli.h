@@ -38,6 +38,9 @@ typedef struct cli_diag {
 } cli_diag;
 
 void cli_diag_init(cli_diag *d, const cli_opts *o);
+/* s as the text writer shows it (control characters escaped), for paths
+ * and names from the evidence in messages. The last 4 results stay valid. */
+const char *cli_vis(const char *s);
 /* Starts the time budget for the next file: --time-budget, else dflt
  * seconds (0: none). */
 void cli_file_start(cli_diag *d, double dflt);

@@ -69,7 +69,7 @@ int cmd_cim(int argc, char **argv)
     if (st != WH_OK) {
         fprintf(stderr, "wmihunt cim: %s: nothing usable could be read (%s). Check that DIR is a "
                         "wbem\\Repository folder holding INDEX.BTR, OBJECTS.DATA and MAPPING*.MAP.\n",
-                dir, wh_status_str(st));
+                cli_vis(dir), wh_status_str(st));
         cli_exit_code(&diag);
         return WH_EXIT_NOINPUT;
     }

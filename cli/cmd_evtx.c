@@ -90,7 +90,7 @@ int cmd_evtx(int argc, char **argv)
         cli_file_start(&diag, 0);
         wh_status st = wh_evtx_open(o.pos[f], &eo, &diag.sink, &e);
         if (st != WH_OK) {
-            fprintf(stderr, "wmihunt evtx: %s: cannot be read as an event log (%s)\n", o.pos[f], wh_status_str(st));
+            fprintf(stderr, "wmihunt evtx: %s: cannot be read as an event log (%s)\n", cli_vis(o.pos[f]), wh_status_str(st));
             continue;
         }
         usable++;

@@ -161,7 +161,9 @@ static void progress(hunt_run *h, const char *what, const char *path)
     // Long runs only: the first seconds stay quiet.
     if (!h->progress_on && now - h->t0 < 2.0 && !isatty(2)) return;
     h->progress_on = true;
-    fprintf(stderr, "hunt: [%zu/%zu] %s %s\n", h->step, h->total, what, path);
+    fprintf(stderr, "hunt: [%zu/%zu] %s ", h->step, h->total, what);
+    wh_out_text(stderr, path, strlen(path));
+    fputc('\n', stderr);
 }
 
 /* ---- parsers ---- */

@@ -56,7 +56,7 @@ static void one_file(run *r, const char *path)
     cli_file_start(r->diag, 0);
     wh_status st = wh_mof_open(path, &r->mo, &r->diag->sink, &m);
     if (st != WH_OK) {
-        fprintf(stderr, "wmihunt mof: %s: cannot be read (%s)\n", path, wh_status_str(st));
+        fprintf(stderr, "wmihunt mof: %s: cannot be read (%s)\n", cli_vis(path), wh_status_str(st));
         r->failed++;
         return;
     }
@@ -77,13 +77,13 @@ static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *
 static void walk(run *r, const char *dir, unsigned depth)
 {
     if (depth > WH_LIMIT_MOF_WALK_DEPTH) {
-        fprintf(stderr, "wmihunt mof: %s: deeper than %u levels, not walked\n", dir, WH_LIMIT_MOF_WALK_DEPTH);
+        fprintf(stderr, "wmihunt mof: %s: deeper than %u levels, not walked\n", cli_vis(dir), WH_LIMIT_MOF_WALK_DEPTH);
         r->failed++;
         return;
     }
     DIR *d = opendir(dir);
     if (!d) {
-        fprintf(stderr, "wmihunt mof: %s: cannot open folder\n", dir);
+        fprintf(stderr, "wmihunt mof: %s: cannot open folder\n", cli_vis(dir));
         r->failed++;
         return;
     }
@@ -113,7 +113,7 @@ static void walk(run *r, const char *dir, unsigned depth)
                 if (S_ISDIR(st.st_mode)) walk(r, p, depth + 1);
                 else if (S_ISREG(st.st_mode) && is_mof(names[i])) {
                     if ((uint64_t)st.st_size > WH_LIMIT_MOF_FILE) {
-                        fprintf(stderr, "wmihunt mof: %s: %lld bytes, over the %u-byte limit: skipped\n", p,
+                        fprintf(stderr, "wmihunt mof: %s: %lld bytes, over the %u-byte limit: skipped\n", cli_vis(p),
                                 (long long)st.st_size, WH_LIMIT_MOF_FILE);
                         r->failed++;
                     } else {

@@ -72,7 +72,7 @@ int cmd_reg(int argc, char **argv)
     cli_file_start(&diag, 0);
     wh_status st = wh_regf_open(o.pos[0], &ro, &diag.sink, &h);
     if (st != WH_OK) {
-        fprintf(stderr, "wmihunt reg: %s: cannot be read as a registry hive (%s)\n", o.pos[0], wh_status_str(st));
+        fprintf(stderr, "wmihunt reg: %s: cannot be read as a registry hive (%s)\n", cli_vis(o.pos[0]), wh_status_str(st));
         return WH_EXIT_NOINPUT;
     }
     wh_writer *w = wh_writer_new(stdout, o.fmt, false);

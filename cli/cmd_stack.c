@@ -79,7 +79,7 @@ int cmd_baseline(int argc, char **argv)
     hunt_detect_free(h);
     free(h);
     if (!usable) {
-        fprintf(stderr, "wmihunt baseline: no usable evidence in %s\n", o.pos[0]);
+        fprintf(stderr, "wmihunt baseline: no usable evidence in %s\n", cli_vis(o.pos[0]));
         return WH_EXIT_NOINPUT;
     }
     fprintf(stderr, "wmihunt baseline: %zu item(s) recorded\n", n);
@@ -168,7 +168,7 @@ static base_item *load_baseline(const char *path, size_t *n)
     free(line);
     fclose(f);
     if (bad)
-        fprintf(stderr, "wmihunt: warning: %s: %lu of %lu line(s) are not baseline items and were ignored\n", path,
+        fprintf(stderr, "wmihunt: warning: %s: %lu of %lu line(s) are not baseline items and were ignored\n", cli_vis(path),
                 bad, lineno);
     return v;
 }
@@ -192,7 +192,7 @@ bool hunt_apply_baseline(hunt_run *h, const char *path)
     size_t nb = 0;
     base_item *b = load_baseline(path, &nb);
     if (!b) {
-        fprintf(stderr, "wmihunt hunt: cannot read the baseline %s\n", path);
+        fprintf(stderr, "wmihunt hunt: cannot read the baseline %s\n", cli_vis(path));
         return false;
     }
     for (size_t i = 0; i < h->nitems; i++) {
@@ -325,7 +325,7 @@ int cmd_stack(int argc, char **argv)
         if (!progress_on && !o.quiet && !no_progress && ndirs > 5 &&
             (isatty(2) || (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9 >= 2.0))
             progress_on = true;
-        if (o.verbose || progress_on) fprintf(stderr, "stack: [%d/%d] %s\n", d + 1, ndirs, dirs[d]);
+        if (o.verbose || progress_on) fprintf(stderr, "stack: [%d/%d] %s\n", d + 1, ndirs, cli_vis(dirs[d]));
     }
     if (rows && nrows > 1) qsort(rows, nrows, sizeof(*rows), cmp_srow);
     wh_writer *w = wh_writer_new(stdout, o.fmt, false);

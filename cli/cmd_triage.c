@@ -86,7 +86,7 @@ int cmd_triage(int argc, char **argv)
     wh_triage *t = NULL;
     wh_status st = wh_triage_open(dir, &to, &diag.sink, &t);
     if (st != WH_OK) {
-        fprintf(stderr, "wmihunt triage: %s: cannot be searched (%s)\n", dir, wh_status_str(st));
+        fprintf(stderr, "wmihunt triage: %s: cannot be searched (%s)\n", cli_vis(dir), wh_status_str(st));
         cli_exit_code(&diag);
         return WH_EXIT_NOINPUT;
     }
@@ -104,8 +104,8 @@ int cmd_triage(int argc, char **argv)
             const char *path, *vol;
             wh_triage_layout l;
             if (wh_triage_root(t, i, &path, &l, &vol))
-                fprintf(stderr, "wmihunt triage: Windows volume %s at %s (layout %s)\n", *vol ? vol : "(no drive letter)",
-                        path, wh_triage_layout_name(l));
+                fprintf(stderr, "wmihunt triage: Windows volume %s at %s (layout %s)\n",
+                        *vol ? cli_vis(vol) : "(no drive letter)", cli_vis(path), wh_triage_layout_name(l));
         }
     }
     size_t found = wh_triage_count(t);
@@ -118,12 +118,12 @@ int cmd_triage(int argc, char **argv)
         // Said on stderr whatever -q says: this is the answer, not a diagnostic.
         if (roots)
             fprintf(stderr, "wmihunt triage: %s: a Windows tree is there but holds none of the WMI evidence "
-                            "wmihunt looks for\n", dir);
+                            "wmihunt looks for\n", cli_vis(dir));
         else
             fprintf(stderr, "wmihunt triage: %s: no Windows evidence here: no Windows\\System32 within %d levels "
                             "(mounted volume, KAPE, CyLR, Velociraptor layouts) and no .mof, .evtx, repository "
                             "or SOFTWARE hive anywhere%s\n",
-                    dir, 5, wh_triage_incomplete(t) ? " that the bounds let us search" : "");
+                    cli_vis(dir), 5, wh_triage_incomplete(t) ? " that the bounds let us search" : "");
         rc = WH_EXIT_NOINPUT;
     }
     wh_triage_close(t);

@@ -240,8 +240,10 @@ int hunt_report(hunt_run *h, FILE *out)
     for (size_t i = 0; i < h->nartifacts; i++) fprintf(out, " %s=%lu", h->by_artifact[i], h->by_artifact_n[i]);
     fputs("\n\nEvidence files read (size, mtime, SHA-256):\n", out);
     for (size_t i = 0; i < h->nfiles; i++) {
-        fprintf(out, "  %s  %llu bytes  mtime %lld  sha256 %s\n", h->files[i].path,
-                (unsigned long long)h->files[i].size, (long long)h->files[i].mtime, h->files[i].sha256);
+        fputs("  ", out);
+        wh_out_text(out, h->files[i].path, strlen(h->files[i].path));
+        fprintf(out, "  %llu bytes  mtime %lld  sha256 %s\n", (unsigned long long)h->files[i].size,
+                (long long)h->files[i].mtime, h->files[i].sha256);
     }
     fprintf(out, "\n%d artifact(s) read, %lu record(s), %zu finding(s)\n", h->usable, h->records, h->nfindings);
     return worst;

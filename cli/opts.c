@@ -90,10 +90,15 @@ static void show(void *ud, const wh_diag *d)
     if (d->sev == WH_SEV_INFO && !c->o->verbose) return;
     if (c->shown++ >= MAX_SHOWN && !c->o->verbose) return;
     static const char *sev[] = {"note", "warning", "error"};
-    fprintf(stderr, "wmihunt: %s: %s", sev[d->sev], d->source);
+    // File names and messages carry evidence (names chosen by whoever
+    // made the files): escaped like every other text output.
+    fprintf(stderr, "wmihunt: %s: ", sev[d->sev]);
+    wh_out_text(stderr, d->source, strlen(d->source));
     if (d->offset != WH_NO_OFFSET) fprintf(stderr, " @ offset %llu (0x%llx)", (unsigned long long)d->offset,
                                            (unsigned long long)d->offset);
-    fprintf(stderr, ": %s\n", d->msg);
+    fputs(": ", stderr);
+    wh_out_text(stderr, d->msg, strlen(d->msg));
+    fputc('\n', stderr);
 }
 
 void cli_diag_init(cli_diag *d, const cli_opts *o)
@@ -102,6 +107,21 @@ void cli_diag_init(cli_diag *d, const cli_opts *o)
     d->o = o;
     d->sink.fn = show;
     d->sink.ud = d;
+}
+
+const char *cli_vis(const char *s)
+{
+    static char *ring[4];
+    static unsigned next;
+    char **slot = &ring[next++ % 4];
+    free(*slot);
+    *slot = NULL;
+    size_t n = 0;
+    FILE *m = open_memstream(slot, &n);
+    if (!m) return "?";
+    wh_out_text(m, s ? s : "", s ? strlen(s) : 0);
+    fclose(m);
+    return *slot ? *slot : "?";
 }
 
 void cli_file_start(cli_diag *d, double dflt)

@@ -184,11 +184,34 @@ def main():
             for l in b.decode("utf-8").splitlines():
                 json.loads(l)
             check(True, "timeline .jsonl parses")
+    file_names(w, scratch)
     if len(sys.argv) >= 5:
         writers(w, scratch, sys.argv[3], sys.argv[4])
     else:
         print("SKIP writer fixtures: wh-cimgen and wh-evtxgen not given")
     return finish()
+
+
+def file_names(w, scratch):
+    """A file name is evidence too (chosen by whoever made the collection):
+    it reaches the report, the evidence list, progress lines and every
+    diagnostic on stderr, escaped."""
+    d = os.path.join(scratch, "names")
+    os.makedirs(d)
+    name = "evil\x1b[2J\x1b]0;pwned\x07.mof"
+    with open(os.path.join(d, name), "w") as f:  # a missing ';' makes a diagnostic naming the file
+        f.write('instance of CommandLineEventConsumer as $C { Name = "n"; CommandLineTemplate = "cmd /c x"; }\n'
+                'instance of __EventFilter as $F { Name = "f"; Query = "select * from __InstanceCreationEvent"; };\n'
+                'instance of __FilterToConsumerBinding { Filter = $F; Consumer = $C; };\n')
+    shown = b"evil\\x1b[2J\\x1b]0;pwned\\x07.mof"
+    for args in (["hunt", "-v", d], ["hunt", "-v", "--format", "csv", d], ["mof", "-v", d], ["triage", "-v", d]):
+        p = subprocess.run([w] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+        for stream, b in (("stdout", p.stdout), ("stderr", p.stderr)):
+            check(not terminal_active(b), "file name, %s %s: no terminal-active bytes (at %s)"
+                  % (" ".join(args[:-1]), stream, terminal_active(b)[:5]))
+        check(shown in p.stdout + p.stderr, "file name, %s: shown with its escapes visible" % " ".join(args[:-1]))
+    p = subprocess.run([w, "hunt", "-v", d], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+    check(shown in p.stderr, "file name: the diagnostic on stderr names the file, escaped")
 
 
 # What a reader must give for the writers' strings (decoded): the lone
