@@ -61,8 +61,10 @@ static wh_status finish_open(wh_evtx *e, const wh_evtx_opts *opts, wh_diag_sink 
         DIAG(e, WH_SEV_WARN, WH_E_TRUNCATED, e->size,
              "file ends inside a chunk (%zu bytes of the last 64 KiB); what is there is read",
              (e->size - EVTX_HEADER) % EVTX_CHUNK);
-    if (!e->info.header_ok && memcmp(e->data, FILE_SIG, e->size < 8 ? 0 : 8) != 0 && e->info.chunk_slots == 0)
-        return WH_E_BADSIG;
+    // Not an event log at all: no signature and no chunk slot (an empty
+    // input has no data pointer to compare).
+    bool sig = e->size >= 8 && memcmp(e->data, FILE_SIG, 8) == 0;
+    if (!e->info.header_ok && !sig && e->info.chunk_slots == 0) return WH_E_BADSIG;
     return WH_OK;
 }
 
