@@ -14,6 +14,7 @@
 #define WH_LIMIT_CIM_QUALS       128u
 #define WH_LIMIT_CIM_ARRAY       16u
 #define WH_LIMIT_CIM_NAMESPACES  8u
+#define WH_LIMIT_CIM_TREE_DEPTH  1u
 #define WH_LIMIT_REGF_DEPTH      8u
 #define WH_LIMIT_REGF_VALUE      32768u
 #define WH_LIMIT_REGF_LIST_WORK  64u

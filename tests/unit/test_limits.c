@@ -36,6 +36,7 @@
 /* ---- diagnostics: counted, and the limit ones kept ---- */
 typedef struct seen {
     int limit, warn, error;
+    int tree; /* "index tree deeper": bulk data also meets the other small bounds */
     char last[600];
 } seen;
 
@@ -47,6 +48,7 @@ static void on_diag(void *ud, const wh_diag *d)
         snprintf(s->last, sizeof(s->last), "%s @ %llu: %s", d->source, (unsigned long long)d->offset, d->msg);
     }
     if (d->sev == WH_SEV_WARN) s->warn++;
+    if (strstr(d->msg, "index tree deeper")) s->tree++;
     if (d->sev == WH_SEV_ERROR) s->error++;
 }
 
@@ -592,6 +594,29 @@ static void cim_namespaces(void **state)
     }
 }
 
+static void cim_tree_depth(void **state)
+{
+    (void)state;
+    // Levels below the root grow with the keys: 1 MiB of bulk data gives a
+    // root over leaves (1), 3 MiB one level more (2); asserted below.
+    for (unsigned extra = 0; extra < 2; extra++) {
+        cimgen_model *m = defaults();
+        cimgen_bulk(m, (extra ? 3u : 1u) << 20, 7);
+        char dir[512];
+        snprintf(dir, sizeof(dir), "%s/%s", TMP, extra ? "tree1" : "tree0");
+        cimgen_opts o = {.seed = 1};
+        cimgen_report rep;
+        if (cimgen_write(m, dir, &o, &rep) != 0) fail_msg("cimgen_write: %s", m->error);
+        assert_int_equal(rep.index_depth, WH_LIMIT_CIM_TREE_DEPTH + extra);
+        cimrun r;
+        r.k = sink_of(&r.s);
+        assert_int_equal(wh_cim_open(dir, NULL, &r.k, &r.cim), WH_OK);
+        assert_int_equal(wh_cim_get_info(r.cim)->index_depth, WH_LIMIT_CIM_TREE_DEPTH);
+        assert_true(extra ? r.s.tree >= 1 : r.s.tree == 0); // one per page below the bound
+        cim_done(&r, m);
+    }
+}
+
 /* ================================================================== */
 /* event logs (evtxgen)                                                 */
 
@@ -836,7 +861,7 @@ int main(void)
         cmocka_unit_test(mof_notes),      cmocka_unit_test(rules_file),    cmocka_unit_test(rules_depth),
         cmocka_unit_test(cim_derivation), cmocka_unit_test(cim_props),     cmocka_unit_test(cim_quals),
         cmocka_unit_test(cim_array),      cmocka_unit_test(cim_string),    cmocka_unit_test(cim_object),
-        cmocka_unit_test(cim_namespaces), cmocka_unit_test(evtx_depth),    cmocka_unit_test(evtx_values),   cmocka_unit_test(evtx_nodes),
+        cmocka_unit_test(cim_namespaces), cmocka_unit_test(cim_tree_depth), cmocka_unit_test(evtx_depth),    cmocka_unit_test(evtx_values),   cmocka_unit_test(evtx_nodes),
         cmocka_unit_test(regf_depth),     cmocka_unit_test(regf_list_work), cmocka_unit_test(regf_value),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
