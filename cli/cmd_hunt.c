@@ -259,10 +259,15 @@ static bool collect_direct(hunt_run *h, const char *path)
         char *idx = wh_find_icase(path, "INDEX.BTR", false);
         char *fs = idx ? NULL : wh_find_icase(path, "FS", true);
         char *fsidx = fs ? wh_find_icase(fs, "INDEX.BTR", false) : NULL;
-        bool repo = idx || fsidx;
+        // A part of a repository (mapping files or objects alone) is read
+        // too, so that the reader says what is missing.
+        char *part = idx || fsidx ? NULL : wh_find_icase(path, "OBJECTS.DATA", false);
+        if (!idx && !fsidx && !part) part = wh_find_icase(path, "MAPPING1.MAP", false);
+        bool repo = idx || fsidx || part;
         free(idx);
         free(fs);
         free(fsidx);
+        free(part);
         if (!repo) return false;
         h->total = 1;
         progress(h, "CIM repository", path);
