@@ -33,7 +33,7 @@ typedef struct tart {
     wh_triage_artifact a;
     int group;        /* volume group; -1 when loose */
     const char *name; /* last name, decoded where the layout encodes */
-    bool xp, has_cim_files;
+    bool xp, has_cim_files, has_map_files;
 } tart;
 
 typedef struct tmissing {
@@ -367,13 +367,15 @@ static tart *add_art(wh_triage *t, wh_triage_kind kind, int root, size_t root_de
     return a;
 }
 
-/* A folder outside any Windows tree that holds INDEX.BTR or OBJECTS.DATA
- * is a repository whatever it is called (analysts copy it out as
- * host42_repo). The listing is bounded: a huge folder is not a repository. */
+/* A folder outside any Windows tree that holds INDEX.BTR, OBJECTS.DATA or
+ * the mapping files is a repository whatever it is called (analysts copy
+ * it out as host42_repo); a partial copy is listed too, so that reading it
+ * says what is missing. The listing is bounded: a huge folder is not a
+ * repository. */
 static bool holds_cim_files(const char *path)
 {
-    static const char *const cim[] = {"INDEX.BTR", "OBJECTS.DATA"};
-    return dir_holds(AT_FDCWD, path, cim, 2, false, 256);
+    static const char *const cim[] = {"INDEX.BTR", "OBJECTS.DATA", "MAPPING1.MAP", "OBJECTS.MAP"};
+    return dir_holds(AT_FDCWD, path, cim, 4, false, 256);
 }
 
 static void classify(wh_triage *t, const struct stat *st, int root, size_t root_depth, tart **container)
@@ -412,6 +414,7 @@ static void classify(wh_triage *t, const struct stat *st, int root, size_t root_
         uint64_t ft = filetime(&st->st_mtim);
         if (ft > c->a.mtime || c->a.files == 1) c->a.mtime = ft;
         if (wh_strcasecmp(last, "INDEX.BTR") == 0 || wh_strcasecmp(last, "OBJECTS.DATA") == 0) c->has_cim_files = true;
+        if (wh_strcasecmp(last, "MAPPING1.MAP") == 0 || wh_strcasecmp(last, "OBJECTS.MAP") == 0) c->has_map_files = true;
     }
     if (*container && is_dir && wh_strcasecmp(last, "FS") == 0 && (*container)->a.kind != WH_TRIAGE_AUTORECOVER_DIR &&
         t->nnames >= 2 && strncasecmp(names[t->nnames - 2], "Repository", 10) == 0)
@@ -712,8 +715,10 @@ wh_status wh_triage_open(const char *dir, const wh_triage_opts *opts, wh_diag_si
     for (size_t i = 0; i < t->arts.n; i++) {
         tart *x = t->arts.v[i];
         bool cim = x->a.kind == WH_TRIAGE_CIM_REPOSITORY || x->a.kind == WH_TRIAGE_CIM_BACKUP;
-        if (cim && x->group < 0 && !x->has_cim_files) continue;
+        if (cim && x->group < 0 && !x->has_cim_files && !x->has_map_files) continue;
         if (cim && x->xp) x->a.note = "XP layout (v2.1): the repository files are in its FS subfolder";
+        else if (cim && !x->has_cim_files && x->has_map_files)
+            x->a.note = "mapping files only: a partial copy (no INDEX.BTR or OBJECTS.DATA)";
         else if (cim && !x->has_cim_files) x->a.note = "no INDEX.BTR or OBJECTS.DATA in it";
         t->arts.v[k++] = x;
     }
