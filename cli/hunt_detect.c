@@ -73,11 +73,15 @@ bool hunt_detect_init(hunt_run *h, const char *rules_path)
                               : wh_rules_load_builtin(&h->diag->sink, &e->rules);
     if (st != WH_OK || wh_detect_new(e->rules, &e->d) != WH_OK) {
         fprintf(stderr, "wmihunt: cannot load the rules%s%s (%s)\n", rules_path ? " from " : "",
-                rules_path ? rules_path : "", wh_status_str(st));
+                rules_path ? cli_vis(rules_path) : "", wh_status_str(st));
         wh_rules_free(e->rules);
         free(e);
         return false;
     }
+    // Said with -v: a rule file cut between two rules is still valid YAML.
+    if (rules_path)
+        wh_diagf(&h->diag->sink, WH_SEV_INFO, WH_OK, rules_path, WH_NO_OFFSET, "%zu rule(s) loaded",
+                 wh_rules_count(e->rules));
     wh_detect_on_subscription(e->d, on_subscription, h);
     h->engine = e;
     return true;
