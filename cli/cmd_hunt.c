@@ -161,9 +161,7 @@ static void progress(hunt_run *h, const char *what, const char *path)
     // Long runs only: the first seconds stay quiet.
     if (!h->progress_on && now - h->t0 < 2.0 && !isatty(2)) return;
     h->progress_on = true;
-    fprintf(stderr, "hunt: [%zu/%zu] %s ", h->step, h->total, what);
-    wh_out_text(stderr, path, strlen(path));
-    fputc('\n', stderr);
+    fprintf(stderr, "hunt: [%zu/%zu] %s %s\n", h->step, h->total, what, cli_vis(path));
 }
 
 /* ---- parsers ---- */
@@ -251,24 +249,33 @@ static void read_mof(hunt_run *h, const char *path)
 
 /* DIR may also be one piece of evidence: a repository folder (INDEX.BTR in
  * it or in its FS subfolder), an .evtx, a .mof, or a hive file. */
+static bool holds(const char *dir, const char *name)
+{
+    char *p = wh_find_icase(dir, name, false);
+    bool found = p != NULL;
+    free(p);
+    return found;
+}
+
+static bool holds_in_fs(const char *dir)
+{
+    char *fs = wh_find_icase(dir, "FS", true);
+    bool found = fs && holds(fs, "INDEX.BTR");
+    free(fs);
+    return found;
+}
+
 static bool collect_direct(hunt_run *h, const char *path)
 {
     struct stat st;
     if (stat(path, &st) != 0) return false;
     if (S_ISDIR(st.st_mode)) {
-        char *idx = wh_find_icase(path, "INDEX.BTR", false);
-        char *fs = idx ? NULL : wh_find_icase(path, "FS", true);
-        char *fsidx = fs ? wh_find_icase(fs, "INDEX.BTR", false) : NULL;
-        // A part of a repository (mapping files or objects alone) is read
-        // too, so that the reader says what is missing.
-        char *part = idx || fsidx ? NULL : wh_find_icase(path, "OBJECTS.DATA", false);
-        if (!idx && !fsidx && !part) part = wh_find_icase(path, "MAPPING1.MAP", false);
-        bool repo = idx || fsidx || part;
-        free(idx);
-        free(fs);
-        free(fsidx);
-        free(part);
-        if (!repo) return false;
+        // The index, here or in XP's FS subfolder; a part of a repository
+        // (objects or mapping files alone) is read too, so that the reader
+        // says what is missing.
+        if (!holds(path, "INDEX.BTR") && !holds_in_fs(path) && !holds(path, "OBJECTS.DATA") &&
+            !holds(path, "MAPPING1.MAP"))
+            return false;
         h->total = 1;
         progress(h, "CIM repository", path);
         read_cim(h, path);

@@ -199,7 +199,8 @@ wh_status wh_cim_recover(wh_cim *cim, const wh_cim_recovered **out)
     // Slack of allocated pages: what neither the TOC nor an object covers.
     uint64_t carry = 0;
     uint32_t reg[CIM_PAGE / 16][2];
-    for (uint32_t l = 0; l < d->nentries && !((l & 255) == 0 && wh_diag_expired(cim->diags, cim->objects.path, WH_NO_OFFSET)); l++) {
+    for (uint32_t l = 0; l < d->nentries; l++) {
+        if ((l & 255) == 0 && wh_diag_expired(cim->diags, cim->objects.path, WH_NO_OFFSET)) break;
         uint32_t ph = d->l2p[l];
         const uint8_t *pg = ph == CIM_UNMAPPED ? NULL : cim_data_page(cim, ph);
         size_t nr = cim_slack_regions(cim, l, &carry, reg, CIM_PAGE / 16);

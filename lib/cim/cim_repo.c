@@ -397,17 +397,14 @@ wh_status wh_cim_open(const char *dir, const wh_cim_opts *opts, wh_diag_sink *di
     char *d = find_repo_dir(dir);
     cim->dir = d ? wh_arena_strdup(cim->arena, d) : NULL;
     free(d);
-    if (!cim->dir) {
-        wh_diagf(diags, WH_SEV_ERROR, WH_E_NOMEM, dir, WH_NO_OFFSET,
-                 "out of memory under a cap of %zu bytes; the repository is not read (raise --max-memory)", cap);
-        wh_cim_close(cim);
-        return WH_E_NOMEM;
+    wh_status st = WH_E_NOMEM;
+    if (cim->dir) {
+        files_from_dir(cim);
+        st = open_common(cim, cap);
     }
-    files_from_dir(cim);
-    wh_status st = open_common(cim, cap);
     if (st != WH_OK) {
         if (st == WH_E_NOMEM || wh_arena_hit_cap(cim->arena))
-            CIM_DIAG(cim, WH_SEV_ERROR, WH_E_NOMEM, cim->dir, WH_NO_OFFSET,
+            wh_diagf(diags, WH_SEV_ERROR, WH_E_NOMEM, cim->dir ? cim->dir : dir, WH_NO_OFFSET,
                      "out of memory under a cap of %zu bytes; the repository is not read (raise --max-memory)", cap);
         wh_cim_close(cim);
         return st;

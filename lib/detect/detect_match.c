@@ -13,8 +13,6 @@
  * match". One per thread: evaluation is single-threaded per engine. */
 static _Thread_local unsigned gave_up;
 
-/* Bound on PCRE2 backtracking per match: a slow rule must not hang a hunt. */
-
 static int lc(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
 
 /* Glob with * and ?, case-insensitive (artifact names are lower case). */
@@ -232,6 +230,7 @@ static bool leaf_hit(void *ud, const wh_value *v)
             pcre2_match_data *md = pcre2_match_data_create(1, NULL);
             pcre2_match_context *mc = pcre2_match_context_create(NULL);
             if (md && mc) {
+                // Bounded backtracking: a slow rule must not hang a hunt.
                 pcre2_set_match_limit(mc, WH_LIMIT_RULES_RE_MATCH);
                 int rc = pcre2_match(c->re[i], (PCRE2_SPTR)s, n, 0, 0, md, mc);
                 ok = rc >= 0;

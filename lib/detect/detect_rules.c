@@ -12,8 +12,6 @@
 #include "core/text.h"
 #include "detect/detect_int.h"
 
-/* Cap on rule files: they are written by people, not evidence. */
-
 extern const unsigned char wh_builtin_rules_yml[];
 extern const size_t wh_builtin_rules_yml_len;
 
@@ -531,7 +529,7 @@ wh_status wh_rules_load_mem(const char *text, size_t len, const char *name, wh_d
     if (!out || (!text && len)) return WH_E_ARG;
     *out = NULL;
     if (!name) name = "-";
-    if (len > WH_LIMIT_RULES_FILE) {
+    if (len > WH_LIMIT_RULES_FILE) { // rule files are written by people, not evidence: a cap is enough
         wh_diagf(diags, WH_SEV_ERROR, WH_E_LIMIT, name, WH_NO_OFFSET, "%s: rule file larger than %u bytes", name,
                  WH_LIMIT_RULES_FILE);
         return WH_E_LIMIT;

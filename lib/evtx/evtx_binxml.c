@@ -65,6 +65,12 @@ static void *fail(ev_ctx *c, const wh_reader *r, const char *why)
     return NULL;
 }
 
+/* An allocation failed: the chunk's cap (--max-memory) or the machine. */
+static void *oom(ev_ctx *c, const wh_reader *r)
+{
+    return fail(c, r, wh_arena_hit_cap(c->arena) ? "the chunk's memory cap was reached (--max-memory)" : "out of memory");
+}
+
 /* Offset of r's position inside the chunk. */
 static uint32_t rel(const ev_ctx *c, const wh_reader *r) { return (uint32_t)(r->base + r->pos - c->chunk); }
 
@@ -72,7 +78,7 @@ static ev_node *node(ev_ctx *c, const wh_reader *r, uint8_t kind)
 {
     if (++c->nodes > WH_LIMIT_EVTX_NODES) return fail(c, r, "record has too many XML nodes");
     ev_node *n = wh_arena_calloc(c->arena, 1, sizeof(*n));
-    if (!n) return fail(c, r, wh_arena_hit_cap(c->arena) ? "the chunk's memory cap was reached (--max-memory)" : "out of memory");
+    if (!n) return oom(c, r);
     n->kind = kind;
     return n;
 }
@@ -95,7 +101,7 @@ static const char *name_at(ev_ctx *c, wh_reader *r)
     uint16_t n = wh_get_u16le(c->chunk + off + 6);
     if ((size_t)n * 2 > EVTX_CHUNK - 8 - off) return fail(c, r, "name runs past the chunk");
     const char *s = wh_utf16le_to_utf8(c->arena, c->chunk + off + 8, n, true, NULL, NULL);
-    if (!s) return fail(c, r, wh_arena_hit_cap(c->arena) ? "the chunk's memory cap was reached (--max-memory)" : "out of memory");
+    if (!s) return oom(c, r);
     c->names[off] = s;
     c->name_gen[off] = c->gen;
     return s;
@@ -184,7 +190,7 @@ static ev_node *parse_element(ev_ctx *c, wh_reader *r, bool dep_id)
         while (wh_rd_u8_at(r, r->pos, &at) && (at & 0xBF) == T_ATTR) {
             wh_rd_skip(r, 1);
             ev_attr *a = wh_arena_calloc(c->arena, 1, sizeof(*a));
-            if (!a) return fail(c, r, wh_arena_hit_cap(c->arena) ? "the chunk's memory cap was reached (--max-memory)" : "out of memory");
+            if (!a) return oom(c, r);
             if (!(a->name = name_at(c, r))) return NULL;
             ev_node **vt = &a->value;
             uint8_t vk;
@@ -314,7 +320,7 @@ static ev_node *parse_template(ev_ctx *c, wh_reader *r)
         return fail(c, r, "substitution value count does not fit the record");
     const uint8_t *desc = wh_rd_bytes(r, (size_t)n * 4);
     ev_val *v = wh_arena_calloc(c->arena, n ? n : 1, sizeof(*v));
-    if (!v) return fail(c, r, wh_arena_hit_cap(c->arena) ? "the chunk's memory cap was reached (--max-memory)" : "out of memory");
+    if (!v) return oom(c, r);
     for (uint32_t i = 0; i < n; i++) {
         v[i].size = wh_get_u16le(desc + 4 * i);
         v[i].type = desc[4 * i + 2];

@@ -7,6 +7,7 @@
 
 #include "core/hash.h"
 #include "core/recbuild.h"
+#include "core/sbuf.h"
 #include "core/text.h"
 #include "mof/mof_int.h"
 
@@ -226,6 +227,57 @@ static const char **key_names(emitter *e, const mof_inst *in, size_t *nk)
 
 static wh_value to_value(emitter *e, const mval *v, const char *ns, unsigned depth);
 
+/* Appends to a path under construction unless that would pass
+ * WH_LIMIT_MOF_PATH; from then on nothing more is added (*cut). */
+static void path_put(wh_sbuf *b, const char *s, size_t n, bool *cut)
+{
+    if (*cut || b->n + n > WH_LIMIT_MOF_PATH) *cut = true;
+    else wh_sbuf_put(b, s, n);
+}
+
+/* Class.Key="v",... of an instance, namespace left out; NULL when out of
+ * memory. Key values that are aliases become their instances' paths. */
+static char *build_path(emitter *e, mof_inst *in, unsigned depth)
+{
+    size_t nk;
+    const char **keys = key_names(e, in, &nk);
+    wh_sbuf b = {0};
+    bool cut = false;
+    path_put(&b, in->cls, strlen(in->cls), &cut);
+    if (!nk) path_put(&b, "=@", 2, &cut);
+    for (size_t k = 0; k < nk && !cut; k++) {
+        path_put(&b, k ? "," : ".", 1, &cut);
+        path_put(&b, keys[k], strlen(keys[k]), &cut);
+        path_put(&b, "=", 1, &cut);
+        const mval *kv = NULL;
+        for (size_t i = 0; i < in->nprops; i++)
+            if (wh_strcasecmp(in->props[i].name, keys[k]) == 0) kv = &in->props[i].v;
+        wh_value w = kv ? to_value(e, kv, in->ns, depth + 1) : wh_v_null();
+        if (w.type == WH_V_STR) {
+            path_put(&b, "\"", 1, &cut);
+            for (size_t i = 0; i < w.as.str.len && !cut; i++) {
+                char c = w.as.str.s[i];
+                if (c == '"' || c == '\\') path_put(&b, "\\", 1, &cut);
+                path_put(&b, &c, 1, &cut);
+            }
+            path_put(&b, "\"", 1, &cut);
+        } else if (w.type == WH_V_UINT || w.type == WH_V_INT) {
+            char n[32];
+            int l = w.type == WH_V_UINT ? snprintf(n, sizeof(n), "%llu", (unsigned long long)w.as.u)
+                                        : snprintf(n, sizeof(n), "%lld", (long long)w.as.i);
+            path_put(&b, n, (size_t)l, &cut);
+        } else if (w.type == WH_V_BOOL) {
+            path_put(&b, w.as.b ? "TRUE" : "FALSE", w.as.b ? 4 : 5, &cut);
+        } else {
+            path_put(&b, "NULL", 4, &cut);
+        }
+    }
+    if (cut) wh_sbuf_put(&b, "...", 3);
+    char *out = b.oom ? NULL : wh_arena_strndup(e->m->a, wh_sbuf_cstr(&b), b.n);
+    wh_sbuf_free(&b);
+    return out;
+}
+
 // Object path of an instance, as WMI writes references: Class.Key="v".
 // Built once per instance and at most WH_LIMIT_MOF_PATH bytes long: keys
 // that are aliases of instances whose keys are aliases... would otherwise
@@ -235,63 +287,9 @@ static char *inst_path(emitter *e, mof_inst *in, const char *from_ns, unsigned d
     if (in->path_busy) return wh_arena_printf(e->a, "$%s", in->alias ? in->alias : "?");
     if (!in->path) {
         in->path_busy = true;
-        size_t nk;
-        const char **keys = key_names(e, in, &nk);
-        size_t cap = 256, n = 0;
-        bool cut = false;
-        char *out = wh_arena_alloc(e->m->a, cap);
-        if (!out) return NULL;
-#define PUT(str, len)                                                              \
-    do {                                                                           \
-        size_t l_ = (len);                                                         \
-        if (cut || n + l_ > WH_LIMIT_MOF_PATH) {                                   \
-            cut = true;                                                            \
-            break;                                                                 \
-        }                                                                          \
-        if (n + l_ + 4 > cap) {                                                    \
-            size_t nc_ = (n + l_ + 4) * 2;                                         \
-            char *no_ = wh_arena_alloc(e->m->a, nc_);                              \
-            if (!no_) return NULL;                                                 \
-            memcpy(no_, out, n);                                                   \
-            out = no_, cap = nc_;                                                  \
-        }                                                                          \
-        memcpy(out + n, (str), l_);                                                \
-        n += l_;                                                                   \
-    } while (0)
-        PUT(in->cls, strlen(in->cls));
-        if (!nk) PUT("=@", 2);
-        for (size_t k = 0; k < nk && !cut; k++) {
-            PUT(k ? "," : ".", 1);
-            PUT(keys[k], strlen(keys[k]));
-            PUT("=", 1);
-            const mval *kv = NULL;
-            for (size_t i = 0; i < in->nprops; i++)
-                if (wh_strcasecmp(in->props[i].name, keys[k]) == 0) kv = &in->props[i].v;
-            wh_value w = kv ? to_value(e, kv, in->ns, depth + 1) : wh_v_null();
-            if (w.type == WH_V_STR) {
-                PUT("\"", 1);
-                for (size_t i = 0; i < w.as.str.len && !cut; i++) {
-                    char c = w.as.str.s[i];
-                    if (c == '"' || c == '\\') PUT("\\", 1);
-                    PUT(&c, 1);
-                }
-                PUT("\"", 1);
-            } else if (w.type == WH_V_UINT || w.type == WH_V_INT) {
-                char b[32];
-                int l = w.type == WH_V_UINT ? snprintf(b, sizeof(b), "%llu", (unsigned long long)w.as.u)
-                                            : snprintf(b, sizeof(b), "%lld", (long long)w.as.i);
-                PUT(b, (size_t)l);
-            } else if (w.type == WH_V_BOOL) {
-                PUT(w.as.b ? "TRUE" : "FALSE", w.as.b ? 4 : 5);
-            } else {
-                PUT("NULL", 4);
-            }
-        }
-#undef PUT
-        if (cut) memcpy(out + n, "...", 3), n += 3; // room kept by the +4 above
-        out[n] = 0;
-        in->path = out;
+        in->path = build_path(e, in, depth);
         in->path_busy = false;
+        if (!in->path) return NULL;
     }
     if (from_ns && in->ns && wh_strcasecmp(from_ns, in->ns) != 0) return wh_arena_printf(e->a, "%s:%s", in->ns, in->path);
     return (char *)in->path;

@@ -9,7 +9,6 @@
  *
  * Bounds not here, and why, are listed in docs/security.md ("Limits"). */
 #include <setjmp.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,6 +17,7 @@
 #include <cmocka.h>
 
 #include "core/limits.h"
+#include "core/sbuf.h"
 #include "gen/cimgen.h"
 #include "gen/evtxgen.h"
 #include "gen/regfgen.h"
@@ -59,33 +59,10 @@ static wh_diag_sink sink_of(seen *s)
     return k;
 }
 
-/* ---- a growable text buffer ---- */
-typedef struct txt {
-    char *p;
-    size_t n, cap;
-} txt;
-
-static void tf(txt *t, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int k = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (t->n + (size_t)k + 1 > t->cap) {
-        t->cap = (t->n + (size_t)k + 1) * 2;
-        t->p = realloc(t->p, t->cap);
-        assert_non_null(t->p);
-    }
-    va_start(ap, fmt);
-    vsnprintf(t->p + t->n, (size_t)k + 1, fmt, ap);
-    va_end(ap);
-    t->n += (size_t)k;
-}
-
 /* ================================================================== */
 /* MOF                                                                  */
 
-static const wh_mof_info *mof_read(const txt *t, seen *s, wh_mof **m)
+static const wh_mof_info *mof_read(const wh_sbuf *t, seen *s, wh_mof **m)
 {
     wh_diag_sink k = sink_of(s);
     static wh_diag_sink keep;
@@ -101,10 +78,10 @@ static void mof_file(void **state)
 {
     (void)state;
     for (size_t extra = 0; extra < 2; extra++) {
-        txt t = {0};
-        tf(&t, "instance of A { P = 1; };\n");
-        while (t.n < WH_LIMIT_MOF_FILE + extra - 1) tf(&t, "/");
-        tf(&t, "\n");
+        wh_sbuf t = {0};
+        wh_sbuf_printf(&t, "instance of A { P = 1; };\n");
+        while (t.n < WH_LIMIT_MOF_FILE + extra - 1) wh_sbuf_printf(&t, "/");
+        wh_sbuf_printf(&t, "\n");
         assert_int_equal(t.n, WH_LIMIT_MOF_FILE + extra);
         seen s;
         wh_mof *m;
@@ -116,14 +93,14 @@ static void mof_file(void **state)
             assert_null(i); // refused whole: WH_E_LIMIT
         }
         wh_mof_close(m);
-        free(t.p);
+        wh_sbuf_free(&t);
     }
 }
 
 /* Reads t (freed here): at the value nothing is reported and `instances`
  * declarations are read (< 0: not checked); past it one limit diagnostic
  * whose text holds `what`. */
-static void mof_expect(txt *t, unsigned extra, long instances, const char *what)
+static void mof_expect(wh_sbuf *t, unsigned extra, long instances, const char *what)
 {
     seen s;
     wh_mof *m;
@@ -133,15 +110,15 @@ static void mof_expect(txt *t, unsigned extra, long instances, const char *what)
     if (!extra && instances >= 0) assert_int_equal(i->instances, (size_t)instances);
     if (extra) assert_non_null(strstr(s.last, what));
     wh_mof_close(m);
-    free(t->p);
+    wh_sbuf_free(t);
 }
 
 static void mof_objects(void **state)
 {
     (void)state;
     for (unsigned extra = 0; extra < 2; extra++) {
-        txt t = {0};
-        for (unsigned i = 0; i < WH_LIMIT_MOF_OBJECTS + extra; i++) tf(&t, "instance of A { P = %u; };\n", i);
+        wh_sbuf t = {0};
+        for (unsigned i = 0; i < WH_LIMIT_MOF_OBJECTS + extra; i++) wh_sbuf_printf(&t, "instance of A { P = %u; };\n", i);
         mof_expect(&t, extra, WH_LIMIT_MOF_OBJECTS, "declarations");
     }
 }
@@ -150,10 +127,10 @@ static void mof_props(void **state)
 {
     (void)state;
     for (unsigned extra = 0; extra < 2; extra++) {
-        txt t = {0};
-        tf(&t, "instance of A {\n");
-        for (unsigned i = 0; i < WH_LIMIT_MOF_PROPS + extra; i++) tf(&t, "  P%u = %u;\n", i, i);
-        tf(&t, "};\n");
+        wh_sbuf t = {0};
+        wh_sbuf_printf(&t, "instance of A {\n");
+        for (unsigned i = 0; i < WH_LIMIT_MOF_PROPS + extra; i++) wh_sbuf_printf(&t, "  P%u = %u;\n", i, i);
+        wh_sbuf_printf(&t, "};\n");
         mof_expect(&t, extra, 1, "properties");
     }
 }
@@ -162,10 +139,10 @@ static void mof_array(void **state)
 {
     (void)state;
     for (unsigned extra = 0; extra < 2; extra++) {
-        txt t = {0};
-        tf(&t, "instance of A { P = {");
-        for (unsigned i = 0; i < WH_LIMIT_MOF_ARRAY + extra; i++) tf(&t, "%s%u", i ? ", " : "", i);
-        tf(&t, "}; };\n");
+        wh_sbuf t = {0};
+        wh_sbuf_printf(&t, "instance of A { P = {");
+        for (unsigned i = 0; i < WH_LIMIT_MOF_ARRAY + extra; i++) wh_sbuf_printf(&t, "%s%u", i ? ", " : "", i);
+        wh_sbuf_printf(&t, "}; };\n");
         mof_expect(&t, extra, 1, "array");
     }
 }
@@ -176,12 +153,12 @@ static void mof_depth(void **state)
     // A value at nesting level d: d-1 braces around a number.
     for (unsigned extra = 0; extra < 2; extra++) {
         unsigned d = WH_LIMIT_MOF_DEPTH + extra;
-        txt t = {0};
-        tf(&t, "instance of A { P = ");
-        for (unsigned i = 1; i < d; i++) tf(&t, "{");
-        tf(&t, "1");
-        for (unsigned i = 1; i < d; i++) tf(&t, "}");
-        tf(&t, "; };\n");
+        wh_sbuf t = {0};
+        wh_sbuf_printf(&t, "instance of A { P = ");
+        for (unsigned i = 1; i < d; i++) wh_sbuf_printf(&t, "{");
+        wh_sbuf_printf(&t, "1");
+        for (unsigned i = 1; i < d; i++) wh_sbuf_printf(&t, "}");
+        wh_sbuf_printf(&t, "; };\n");
         mof_expect(&t, extra, -1, "nested");
     }
 }
@@ -190,10 +167,10 @@ static void mof_string(void **state)
 {
     (void)state;
     for (unsigned extra = 0; extra < 2; extra++) {
-        txt t = {0};
-        tf(&t, "instance of A { P = \"");
-        for (unsigned i = 0; i < WH_LIMIT_STRING + extra; i++) tf(&t, "x");
-        tf(&t, "\"; };\n");
+        wh_sbuf t = {0};
+        wh_sbuf_printf(&t, "instance of A { P = \"");
+        for (unsigned i = 0; i < WH_LIMIT_STRING + extra; i++) wh_sbuf_printf(&t, "x");
+        wh_sbuf_printf(&t, "\"; };\n");
         mof_expect(&t, extra, 1, "longer than");
     }
 }
@@ -217,10 +194,10 @@ static void mof_notes(void **state)
 {
     (void)state;
     for (unsigned extra = 0; extra < 2; extra++) {
-        txt t = {0};
+        wh_sbuf t = {0};
         // Each missing ';' after a declaration is one repair.
-        for (unsigned i = 0; i < WH_LIMIT_MOF_NOTES + extra; i++) tf(&t, "instance of A { P = %u; }\n", i);
-        tf(&t, "instance of A { P = 0; };\n");
+        for (unsigned i = 0; i < WH_LIMIT_MOF_NOTES + extra; i++) wh_sbuf_printf(&t, "instance of A { P = %u; }\n", i);
+        wh_sbuf_printf(&t, "instance of A { P = 0; };\n");
         seen s;
         wh_mof *m;
         const wh_mof_info *i = mof_read(&t, &s, &m);
@@ -231,7 +208,7 @@ static void mof_notes(void **state)
         assert_int_equal(n.total, WH_LIMIT_MOF_NOTES + extra);
         assert_int_equal(n.kept, WH_LIMIT_MOF_NOTES);
         wh_mof_close(m);
-        free(t.p);
+        wh_sbuf_free(&t);
     }
 }
 
@@ -244,10 +221,10 @@ static void rules_file(void **state)
 {
     (void)state;
     for (unsigned extra = 0; extra < 2; extra++) {
-        txt t = {0};
-        tf(&t, "%s    {field: a, equals: b}\n", RULE_HEAD);
-        while (t.n < WH_LIMIT_RULES_FILE + extra - 1) tf(&t, "#");
-        tf(&t, "\n");
+        wh_sbuf t = {0};
+        wh_sbuf_printf(&t, "%s    {field: a, equals: b}\n", RULE_HEAD);
+        while (t.n < WH_LIMIT_RULES_FILE + extra - 1) wh_sbuf_printf(&t, "#");
+        wh_sbuf_printf(&t, "\n");
         assert_int_equal(t.n, WH_LIMIT_RULES_FILE + extra);
         seen s;
         wh_diag_sink k = sink_of(&s);
@@ -261,7 +238,7 @@ static void rules_file(void **state)
             assert_int_equal(s.limit + s.error > 0, 1);
         }
         wh_rules_free(r);
-        free(t.p);
+        wh_sbuf_free(&t);
     }
 }
 
@@ -271,12 +248,12 @@ static void rules_depth(void **state)
     // d levels of all/any around the leaf condition.
     for (unsigned extra = 0; extra < 2; extra++) {
         unsigned d = WH_LIMIT_RULES_COND_DEPTH + extra;
-        txt t = {0};
-        tf(&t, "%s    ", RULE_HEAD);
-        for (unsigned i = 0; i < d; i++) tf(&t, "{%s: [", i % 2 ? "any" : "all");
-        tf(&t, "{field: a, equals: b}");
-        for (unsigned i = 0; i < d; i++) tf(&t, "]}");
-        tf(&t, "\n");
+        wh_sbuf t = {0};
+        wh_sbuf_printf(&t, "%s    ", RULE_HEAD);
+        for (unsigned i = 0; i < d; i++) wh_sbuf_printf(&t, "{%s: [", i % 2 ? "any" : "all");
+        wh_sbuf_printf(&t, "{field: a, equals: b}");
+        for (unsigned i = 0; i < d; i++) wh_sbuf_printf(&t, "]}");
+        wh_sbuf_printf(&t, "\n");
         seen s;
         wh_diag_sink k = sink_of(&s);
         wh_rules *r = NULL;
@@ -291,7 +268,7 @@ static void rules_depth(void **state)
             assert_int_equal(s.error, 1);
         }
         wh_rules_free(r);
-        free(t.p);
+        wh_sbuf_free(&t);
     }
 }
 
@@ -746,9 +723,9 @@ static void regf_depth(void **state)
     for (unsigned extra = 0; extra < 2; extra++) {
         unsigned d = WH_LIMIT_REGF_DEPTH + extra;
         rg_hive *h = rg_new("ROOT", 1);
-        txt p = {0};
-        for (unsigned i = 0; i < d; i++) tf(&p, "%sK%u", i ? "\\" : "", i);
-        assert_int_equal(rg_key(h, p.p, 2), 0);
+        wh_sbuf p = {0};
+        for (unsigned i = 0; i < d; i++) wh_sbuf_printf(&p, "%sK%u", i ? "\\" : "", i);
+        assert_int_equal(rg_key(h, wh_sbuf_cstr(&p), 2), 0);
         seen s;
         wh_diag_sink k;
         uint8_t *img;
@@ -761,7 +738,7 @@ static void regf_depth(void **state)
         wh_regf_close(r);
         free(img);
         rg_free(h);
-        free(p.p);
+        wh_sbuf_free(&p);
     }
 }
 
