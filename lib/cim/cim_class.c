@@ -245,11 +245,9 @@ bool cim_quals_decode(wh_cim *cim, wh_reader *r, const uint8_t *heap, size_t hea
                          WH_LIMIT_CIM_QUALS);
                 break;
             }
-            wh_cim_qualifier *nl = wh_arena_alloc(cim->arena, cap * 2 * sizeof(*nl));
+            wh_cim_qualifier *nl = wh_arena_grow(cim->arena, list, cnt, &cap, sizeof(*nl), 64);
             if (!nl) break;
-            memcpy(nl, list, cnt * sizeof(*nl));
             list = nl;
-            cap *= 2;
         }
         wh_cim_qualifier *x = &list[cnt++];
         x->name = name_at(cim, name, heap, heapsize);

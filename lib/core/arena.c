@@ -108,16 +108,22 @@ char *wh_arena_printf(wh_arena *a, const char *fmt, ...)
 size_t wh_arena_used(const wh_arena *a) { return a->total; }
 int wh_arena_hit_cap(const wh_arena *a) { return a->hit_cap; }
 
+void *wh_arena_grow(wh_arena *a, void *v, size_t n, size_t *cap, size_t elem, size_t first)
+{
+    if (n < *cap) return v;
+    size_t nc = *cap ? *cap * 2 : first;
+    void *nv = wh_arena_calloc(a, nc, elem);
+    if (!nv) return NULL;
+    if (n) memcpy(nv, v, n * elem);
+    *cap = nc;
+    return nv;
+}
+
 int wh_ptrvec_push(wh_arena *a, wh_ptrvec *pv, void *p)
 {
-    if (pv->n == pv->cap) {
-        size_t nc = pv->cap ? pv->cap * 2 : 16;
-        void **nv = wh_arena_alloc(a, nc * sizeof(void *));
-        if (!nv) return -1;
-        if (pv->n) memcpy(nv, pv->v, pv->n * sizeof(void *));
-        pv->v = nv;
-        pv->cap = nc;
-    }
+    void **nv = wh_arena_grow(a, pv->v, pv->n, &pv->cap, sizeof(void *), 16);
+    if (!nv) return -1;
+    pv->v = nv;
     pv->v[pv->n++] = p;
     return 0;
 }

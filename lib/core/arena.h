@@ -22,6 +22,12 @@ void wh_arena_reset(wh_arena *a);
 /* true once an allocation was refused because of the cap */
 int wh_arena_hit_cap(const wh_arena *a);
 
+/* Room for element n of an arena array v that holds *cap (elem bytes
+ * each): v itself while n < *cap, else a copy of twice the size (first
+ * when empty) with *cap updated; the old block is abandoned. NULL when out
+ * of memory (v and *cap unchanged). */
+void *wh_arena_grow(wh_arena *a, void *v, size_t n, size_t *cap, size_t elem, size_t first);
+
 /* Growable array of pointers kept in an arena (old blocks are abandoned). */
 typedef struct wh_ptrvec {
     void **v;

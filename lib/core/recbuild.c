@@ -15,17 +15,12 @@ void wh_recb_start(wh_recb *b, wh_arena *a, const char *artifact, const char *so
 
 void wh_recb_add(wh_recb *b, const char *name, wh_value v)
 {
-    if (b->n == b->cap) {
-        size_t nc = b->cap ? b->cap * 2 : 16;
-        wh_field *nf = wh_arena_alloc(b->a, nc * sizeof(*nf));
-        if (!nf) {
-            b->oom = true;
-            return;
-        }
-        if (b->n) memcpy(nf, b->f, b->n * sizeof(*nf));
-        b->f = nf;
-        b->cap = nc;
+    wh_field *nf = wh_arena_grow(b->a, b->f, b->n, &b->cap, sizeof(*nf), 16);
+    if (!nf) {
+        b->oom = true;
+        return;
     }
+    b->f = nf;
     b->f[b->n].name = name;
     b->f[b->n].v = v;
     b->n++;

@@ -96,14 +96,9 @@ typedef struct leafobj { wh_arena *a; wh_field *f; size_t n, cap; } leafobj;
 static void add_leaf(void *ud, const char *name, const char *v, size_t n)
 {
     leafobj *o = ud;
-    if (o->n == o->cap) {
-        size_t nc = o->cap ? o->cap * 2 : 32;
-        wh_field *nf = wh_arena_alloc(o->a, nc * sizeof(*nf));
-        if (!nf) return;
-        if (o->n) memcpy(nf, o->f, o->n * sizeof(*nf));
-        o->f = nf;
-        o->cap = nc;
-    }
+    wh_field *nf = wh_arena_grow(o->a, o->f, o->n, &o->cap, sizeof(*nf), 32);
+    if (!nf) return;
+    o->f = nf;
     wh_value val = {.type = WH_V_STR};
     val.as.str.s = wh_arena_strndup(o->a, v, n);
     val.as.str.len = n;

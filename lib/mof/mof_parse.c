@@ -336,14 +336,12 @@ static bool value(P *p, mval *v)
                     ok = fail(p, p->cur.pos, "array longer than %u elements", WH_LIMIT_MOF_ARRAY);
                     break;
                 }
-                size_t nc = cap ? cap * 2 : 8;
-                mval *ni = wh_arena_calloc(p->m->a, nc, sizeof(*ni));
+                mval *ni = wh_arena_grow(p->m->a, items, n, &cap, sizeof(*ni), 8);
                 if (!ni) {
                     ok = fail(p, p->cur.pos, "out of memory");
                     break;
                 }
-                if (n) memcpy(ni, items, n * sizeof(*ni));
-                items = ni, cap = nc;
+                items = ni;
             }
             ok = value(p, &items[n]);
             if (!ok) break;
@@ -409,11 +407,9 @@ static bool qualifiers(P *p, mquals *q)
         }
         if (q->n == cap) {
             if (cap >= WH_LIMIT_MOF_PROPS) return fail(p, p->cur.pos, "more than %u qualifiers", WH_LIMIT_MOF_PROPS);
-            size_t nc = cap ? cap * 2 : 4;
-            mqual *nq = wh_arena_calloc(p->m->a, nc, sizeof(*nq));
+            mqual *nq = wh_arena_grow(p->m->a, q->q, q->n, &cap, sizeof(*nq), 4);
             if (!nq) return fail(p, p->cur.pos, "out of memory");
-            if (q->n) memcpy(nq, q->q, q->n * sizeof(*nq));
-            q->q = nq, cap = nc;
+            q->q = nq;
         }
         q->q[q->n].name = name;
         q->q[q->n].v = v;
@@ -551,11 +547,9 @@ static bool instance_body(P *p, mof_inst *in, bool embedded)
                     p->stop = true;
                     return fail(p, p->cur.pos, "more than %u properties", WH_LIMIT_MOF_PROPS);
                 }
-                size_t nc = cap ? cap * 2 : 8;
-                mprop *np = wh_arena_calloc(p->m->a, nc, sizeof(*np));
+                mprop *np = wh_arena_grow(p->m->a, in->props, in->nprops, &cap, sizeof(*np), 8);
                 if (!np) return fail(p, p->cur.pos, "out of memory");
-                if (in->nprops) memcpy(np, in->props, in->nprops * sizeof(*np));
-                in->props = np, cap = nc;
+                in->props = np;
             }
             in->props[in->nprops].name = name;
             in->props[in->nprops].v = v;
@@ -684,11 +678,9 @@ static bool class_decl(P *p, mquals q)
                     p->stop = true;
                     return fail(p, p->cur.pos, "more than %u class features", WH_LIMIT_MOF_PROPS);
                 }
-                size_t nc = cap ? cap * 2 : 8;
-                mfeat *nf = wh_arena_calloc(p->m->a, nc, sizeof(*nf));
+                mfeat *nf = wh_arena_grow(p->m->a, c->feats, c->nfeats, &cap, sizeof(*nf), 8);
                 if (!nf) return fail(p, p->cur.pos, "out of memory");
-                if (c->nfeats) memcpy(nf, c->feats, c->nfeats * sizeof(*nf));
-                c->feats = nf, cap = nc;
+                c->feats = nf;
             }
             c->feats[c->nfeats++] = f;
             continue;
@@ -817,11 +809,9 @@ static bool pragma(P *p)
             }
             if (pr->nargs == cap) {
                 if (cap >= 64) return fail(p, p->cur.pos, "too many pragma arguments");
-                size_t nc = cap ? cap * 2 : 2;
-                char **na = wh_arena_calloc(p->m->a, nc, sizeof(*na));
+                char **na = wh_arena_grow(p->m->a, pr->args, pr->nargs, &cap, sizeof(*na), 2);
                 if (!na) return fail(p, p->cur.pos, "out of memory");
-                if (pr->nargs) memcpy(na, pr->args, pr->nargs * sizeof(*na));
-                pr->args = na, cap = nc;
+                pr->args = na;
             }
             pr->args[pr->nargs++] = arg;
             if (punct(p->cur, ',')) adv(p);

@@ -191,14 +191,9 @@ static bool walked(const wh_triage *t, dev_t dev, ino_t ino)
 
 static void mark_walked(wh_triage *t, dev_t dev, ino_t ino)
 {
-    if (t->nwalked == t->walked_cap) {
-        size_t nc = t->walked_cap ? t->walked_cap * 2 : 16;
-        devino *nw = wh_arena_calloc(t->arena, nc, sizeof(*nw));
-        if (!nw) return;
-        if (t->nwalked) memcpy(nw, t->walked, t->nwalked * sizeof(*nw));
-        t->walked = nw;
-        t->walked_cap = nc;
-    }
+    devino *nw = wh_arena_grow(t->arena, t->walked, t->nwalked, &t->walked_cap, sizeof(*nw), 16);
+    if (!nw) return;
+    t->walked = nw;
     t->walked[t->nwalked].dev = dev;
     t->walked[t->nwalked].ino = ino;
     t->nwalked++;
@@ -247,14 +242,9 @@ static bool has_system32(int dfd, const char *windir)
 
 static void add_root(wh_triage *t, const struct stat *st, bool parent_kape)
 {
-    if (t->nroots == t->roots_cap) {
-        size_t nc = t->roots_cap ? t->roots_cap * 2 : 4;
-        troot *nr = wh_arena_calloc(t->arena, nc, sizeof(*nr));
-        if (!nr) return;
-        if (t->nroots) memcpy(nr, t->roots, t->nroots * sizeof(*nr));
-        t->roots = nr;
-        t->roots_cap = nc;
-    }
+    troot *nr = wh_arena_grow(t->arena, t->roots, t->nroots, &t->roots_cap, sizeof(*nr), 4);
+    if (!nr) return;
+    t->roots = nr;
     troot *r = &t->roots[t->nroots];
     char buf[WH_LIMIT_TRIAGE_PATH_MAX];
     const char *names[WH_LIMIT_TRIAGE_MAX_DEPTH + 8];
