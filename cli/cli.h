@@ -44,6 +44,11 @@ const char *cli_vis(const char *s);
 /* Starts the time budget for the next file: --time-budget, else dflt
  * seconds (0: none). */
 void cli_file_start(cli_diag *d, double dflt);
+/* Seconds on a monotonic clock, and whether progress lines are due: at
+ * once on a terminal, otherwise once the run has lasted 2 s (short runs
+ * stay quiet in pipes and logs). *on latches. */
+double cli_now(void);
+bool cli_progress_due(double t0, bool *on);
 /* Exit code from what the sink counted. */
 int cli_exit_code(const cli_diag *d);
 

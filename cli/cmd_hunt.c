@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -157,10 +156,7 @@ static void progress(hunt_run *h, const char *what, const char *path)
 {
     h->step++;
     if (!h->progress) return;
-    double now = (double)clock() / CLOCKS_PER_SEC;
-    // Long runs only: the first seconds stay quiet.
-    if (!h->progress_on && now - h->t0 < 2.0 && !isatty(2)) return;
-    h->progress_on = true;
+    if (!cli_progress_due(h->t0, &h->progress_on)) return;
     fprintf(stderr, "hunt: [%zu/%zu] %s %s\n", h->step, h->total, what, cli_vis(path));
 }
 
@@ -382,7 +378,7 @@ hunt_run *hunt_new(cli_diag *diag, wh_format fmt, bool progress)
     if (!h) return NULL;
     h->diag = diag;
     h->progress = progress;
-    h->t0 = (double)clock() / CLOCKS_PER_SEC;
+    h->t0 = cli_now();
     h->fmt = fmt;
     return h;
 }

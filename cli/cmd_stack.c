@@ -5,8 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "core/arena.h"
 #include "core/recbuild.h"
@@ -285,8 +283,7 @@ int cmd_stack(int argc, char **argv)
     size_t cap = 256, nrows = 0;
     srow *rows = calloc(cap, sizeof(*rows));
     int usable_hosts = 0;
-    struct timespec t0, now;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double t0 = cli_now();
     bool progress_on = false;
     for (int d = 0; d < ndirs && rows; d++) {
         hunt_run *h = hunt_new(&diag, WH_FMT_JSONL, false);
@@ -320,12 +317,8 @@ int cmd_stack(int argc, char **argv)
         }
         hunt_detect_free(h);
         free(h);
-        // Progress for long sweeps: on a terminal, or once a run passes 2 s.
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (!progress_on && !o.quiet && !no_progress && ndirs > 5 &&
-            (isatty(2) || (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9 >= 2.0))
-            progress_on = true;
-        if (o.verbose || progress_on) fprintf(stderr, "stack: [%d/%d] %s\n", d + 1, ndirs, cli_vis(dirs[d]));
+        bool due = !o.quiet && !no_progress && ndirs > 5 && cli_progress_due(t0, &progress_on);
+        if (o.verbose || due) fprintf(stderr, "stack: [%d/%d] %s\n", d + 1, ndirs, cli_vis(dirs[d]));
     }
     if (rows && nrows > 1) qsort(rows, nrows, sizeof(*rows), cmp_srow);
     wh_writer *w = wh_writer_new(stdout, o.fmt, false);

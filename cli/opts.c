@@ -1,6 +1,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -122,6 +124,19 @@ const char *cli_vis(const char *s)
     wh_out_text(m, s ? s : "", s ? strlen(s) : 0);
     fclose(m);
     return *slot ? *slot : "?";
+}
+
+double cli_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+bool cli_progress_due(double t0, bool *on)
+{
+    if (!*on && (isatty(2) || cli_now() - t0 >= 2.0)) *on = true;
+    return *on;
 }
 
 void cli_file_start(cli_diag *d, double dflt)
