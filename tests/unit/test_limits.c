@@ -38,6 +38,7 @@ typedef struct seen {
     int limit, warn, error;
     int tree; /* "index tree deeper": bulk data also meets the other small bounds */
     char last[600];
+    wh_diag_sink sink; /* handles keep a pointer to it: it lives as long as they do */
 } seen;
 
 static void on_diag(void *ud, const wh_diag *d)
@@ -52,11 +53,11 @@ static void on_diag(void *ud, const wh_diag *d)
     if (d->sev == WH_SEV_ERROR) s->error++;
 }
 
-static wh_diag_sink sink_of(seen *s)
+static wh_diag_sink *sink_of(seen *s)
 {
     memset(s, 0, sizeof(*s));
-    wh_diag_sink k = {.fn = on_diag, .ud = s};
-    return k;
+    s->sink = (wh_diag_sink){.fn = on_diag, .ud = s};
+    return &s->sink;
 }
 
 /* ================================================================== */
@@ -64,12 +65,9 @@ static wh_diag_sink sink_of(seen *s)
 
 static const wh_mof_info *mof_read(const wh_sbuf *t, seen *s, wh_mof **m)
 {
-    wh_diag_sink k = sink_of(s);
-    static wh_diag_sink keep;
-    keep = k;
     wh_mof_opts o = {.size = sizeof(o)};
     *m = NULL;
-    wh_status st = wh_mof_open_mem(t->p, t->n, "limits.mof", &o, &keep, m);
+    wh_status st = wh_mof_open_mem(t->p, t->n, "limits.mof", &o, sink_of(s), m);
     if (st != WH_OK) return NULL;
     return wh_mof_get_info(*m);
 }
@@ -227,9 +225,8 @@ static void rules_file(void **state)
         wh_sbuf_printf(&t, "\n");
         assert_int_equal(t.n, WH_LIMIT_RULES_FILE + extra);
         seen s;
-        wh_diag_sink k = sink_of(&s);
         wh_rules *r = NULL;
-        wh_status st = wh_rules_load_mem(t.p, t.n, "limits.yml", &k, &r);
+        wh_status st = wh_rules_load_mem(t.p, t.n, "limits.yml", sink_of(&s), &r);
         if (!extra) {
             assert_int_equal(st, WH_OK);
             assert_int_equal(wh_rules_count(r), 1);
@@ -255,9 +252,8 @@ static void rules_depth(void **state)
         for (unsigned i = 0; i < d; i++) wh_sbuf_printf(&t, "]}");
         wh_sbuf_printf(&t, "\n");
         seen s;
-        wh_diag_sink k = sink_of(&s);
         wh_rules *r = NULL;
-        wh_status st = wh_rules_load_mem(t.p, t.n, "limits.yml", &k, &r);
+        wh_status st = wh_rules_load_mem(t.p, t.n, "limits.yml", sink_of(&s), &r);
         // A rule in error is skipped, with an error naming file:line.
         if (!extra) {
             assert_int_equal(st, WH_OK);
@@ -278,7 +274,6 @@ static void rules_depth(void **state)
 typedef struct cimrun {
     wh_cim *cim;
     seen s;
-    wh_diag_sink k;
 } cimrun;
 
 static cimgen_model *defaults(void)
@@ -307,8 +302,7 @@ static void cim_write_open(cimgen_model *m, const char *name, cimrun *r)
     snprintf(dir, sizeof(dir), "%s/%s", TMP, name);
     cimgen_opts o = {.seed = 1};
     if (cimgen_write(m, dir, &o, NULL) != 0) fail_msg("cimgen_write: %s", m->error);
-    r->k = sink_of(&r->s);
-    assert_int_equal(wh_cim_open(dir, NULL, &r->k, &r->cim), WH_OK);
+    assert_int_equal(wh_cim_open(dir, NULL, sink_of(&r->s), &r->cim), WH_OK);
 }
 
 static void cim_derivation(void **state)
@@ -586,8 +580,7 @@ static void cim_tree_depth(void **state)
         if (cimgen_write(m, dir, &o, &rep) != 0) fail_msg("cimgen_write: %s", m->error);
         assert_int_equal(rep.index_depth, WH_LIMIT_CIM_TREE_DEPTH + extra);
         cimrun r;
-        r.k = sink_of(&r.s);
-        assert_int_equal(wh_cim_open(dir, NULL, &r.k, &r.cim), WH_OK);
+        assert_int_equal(wh_cim_open(dir, NULL, sink_of(&r.s), &r.cim), WH_OK);
         assert_int_equal(wh_cim_get_info(r.cim)->index_depth, WH_LIMIT_CIM_TREE_DEPTH);
         assert_true(extra ? r.s.tree >= 1 : r.s.tree == 0); // one per page below the bound
         cim_done(&r, m);
@@ -611,10 +604,9 @@ static unsigned long evtx_read(evtxgen *g, seen *s)
     assert_int_equal(evtxgen_finish(g), 0);
     size_t size;
     const uint8_t *img = evtxgen_image(g, &size);
-    wh_diag_sink k = sink_of(s);
     wh_evtx *e = NULL;
     wh_evtx_opts o = {.size = sizeof(o)};
-    assert_int_equal(wh_evtx_open_mem(img, size, "limits.evtx", &o, &k, &e), WH_OK);
+    assert_int_equal(wh_evtx_open_mem(img, size, "limits.evtx", &o, sink_of(s), &e), WH_OK);
     evcount c = {0};
     (void)wh_evtx_each(e, false, on_event, &c);
     wh_evtx_close(e);
@@ -704,15 +696,14 @@ static int on_key(void *ud, const char *path, size_t len, const wh_regf_key *k)
     return 0;
 }
 
-static wh_regf *hive_open(rg_hive *h, seen *s, wh_diag_sink *k, uint8_t **img)
+static wh_regf *hive_open(rg_hive *h, seen *s, uint8_t **img)
 {
     size_t size;
     *img = rg_build(h, NULL, &size);
     assert_non_null(*img);
-    *k = sink_of(s);
     wh_regf *r = NULL;
     wh_regf_opts o = {.size = sizeof(o)};
-    assert_int_equal(wh_regf_open_mem(*img, size, "limits.hive", NULL, 0, &o, k, &r), WH_OK);
+    assert_int_equal(wh_regf_open_mem(*img, size, "limits.hive", NULL, 0, &o, sink_of(s), &r), WH_OK);
     return r;
 }
 
@@ -727,9 +718,8 @@ static void regf_depth(void **state)
         for (unsigned i = 0; i < d; i++) wh_sbuf_printf(&p, "%sK%u", i ? "\\" : "", i);
         assert_int_equal(rg_key(h, wh_sbuf_cstr(&p), 2), 0);
         seen s;
-        wh_diag_sink k;
         uint8_t *img;
-        wh_regf *r = hive_open(h, &s, &k, &img);
+        wh_regf *r = hive_open(h, &s, &img);
         walked w = {0};
         (void)wh_regf_walk(r, on_key, &w);
         assert_int_equal(w.deepest, WH_LIMIT_REGF_DEPTH);
@@ -755,9 +745,8 @@ static void regf_list_work(void **state)
             assert_int_equal(rg_key(h, kn, 2), 0);
         }
         seen s;
-        wh_diag_sink k;
         uint8_t *img;
-        wh_regf *r = hive_open(h, &s, &k, &img);
+        wh_regf *r = hive_open(h, &s, &img);
         walked w = {0};
         (void)wh_regf_walk(r, on_key, &w);
         assert_int_equal(w.keys, 1 + WH_LIMIT_REGF_LIST_WORK); // the root and what was read
@@ -791,9 +780,8 @@ static void regf_value(void **state)
         rg_hive *h = rg_new("ROOT", 1);
         assert_int_equal(rg_value(h, "K", "V", WH_REG_BINARY, data, n), 0);
         seen s;
-        wh_diag_sink k;
         uint8_t *img;
-        wh_regf *r = hive_open(h, &s, &k, &img);
+        wh_regf *r = hive_open(h, &s, &img);
         wh_regf_key key;
         assert_int_equal(wh_regf_find(r, "K", &key), WH_OK);
         got_value g = {0};
