@@ -707,6 +707,13 @@ static wh_regf *hive_open(rg_hive *h, seen *s, uint8_t **img)
     return r;
 }
 
+static void hive_done(wh_regf *r, uint8_t *img, rg_hive *h)
+{
+    wh_regf_close(r);
+    free(img);
+    rg_free(h);
+}
+
 static void regf_depth(void **state)
 {
     (void)state;
@@ -725,9 +732,7 @@ static void regf_depth(void **state)
         assert_int_equal(w.deepest, WH_LIMIT_REGF_DEPTH);
         assert_int_equal(s.limit, extra ? 1 : 0);
         if (extra) assert_non_null(strstr(s.last, "deeper"));
-        wh_regf_close(r);
-        free(img);
-        rg_free(h);
+        hive_done(r, img, h);
         wh_sbuf_free(&p);
     }
 }
@@ -752,9 +757,7 @@ static void regf_list_work(void **state)
         assert_int_equal(w.keys, 1 + WH_LIMIT_REGF_LIST_WORK); // the root and what was read
         assert_int_equal(s.limit, extra ? 1 : 0);
         if (extra) assert_non_null(strstr(s.last, "subkey-list entries"));
-        wh_regf_close(r);
-        free(img);
-        rg_free(h);
+        hive_done(r, img, h);
     }
 }
 
@@ -797,9 +800,7 @@ static void regf_value(void **state)
             assert_null(v->data);
             assert_int_equal(s.limit, 1);
         }
-        wh_regf_close(r);
-        free(img);
-        rg_free(h);
+        hive_done(r, img, h);
         free(data);
     }
 }
