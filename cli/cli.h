@@ -11,6 +11,7 @@ enum {
     WH_EXIT_FINDINGS = 1, /* reserved for hunt: findings at or above the threshold */
     WH_EXIT_NOINPUT = 2,  /* nothing usable could be read */
     WH_EXIT_PARTIAL = 3,  /* results printed, but some evidence was damaged or skipped */
+    WH_EXIT_FINDINGS_PARTIAL = 4, /* hunt: findings at the threshold, and some evidence damaged or skipped */
     WH_EXIT_USAGE = 64
 };
 
@@ -23,13 +24,16 @@ typedef struct cli_opts {
     size_t max_memory;
     double time_budget; /* --time-budget: seconds per file (0: none) */
     bool time_budget_set;
-    const char *pos[4096]; /* evidence paths: a fleet or a whole corpus at once */
-    int npos;
+    const char **pos; /* evidence paths, every one given (a fleet or a whole corpus at once) */
+    int npos, cappos;
 } cli_opts;
 
 /* Parses common options out of argv (from index 0); positional arguments
  * land in o->pos. Returns false (after printing why) on a usage error. */
 bool cli_parse(int argc, char **argv, cli_opts *o);
+/* Appends a positional argument (no bound but memory); false when out of
+ * memory. The list lives until the process ends. */
+bool cli_pos_add(cli_opts *o, const char *s);
 
 typedef struct cli_diag {
     wh_diag_sink sink;

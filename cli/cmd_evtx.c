@@ -56,8 +56,9 @@ int cmd_evtx(int argc, char **argv)
     bool all = false, recover = false, xml = false;
     long nproc = sysconf(_SC_NPROCESSORS_ONLN);
     int threads = nproc > 0 ? (int)nproc : 1;
-    // Options of this command only; the rest goes to the common parser.
-    char *rest[64];
+    // Options of this command only; the rest moves down in argv (every
+    // argument is kept, however many) and goes to the common parser.
+    char **rest = argv;
     int nrest = 0;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--all") == 0) all = true;
@@ -67,7 +68,7 @@ int cmd_evtx(int argc, char **argv)
                  strcmp(argv[i + 1], "xml") == 0) {
             xml = true;
             i++;
-        } else if (nrest < 64) rest[nrest++] = argv[i];
+        } else rest[nrest++] = argv[i];
     }
     cli_opts o = {0};
     if (!cli_parse(nrest, rest, &o)) return WH_EXIT_USAGE;

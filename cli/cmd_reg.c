@@ -37,7 +37,9 @@ int cmd_reg(int argc, char **argv)
     bool all = false;
     unsigned flags = 0;
     wh_regf_opts ro = {.size = sizeof(ro)};
-    char *rest[64];
+    // Options this command takes out; the rest moves down in argv (every
+    // argument is kept, however many).
+    char **rest = argv;
     int nrest = 0, nlogs = 0;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--all") == 0) all = true;
@@ -50,14 +52,14 @@ int cmd_reg(int argc, char **argv)
                 fprintf(stderr, "wmihunt reg: --logs needs one or two log files\n");
                 return WH_EXIT_USAGE;
             }
-        } else if (nrest < 64) rest[nrest++] = argv[i];
+        } else rest[nrest++] = argv[i];
     }
     cli_opts o = {0};
     if (!cli_parse(nrest, rest, &o)) return WH_EXIT_USAGE;
     // "--logs L1 L2 HIVE" leaves the hive as the only positional argument;
     // "--logs L1 HIVE" would have swallowed it: give it back.
     if (o.npos == 0 && nlogs == 2) {
-        o.pos[o.npos++] = ro.logs[1];
+        if (!cli_pos_add(&o, ro.logs[1])) return WH_EXIT_USAGE;
         ro.logs[1] = NULL;
     }
     if (o.npos != 1) {

@@ -1,16 +1,16 @@
 /* Know normal, hunt evil: baselines of a clean host, and stacking across a
- * fleet (one collection per host), both on content-keyed evidence items
- * (cli/hunt_report.c: a subscription's key is its namespace, query,
- * consumer class and payload, not its names). */
+ * fleet (one collection per host), both on the hunt's content-keyed
+ * evidence items (lib/hunt/hunt_baseline.c: a subscription's key is its
+ * namespace, query, consumer class and payload, not its names). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "core/arena.h"
+#include "core/limits.h"
 #include "core/recbuild.h"
-#include <yaml.h>
-
-#include "hunt.h"
+#include "wmihunt/hunt.h"
 #include "wmihunt/output.h"
 
 static const char BASELINE_USAGE[] =
@@ -34,10 +34,14 @@ static const char STACK_USAGE[] =
     "         once a sweep of more than 5 hosts passes 2 s), -v, -q\n"
     "example: wmihunt stack /cases/fleet/*/\n";
 
-static void quiet_collect(hunt_run *h, const char *dir)
+/* One host read quietly (no progress), for its inventory items. */
+static wh_hunt *quiet_hunt(cli_diag *diag, const cli_opts *o)
 {
-    snprintf(h->host, sizeof(h->host), "%s", dir);
-    hunt_collect(h, dir);
+    wh_hunt_opts ho = {.size = sizeof(ho), .max_memory = o->max_memory,
+                       .file_seconds = o->time_budget_set ? o->time_budget : WH_LIMIT_FILE_SECONDS};
+    wh_hunt *h = NULL;
+    if (wh_hunt_new(&ho, &diag->sink, &h) != WH_OK) return NULL;
+    return h;
 }
 
 int cmd_baseline(int argc, char **argv)
@@ -54,180 +58,38 @@ int cmd_baseline(int argc, char **argv)
     }
     cli_diag diag;
     cli_diag_init(&diag, &o);
-    hunt_run *h = hunt_new(&diag, WH_FMT_JSONL, false);
-    if (!h || !hunt_detect_init(h, NULL)) return WH_EXIT_NOINPUT;
-    quiet_collect(h, o.pos[0]);
-    int usable = h->usable;
-    wh_writer *w = wh_writer_new(stdout, WH_FMT_JSONL, false);
+    wh_hunt *h = quiet_hunt(&diag, &o);
+    wh_hunt_host *hh = NULL;
+    if (!h || wh_hunt_run(h, o.pos[0], &hh) != WH_OK) {
+        wh_hunt_free(h);
+        return WH_EXIT_NOINPUT;
+    }
+    int usable = wh_hunt_host_usable(hh);
+    const wh_hunt_item *items;
+    size_t n = wh_hunt_host_items(hh, &items);
+    wh_writer *w = usable ? wh_writer_new(stdout, WH_FMT_JSONL, false) : NULL;
     wh_arena *a = wh_arena_new(0);
-    for (size_t i = 0; w && a && i < h->nitems; i++) {
+    for (size_t i = 0; w && a && i < n; i++) {
         wh_recb b;
-        wh_recb_start(&b, a, "baseline.item", h->items[i].source, WH_NO_OFFSET);
-        wh_recb_str(&b, "kind", h->items[i].kind);
-        wh_recb_str(&b, "key", h->items[i].key);
-        wh_recb_str(&b, "name", h->items[i].name);
-        wh_recb_str(&b, "text", h->items[i].text);
+        wh_recb_start(&b, a, "baseline.item", items[i].source, WH_NO_OFFSET);
+        wh_recb_str(&b, "kind", items[i].kind);
+        wh_recb_str(&b, "key", items[i].key);
+        wh_recb_str(&b, "name", items[i].name);
+        wh_recb_str(&b, "text", items[i].text);
         const wh_record *r = wh_recb_done(&b);
         if (r) wh_writer_record(w, r);
     }
-    size_t n = h->nitems;
     if (w) wh_writer_finish(w);
     wh_writer_free(w);
     wh_arena_free(a);
-    hunt_detect_free(h);
-    free(h);
+    wh_hunt_host_free(hh);
+    wh_hunt_free(h);
     if (!usable) {
         fprintf(stderr, "wmihunt baseline: no usable evidence in %s\n", cli_vis(o.pos[0]));
         return WH_EXIT_NOINPUT;
     }
     fprintf(stderr, "wmihunt baseline: %zu item(s) recorded\n", n);
     return cli_exit_code(&diag);
-}
-
-typedef struct base_item { char kind[32], key[65], name[160], text[512]; bool seen; } base_item;
-
-/* One baseline line is a JSON object, and JSON is YAML's flow syntax:
- * libyaml (already linked for the rules) reads it, escapes and all. Takes
- * the top-level string fields we need; false when the line is not ours. */
-static bool base_parse(const char *line, size_t len, base_item *b)
-{
-    yaml_parser_t p;
-    if (!yaml_parser_initialize(&p)) return false;
-    yaml_parser_set_input_string(&p, (const unsigned char *)line, len);
-    bool ours = false, done = false, is_key = true;
-    int depth = 0;
-    char key[32] = "";
-    while (!done) {
-        yaml_event_t ev;
-        if (!yaml_parser_parse(&p, &ev)) break;
-        switch (ev.type) {
-        case YAML_MAPPING_START_EVENT:
-        case YAML_SEQUENCE_START_EVENT:
-            if (depth == 1 && !is_key) is_key = true; // a nested value: skip it whole
-            depth++;
-            break;
-        case YAML_MAPPING_END_EVENT:
-        case YAML_SEQUENCE_END_EVENT:
-            depth--;
-            break;
-        case YAML_SCALAR_EVENT:
-            if (depth != 1) break;
-            if (is_key) {
-                snprintf(key, sizeof(key), "%s", (const char *)ev.data.scalar.value);
-            } else {
-                const char *v = (const char *)ev.data.scalar.value;
-                if (!strcmp(key, "artifact")) ours = !strcmp(v, "baseline.item");
-                else if (!strcmp(key, "kind")) snprintf(b->kind, sizeof(b->kind), "%s", v);
-                else if (!strcmp(key, "key")) snprintf(b->key, sizeof(b->key), "%s", v);
-                else if (!strcmp(key, "name")) snprintf(b->name, sizeof(b->name), "%s", v);
-                else if (!strcmp(key, "text")) snprintf(b->text, sizeof(b->text), "%s", v);
-            }
-            is_key = !is_key;
-            break;
-        case YAML_STREAM_END_EVENT:
-            done = true;
-            break;
-        default:
-            break;
-        }
-        yaml_event_delete(&ev);
-    }
-    yaml_parser_delete(&p);
-    return done && ours && b->kind[0] && b->key[0];
-}
-
-static base_item *load_baseline(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) return NULL;
-    size_t cap = 64;
-    base_item *v = malloc(cap * sizeof(*v));
-    *n = 0;
-    char *line = NULL;
-    size_t lcap = 0;
-    ssize_t len;
-    unsigned long lineno = 0, bad = 0;
-    while (v && (len = getline(&line, &lcap, f)) >= 0) {
-        lineno++;
-        if (len > (1 << 20)) { // no line of ours is this long
-            bad++;
-            continue;
-        }
-        if (*n == cap) {
-            base_item *nv = realloc(v, (cap *= 2) * sizeof(*v));
-            if (!nv) break;
-            v = nv;
-        }
-        base_item *b = &v[*n];
-        memset(b, 0, sizeof(*b));
-        if (base_parse(line, (size_t)len, b)) (*n)++;
-        else if (len > 1) bad++;
-    }
-    free(line);
-    fclose(f);
-    if (bad)
-        fprintf(stderr, "wmihunt: warning: %s: %lu of %lu line(s) are not baseline items and were ignored\n", cli_vis(path),
-                bad, lineno);
-    return v;
-}
-
-static void add(hunt_run *h, const char *rule, int sev, const char *title, const char *why, const hunt_item *it)
-{
-    hunt_finding *f = hunt_finding_add(h);
-    if (!f) return;
-    snprintf(f->rule, sizeof(f->rule), "%s", rule);
-    f->sev = sev;
-    snprintf(f->title, sizeof(f->title), "%s", title);
-    snprintf(f->attack, sizeof(f->attack), "T1546.003");
-    snprintf(f->why, sizeof(f->why), "%s", why);
-    snprintf(f->artifact, sizeof(f->artifact), "%s", it ? it->kind : "baseline");
-    snprintf(f->summary, sizeof(f->summary), "%s", it ? it->text : "");
-    snprintf(f->source, sizeof(f->source), "%s", it ? it->source : "");
-}
-
-bool hunt_apply_baseline(hunt_run *h, const char *path)
-{
-    size_t nb = 0;
-    base_item *b = load_baseline(path, &nb);
-    if (!b) {
-        fprintf(stderr, "wmihunt hunt: cannot read the baseline %s\n", cli_vis(path));
-        return false;
-    }
-    for (size_t i = 0; i < h->nitems; i++) {
-        const hunt_item *it = &h->items[i];
-        bool known = false, same_name = false;
-        for (size_t k = 0; k < nb; k++) {
-            if (strcmp(b[k].kind, it->kind) != 0) continue;
-            if (strcmp(b[k].key, it->key) == 0) {
-                known = true;
-                b[k].seen = true;
-            } else if (it->name[0] && strcmp(b[k].name, it->name) == 0) {
-                same_name = true;
-            }
-        }
-        if (known) continue;
-        char why[768];
-        if (same_name) {
-            snprintf(why, sizeof(why), "'%s' is in the baseline under this name but with other content", it->name);
-            add(h, "WH-BASE-CHANGED", 3, "known name, changed content (against the baseline)", why, it);
-        } else {
-            snprintf(why, sizeof(why), "%s not in the baseline %s", it->kind, path);
-            add(h, "WH-BASE-NEW", strcmp(it->kind, "subscription event") == 0 ? 1 : 2,
-                "WMI evidence not in the baseline", why, it);
-        }
-    }
-    for (size_t k = 0; k < nb; k++) {
-        if (b[k].seen) continue;
-        hunt_item it;
-        memset(&it, 0, sizeof(it));
-        snprintf(it.kind, sizeof(it.kind), "%s", b[k].kind);
-        snprintf(it.text, sizeof(it.text), "%s", b[k].text);
-        char why[768];
-        snprintf(why, sizeof(why), "in the baseline %s but not found", path);
-        add(h, "WH-BASE-MISSING", 0, "baseline item missing", why, &it);
-    }
-    free(b);
-    return true;
 }
 
 #define STACK_LIST 10 /* hosts named for a rare item */
@@ -253,27 +115,20 @@ int cmd_stack(int argc, char **argv)
         return argc < 1 ? WH_EXIT_USAGE : WH_EXIT_OK;
     }
     int top = 50;
-    char *rest[4096];
+    // Options of this command come out; the rest moves down in argv (every
+    // argument is kept, however many) and goes to the common parser.
+    char **rest = argv;
     int nrest = 0;
     bool no_progress = false;
-    for (int i = 0; i < argc && nrest < 4096; i++) {
+    for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--top") == 0 && i + 1 < argc) top = atoi(argv[++i]);
         else if (strcmp(argv[i], "--no-progress") == 0) no_progress = true;
         else rest[nrest++] = argv[i];
     }
     cli_opts o = {0};
-    // Hosts are positional; cli_parse keeps 8, so take them here.
-    char *opts[64];
-    int nopts = 0;
-    const char *dirs[4096];
-    int ndirs = 0;
-    for (int i = 0; i < nrest; i++) {
-        if (rest[i][0] == '-' && nopts < 62) {
-            opts[nopts++] = rest[i];
-            if ((strcmp(rest[i], "--format") == 0 || strcmp(rest[i], "-f") == 0) && i + 1 < nrest) opts[nopts++] = rest[++i];
-        } else dirs[ndirs++] = rest[i];
-    }
-    if (!cli_parse(nopts, opts, &o)) return WH_EXIT_USAGE;
+    if (!cli_parse(nrest, rest, &o)) return WH_EXIT_USAGE;
+    const char *const *dirs = o.pos;
+    int ndirs = o.npos;
     if (!ndirs) {
         fputs(STACK_USAGE, stderr);
         return WH_EXIT_USAGE;
@@ -285,13 +140,15 @@ int cmd_stack(int argc, char **argv)
     int usable_hosts = 0;
     double t0 = cli_now();
     bool progress_on = false;
-    for (int d = 0; d < ndirs && rows; d++) {
-        hunt_run *h = hunt_new(&diag, WH_FMT_JSONL, false);
-        if (!h || !hunt_detect_init(h, NULL)) break;
-        quiet_collect(h, dirs[d]);
-        if (h->usable) usable_hosts++;
-        for (size_t i = 0; i < h->nitems; i++) {
-            const hunt_item *it = &h->items[i];
+    wh_hunt *h = quiet_hunt(&diag, &o);
+    for (int d = 0; h && d < ndirs && rows; d++) {
+        wh_hunt_host *hh = NULL;
+        if (wh_hunt_run(h, dirs[d], &hh) != WH_OK) break;
+        if (wh_hunt_host_usable(hh)) usable_hosts++;
+        const wh_hunt_item *items;
+        size_t nitems = wh_hunt_host_items(hh, &items);
+        for (size_t i = 0; i < nitems; i++) {
+            const wh_hunt_item *it = &items[i];
             size_t k = 0;
             while (k < nrows && !(strcmp(rows[k].key, it->key) == 0 && strcmp(rows[k].kind, it->kind) == 0)) k++;
             if (k == nrows) {
@@ -315,11 +172,11 @@ int cmd_stack(int argc, char **argv)
                 rows[k].last_host = (size_t)d;
             }
         }
-        hunt_detect_free(h);
-        free(h);
+        wh_hunt_host_free(hh);
         bool due = !o.quiet && !no_progress && ndirs > 5 && cli_progress_due(t0, &progress_on);
         if (o.verbose || due) fprintf(stderr, "stack: [%d/%d] %s\n", d + 1, ndirs, cli_vis(dirs[d]));
     }
+    wh_hunt_free(h);
     if (rows && nrows > 1) qsort(rows, nrows, sizeof(*rows), cmp_srow);
     wh_writer *w = wh_writer_new(stdout, o.fmt, false);
     wh_arena *a = wh_arena_new(0);

@@ -52,7 +52,9 @@ int cmd_triage(int argc, char **argv)
         return argc < 1 ? WH_EXIT_USAGE : WH_EXIT_OK;
     }
     wh_triage_opts to = {.size = sizeof(to)};
-    char *rest[64];
+    // Options this command takes out; the rest moves down in argv (every
+    // argument is kept, however many).
+    char **rest = argv;
     int nrest = 0;
     for (int i = 0; i < argc; i++) {
         static const char *const bounds[] = {"--max-depth", "--max-files", "--max-seconds", "--mof-max-size"};
@@ -60,7 +62,7 @@ int cmd_triage(int argc, char **argv)
         for (int k = 0; k < 4; k++)
             if (strcmp(argv[i], bounds[k]) == 0) b = k;
         if (b < 0) {
-            if (nrest < 64) rest[nrest++] = argv[i];
+            rest[nrest++] = argv[i];
             continue;
         }
         unsigned long long v;

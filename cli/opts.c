@@ -20,6 +20,37 @@ static bool parse_size(const char *s, size_t *out)
     return true;
 }
 
+/* Every list cli_pos_add made, reachable until exit (the lists are
+ * process-lifetime; kept here so leak checkers see them as such). */
+static const char ***lists;
+static size_t nlists, caplists;
+
+bool cli_pos_add(cli_opts *o, const char *s)
+{
+    if (o->npos == o->cappos) {
+        int nc = o->cappos ? o->cappos * 2 : 16;
+        if (nc <= o->cappos) return false;
+        const char **np = malloc((size_t)nc * sizeof(*np));
+        if (!np) return false;
+        if (o->npos) memcpy(np, o->pos, (size_t)o->npos * sizeof(*np));
+        if (nlists == caplists) {
+            size_t c = caplists ? caplists * 2 : 8;
+            const char ***nl = realloc(lists, c * sizeof(*nl));
+            if (!nl) {
+                free(np);
+                return false;
+            }
+            lists = nl;
+            caplists = c;
+        }
+        lists[nlists++] = np;
+        o->pos = np;
+        o->cappos = nc;
+    }
+    o->pos[o->npos++] = s;
+    return true;
+}
+
 bool cli_parse(int argc, char **argv, cli_opts *o)
 {
     for (int i = 0; i < argc; i++) {
@@ -72,11 +103,10 @@ bool cli_parse(int argc, char **argv, cli_opts *o)
             fprintf(stderr, "wmihunt: unknown option '%s'\n", a);
             return false;
         } else {
-            if (o->npos >= 4096) {
-                fprintf(stderr, "wmihunt: too many arguments\n");
+            if (!cli_pos_add(o, a)) {
+                fprintf(stderr, "wmihunt: out of memory for %d arguments\n", o->npos + 1);
                 return false;
             }
-            o->pos[o->npos++] = a;
         }
 #undef TAKE
     }

@@ -1,21 +1,21 @@
 #!/usr/bin/env bash
-# make demo: builds a KAPE-style collection with our own writers (a CIM
-# repository holding a malicious CommandLine consumer beside the Windows
-# defaults, a WMI-Activity/Sysmon/PowerShell event log, MOF files including
-# one outside wbem, a SOFTWARE hive with Autorecover MOFs), then runs the
-# main job on it: wmihunt hunt.
+# make demo: builds a KAPE-style collection of one host with our own writers
+# (tests/gen/casegen.py demo: an hour on WS-FIN-07.corp.example.com) and runs
+# the main job on it: wmihunt hunt. The story: CORP\jose.m logs on over RDP,
+# runs PowerShell recon and a wmic /node: lateral execution, compiles an
+# autorecover MOF (an ActiveScript subscription in root\default) and
+# creates a CommandLine subscription with Set-WmiInstance; the latter fires
+# after each of two reboots, the former at the next logon and is then
+# deleted with wmic. Each event is in its own log (Sysmon, Security,
+# WMI-Activity, PowerShell), the repository holds the live subscription and
+# the remains of the deleted one, SOFTWARE lists the MOF under Autorecover
+# MOFs.
 set -euo pipefail
 BUILD=${1:-build}
 here=$(cd "$(dirname "$0")/.." && pwd)
 out="$BUILD/demo"
 rm -rf "$out" && mkdir -p "$out"
-python3 "$here/tests/gen/treegen.py" --cimgen "$BUILD/tests/gen/wh-cimgen" --evtxgen "$BUILD/tests/gen/wh-evtxgen" \
-  kape "$out/collection" >/dev/null
-cfg="$out/collection/C/Windows/System32/config"
-mkdir -p "$out/hive"
-"$BUILD/tests/gen/wh-regfgen" demo "$out/hive" >/dev/null
-cp "$out/hive/SOFTWARE" "$cfg/SOFTWARE"
-rm -f "$cfg/SOFTWARE.LOG1" "$cfg/SOFTWARE.LOG2" # the demo hive is clean
+python3 "$here/tests/gen/casegen.py" --gen "$BUILD/tests/gen" demo "$out/collection" >/dev/null
 echo "== wmihunt triage $out/collection"
 "$BUILD/wmihunt" triage "$out/collection" --format csv 2>/dev/null | cut -d, -f1-5 | head -20 || true
 echo

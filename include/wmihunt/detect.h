@@ -39,6 +39,7 @@ typedef struct wh_finding {
     wh_fsev severity;
     const char *const *attack; /* ATT&CK ids as written in the rule */
     size_t nattack;
+    bool known_good;            /* the rule names known-good content: inventory, not a finding */
     const char *why;            /* which field matched what, one line */
     const wh_record *evidence;  /* the record the rule fired on */
     const wh_record *const *related; /* other evidence (stateful rules) */

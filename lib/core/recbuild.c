@@ -97,3 +97,64 @@ char *wh_sid_str(wh_arena *a, const uint8_t *p, size_t n)
     }
     return wh_arena_strdup(a, buf);
 }
+
+/* ---- deep copies: records are borrowed, consumers keep copies ---- */
+
+wh_value wh_value_copy(wh_arena *a, const wh_value *v)
+{
+    wh_value o = *v;
+    switch (v->type) {
+    case WH_V_STR:
+        o.as.str.s = wh_arena_strndup(a, v->as.str.s ? v->as.str.s : "", v->as.str.len);
+        if (!o.as.str.s) o.type = WH_V_NULL;
+        break;
+    case WH_V_BYTES: {
+        uint8_t *p = wh_arena_alloc(a, v->as.bytes.len ? v->as.bytes.len : 1);
+        if (p && v->as.bytes.len) memcpy(p, v->as.bytes.p, v->as.bytes.len);
+        o.as.bytes.p = p;
+        if (!p) o.type = WH_V_NULL;
+        break;
+    }
+    case WH_V_ARRAY: {
+        wh_value *it = wh_arena_calloc(a, v->as.arr.n ? v->as.arr.n : 1, sizeof(wh_value));
+        if (!it) return wh_v_null();
+        for (size_t i = 0; i < v->as.arr.n; i++) it[i] = wh_value_copy(a, &v->as.arr.items[i]);
+        o.as.arr.items = it;
+        break;
+    }
+    case WH_V_OBJECT: {
+        wh_field *f = wh_arena_calloc(a, v->as.obj.n ? v->as.obj.n : 1, sizeof(wh_field));
+        if (!f) return wh_v_null();
+        for (size_t i = 0; i < v->as.obj.n; i++) {
+            f[i].name = wh_arena_strdup(a, v->as.obj.fields[i].name ? v->as.obj.fields[i].name : "");
+            f[i].v = wh_value_copy(a, &v->as.obj.fields[i].v);
+        }
+        o.as.obj.fields = f;
+        break;
+    }
+    default: break;
+    }
+    return o;
+}
+
+static const char *sdup(wh_arena *a, const char *s) { return s ? wh_arena_strdup(a, s) : NULL; }
+
+wh_record *wh_record_copy(wh_arena *a, const wh_record *rec)
+{
+    wh_record *r = wh_arena_calloc(a, 1, sizeof *r);
+    if (!r) return NULL;
+    *r = *rec;
+    r->artifact = sdup(a, rec->artifact);
+    r->source = sdup(a, rec->source);
+    r->host = sdup(a, rec->host);
+    r->summary = sdup(a, rec->summary);
+    for (size_t i = 0; i < rec->nts && i < WH_RECORD_MAX_TS; i++) r->ts[i].desc = sdup(a, rec->ts[i].desc);
+    wh_field *f = wh_arena_calloc(a, rec->nfields ? rec->nfields : 1, sizeof(wh_field));
+    if (!f) return NULL;
+    for (size_t i = 0; i < rec->nfields; i++) {
+        f[i].name = sdup(a, rec->fields[i].name);
+        f[i].v = wh_value_copy(a, &rec->fields[i].v);
+    }
+    r->fields = f;
+    return r;
+}

@@ -27,4 +27,9 @@ wh_value wh_v_object(wh_arena *a, const wh_field *f, size_t n);
 /* "S-1-5-..." from a binary SID; NULL when it is not one. */
 char *wh_sid_str(wh_arena *a, const uint8_t *p, size_t n);
 
+/* Deep copies into a (records are borrowed by their consumers: detection
+ * and the hunt keep what they need this way). NULL/null when out of memory. */
+wh_record *wh_record_copy(wh_arena *a, const wh_record *rec);
+wh_value wh_value_copy(wh_arena *a, const wh_value *v);
+
 #endif

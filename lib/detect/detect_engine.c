@@ -68,14 +68,14 @@ static void fire(wh_detect *d, const rule *r, const wh_record *ev, const char *w
 {
     if (d->stop || !d->fn) return;
     wh_finding f = {.rule_id = r->id, .title = r->title, .description = r->description, .severity = r->sev,
-                    .attack = r->attack, .nattack = r->nattack, .why = why ? why : "", .evidence = ev,
+                    .attack = r->attack, .nattack = r->nattack, .known_good = r->known_good, .why = why ? why : "", .evidence = ev,
                     .related = rel, .nrelated = nrel};
     if (d->fn(d->ud, &f)) d->stop = true;
 }
 
 static void keep(wh_detect *d, wh_ptrvec *pv, const wh_record *rec)
 {
-    wh_record *cp = wh_dm_copy_record(d->keep, rec);
+    wh_record *cp = wh_record_copy(d->keep, rec);
     if (!cp || wh_ptrvec_push(d->keep, pv, cp)) d->nomem = true;
 }
 

@@ -7,6 +7,7 @@
 
 #include "core/arena.h"
 #include "core/limits.h"
+#include "core/recbuild.h"
 #include "core/sbuf.h"
 #include "wmihunt/detect.h"
 
@@ -47,6 +48,7 @@ typedef struct side {
 typedef struct rule {
     const char *id, *title, *description;
     wh_fsev sev;
+    bool known_good;             /* a match is known-good content (inventory) */
     const char **attack;
     size_t nattack;
     rule_kind kind;
@@ -87,9 +89,6 @@ const char *wh_dm_get_str(const wh_record *rec, const char *path);
 /* A FILETIME from a time value or an ISO 8601 string; 0 when none. */
 uint64_t wh_dm_time(const wh_value *v);
 
-/* detect_copy.c */
-wh_record *wh_dm_copy_record(wh_arena *a, const wh_record *rec);
-wh_value wh_dm_copy_value(wh_arena *a, const wh_value *v);
 
 /* detect_subscr.c: the wmi.subscription normaliser. */
 typedef struct wh_subscr wh_subscr;

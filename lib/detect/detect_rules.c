@@ -383,7 +383,7 @@ static bool parse_window(const char *s, uint64_t *ft)
 
 static const char *const RULE_KEYS[] = {"id", "title", "severity", "attack", "description", "artifact", "where",
                                         "kind", "then", "within", "key", "group_by", "distinct", "min",
-                                        "references", "author", "tags"};
+                                        "references", "author", "tags", "known_good"};
 
 static rule *parse_rule(loader *ld, yaml_node_t *n)
 {
@@ -425,6 +425,22 @@ static rule *parse_rule(loader *ld, yaml_node_t *n)
         return NULL;
     }
     r->sev = (wh_fsev)sev;
+    // known_good: a match names content Windows or a vendor ships; the hunt
+    // files the entity under inventory. Only info, so a rule file cannot
+    // hide a finding by declaring it known-good at a higher severity.
+    yaml_node_t *kg = get(ld, n, "known_good");
+    if (kg) {
+        const char *v = scalar(kg);
+        if (!v || (strcmp(v, "true") && strcmp(v, "false"))) {
+            err(ld, kg, "known_good must be true or false");
+            return NULL;
+        }
+        r->known_good = !strcmp(v, "true");
+        if (r->known_good && r->sev != WH_FSEV_INFO) {
+            err(ld, kg, "a known_good rule must have severity info");
+            return NULL;
+        }
+    }
     yaml_node_t *at = get(ld, n, "attack");
     if (at) {
         r->attack = (const char **)str_list(ld, at, &r->nattack, "attack");

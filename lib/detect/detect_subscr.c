@@ -396,7 +396,7 @@ int wh_subscr_feed(wh_subscr *s, const wh_record *rec, wh_record_fn fn, void *ud
     } else {
         return 0;
     }
-    wh_record *cp = wh_dm_copy_record(a, rec);
+    wh_record *cp = wh_record_copy(a, rec);
     if (!cp || !p.group) return 0;
     p.src = cp;
     p.ns = fstr(cp, "namespace");

@@ -179,10 +179,17 @@ static const char *mof_instance(ex *x, const char *text, const char *marker, wh_
         q++;
         while (*q == ' ') q++;
         wh_sbuf_reset(&x->sb);
-        if (*q == '"') { // string with \" and \\ escapes
+        if (*q == '"') { // a MOF string: WMI writes control characters as \r \n \t ...
             q++;
             while (*q && *q != '"') {
-                if (*q == '\\' && q[1]) q++;
+                if (*q == '\\' && q[1]) {
+                    q++;
+                    char c = *q == 'n' ? '\n' : *q == 'r' ? '\r' : *q == 't' ? '\t' : *q == 'b' ? '\b'
+                             : *q == 'f' ? '\f' : *q;
+                    wh_sbuf_putc(&x->sb, c);
+                    q++;
+                    continue;
+                }
                 wh_sbuf_putc(&x->sb, *q++);
             }
             if (*q == '"') q++;

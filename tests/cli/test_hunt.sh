@@ -17,12 +17,17 @@ python3 "$SRC/gen/treegen.py" --cimgen "$GEN/wh-cimgen" --evtxgen "$GEN/wh-evtxg
 before=$(find "$T/kape" -type f -exec sha256sum {} + | sort | sha256sum)
 "$W" hunt --no-progress --timeline "$T/tl.csv" "$T/kape" >"$T/report.txt" 2>"$T/err.txt"
 rc=$?
-check "hunt on a malicious collection exits 1 (findings at high or above), got $rc" '[ $rc -eq 1 ]'
-check "report counts findings" 'grep -q "^wmihunt hunt: [0-9]* finding(s)" "$T/report.txt"'
-check "a high finding is reported with ATT&CK T1546.003" 'grep -q "^\[HIGH\].*T1546.003" "$T/report.txt" || grep -q "^\[CRITICAL\].*T1546.003" "$T/report.txt"'
+# The kape tree's SOFTWARE hive is a placeholder (not a hive): findings and
+# damaged evidence together are exit 4, and the hive is named on stderr.
+check "hunt on a malicious collection with a damaged hive exits 4 (cases at high or above, evidence damaged), got $rc" '[ $rc -eq 4 ]'
+check "the damaged hive is named on stderr" 'grep -q "SOFTWARE" "$T/err.txt"'
+check "report opens with the host and counts cases and findings" 'grep -q "^wmihunt hunt: .*: [0-9]* case(s): [0-9]* critical, .*; [0-9]* finding(s)" "$T/report.txt"'
+check "a critical or high case carries ATT&CK T1546.003" 'awk "/^#[0-9]+ (CRITICAL|HIGH) /{c=1} /^#[0-9]+ (MEDIUM|LOW|INFO) /{c=0} c && /ATT&CK:.*T1546.003/{f=1} END{exit !f}" "$T/report.txt"'
 check "the encoded PowerShell consumer is in the evidence" 'grep -q -- "-Enc" "$T/report.txt"'
 check "the report lists the files read with SHA-256" 'grep -q "sha256 [0-9a-f]\{64\}" "$T/report.txt"'
-check "timeline CSV has a header and lines" '[ "$(head -1 "$T/tl.csv")" = "datetime,timestamp_desc,artifact,message,source,offset" ] && [ $(wc -l < "$T/tl.csv") -gt 10 ]'
+check "timeline CSV has a header and lines" '[ "$(head -1 "$T/tl.csv")" = "datetime,timestamp_desc,host,case_id,severity,rule,artifact,message,user,content,source,offset" ] && [ $(wc -l < "$T/tl.csv") -gt 10 ]'
+check "timeline CSV is sorted by time" 'tail -n +2 "$T/tl.csv" | cut -c1-27 | sort -c'
+check "timeline rows of a case carry its id and severity" 'grep -q ",\"c-[0-9a-f]\{12\}\",\"\(critical\|high\)\"," "$T/tl.csv"'
 "$W" hunt -q --no-progress --format jsonl --timeline "$T/tl.jsonl" "$T/kape" >"$T/report.jsonl"
 check "jsonl report: one JSON object per line with findings" 'python3 -c "import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; assert any(x[\"artifact\"]==\"hunt.finding\" for x in r)" "$T/report.jsonl"'
 check "timeline JSONL has Timesketch fields" 'python3 -c "import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; assert r and all(\"datetime\" in x and \"timestamp_desc\" in x and \"message\" in x for x in r)" "$T/tl.jsonl"'
@@ -42,9 +47,9 @@ check "loose folder: findings from the renamed repository" 'grep "\"hunt.finding
 check "loose folder: findings from the renamed event log" 'grep "\"hunt.finding\"" "$T/loose.jsonl" | grep -q "host42_export.evtx"'
 "$W" hunt -q --no-progress --fail-on critical --format jsonl "$T/kape" >"$T/crit.jsonl"
 rc=$?
-crit=$(grep -c '"severity":"critical"' "$T/crit.jsonl")
-# exit 1 exactly when a finding reaches --fail-on; else 0, or 3 for damaged evidence
-check "--fail-on critical: exit $rc with $crit critical finding(s)" '{ [ "$crit" -gt 0 ] && [ $rc -eq 1 ]; } || { [ "$crit" -eq 0 ] && { [ $rc -eq 0 ] || [ $rc -eq 3 ]; }; }'
+crit=$(grep '"artifact":"hunt.case"' "$T/crit.jsonl" | grep -c '"severity":"critical"')
+# exit 1 (4 with damaged evidence) exactly when a case reaches --fail-on; else 0, or 3 for damaged evidence
+check "--fail-on critical: exit $rc with $crit critical case(s)" '{ [ "$crit" -gt 0 ] && [ $rc -eq 4 ]; } || { [ "$crit" -eq 0 ] && [ $rc -eq 3 ]; }'
 mkdir -p "$T/empty"
 "$W" hunt --no-progress "$T/empty" >/dev/null 2>"$T/err2.txt"
 rc=$?

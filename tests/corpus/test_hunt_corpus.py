@@ -16,7 +16,7 @@ from our output:
 
 usage: test_hunt_corpus.py WMIHUNT CORPUS_DIR
 Last line: "N passed, M failed" (or "skipped: ..." without the corpus)."""
-import json, os, subprocess, sys
+import hashlib, json, os, subprocess, sys
 
 SEV = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
@@ -28,15 +28,32 @@ def hunt(w, path):
     p = subprocess.run([w, "hunt", "--no-progress", "--fail-on", "critical", "--format", "jsonl", path],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600)
     recs = [json.loads(l) for l in p.stdout.splitlines() if l.strip()]
-    return [r for r in recs if r["artifact"] == "hunt.finding"], p.returncode, p.stderr.decode("utf-8", "replace")
+    return recs, p.returncode, p.stderr.decode("utf-8", "replace")
 
 
-def top(fs):
-    return max((SEV[f["severity"]] for f in fs), default=-1)
+def cases(recs, inventory=False):
+    return [r for r in recs if r["artifact"] == "hunt.case" and r["inventory"] == inventory]
 
 
-def show(fs):
-    return "; ".join("%s %s %s" % (f["rule"], f["severity"], (f["evidence"] or "")[:80]) for f in fs[:12])
+def findings(recs):
+    return [r for r in recs if r["artifact"] == "hunt.finding"]
+
+
+def top(cs):
+    return max((SEV[c["severity"]] for c in cs), default=-1)
+
+
+def text_of(c):
+    """Everything a case says, for word checks."""
+    parts = [c.get("title"), c.get("payload"), c.get("filter_name"), c.get("consumer_name"), c.get("filter_query")]
+    parts += [l.get("what") for l in c.get("lifecycle") or []]
+    parts += [e.get("summary") for e in c.get("evidence") or []]
+    parts += [r.get("why") for r in c.get("reasons") or []]
+    return " ".join(x for x in parts if x).lower()
+
+
+def show(cs):
+    return "; ".join("#%s %s %s" % (c["rank"], c["severity"], (c["title"] or "")[:80]) for c in cs[:12])
 
 
 def main():
@@ -54,21 +71,51 @@ def main():
         if not os.path.isdir(d):
             print("not in the corpus, not checked: %s" % d)
             continue
-        fs, rc, _ = hunt(w, d)
-        scm = [f for f in fs if "SCM Event Log" in (f["evidence"] or "")]
-        check(not scm, "%s: the SCM Event Log defaults are not findings (%s)" % (name, show(scm)))
+        recs, rc, _ = hunt(w, d)
+        found, inv = cases(recs), cases(recs, True)
+        # EXPECTED: the SCM Event Log triple is Windows' own: inventory, named known-good, no finding above info.
+        scm = [c for c in found if "SCM Event Log" in (c["filter_name"] or "") + (c["consumer_name"] or "")]
+        check(not scm, "%s: the SCM Event Log defaults are no case (%s)" % (name, show(scm)))
+        scm_inv = [c for c in inv if c["filter_name"] == "SCM Event Log Filter"]
+        check(len(scm_inv) == 1 and scm_inv[0]["known_good"], "%s: the SCM triple is one known-good inventory entry" % name)
         if malicious:
-            kill = [f for f in fs if f["severity"] == "high" and "KillProcess" in (f["evidence"] or "")
-                    and "T1546.003" in (f["attack"] or "")]
-            check(kill, "%s: the ActiveScript KillProcess subscription is high, T1546.003 (%s)" % (name, show(fs)))
-            # EXPECTED: the VBScript terminates the triggering process; the finding carries the script.
-            check(any("Terminate" in (f.get("detail") or "") and "WbemScripting" in (f.get("detail") or "") for f in kill),
-                  "%s: the high finding carries its script" % name)
-            other = [f for f in fs if "KillProcess" not in (f["evidence"] or "")
-                     and "ProcessStartTrigger" not in (f["evidence"] or "") and f["severity"] != "info"]
-            check(not other, "%s: nothing but the KillProcess subscription above info (%s)" % (name, show(other)))
+            kill = [c for c in found if c["consumer_name"] == "KillProcess"]
+            check(len(kill) == 1, "%s: the KillProcess subscription is exactly one case (%s)" % (name, show(found)))
+            if not kill:
+                continue
+            k = kill[0]
+            check(k["rank"] == 1 and found[0] is k, "%s: it is the first case" % name)
+            check(k["kind"] == "subscription" and k["state"] == "live", "%s: a live subscription" % name)
+            check(SEV[k["severity"]] >= SEV["high"] and "T1546.003" in k["attack"],
+                  "%s: high or above, T1546.003 (%s %s)" % (name, k["severity"], k["attack"]))
+            # EXPECTED: filter ProcessStartTrigger on procexp64.exe, the VBScript terminates the process.
+            check(k["filter_name"] == "ProcessStartTrigger" and "procexp64.exe" in (k["filter_query"] or ""),
+                  "%s: the case carries its filter and query" % name)
+            check("Terminate" in (k["payload"] or "") and "WbemScripting" in (k["payload"] or ""),
+                  "%s: the case carries its script" % name)
+            check(k["payload_sha256"] == hashlib.sha256(k["payload"].encode()).hexdigest(),
+                  "%s: payload_sha256 is the script's" % name)
+            check(any(s.startswith("S-1-") for s in k["sids"]), "%s: the CreatorSID is a pivot (%s)" % (name, k["sids"]))
+            # EXPECTED: ts1 (instance written) 2022-03-10T16:35:19.258492, labelled as a write, not a creation.
+            written = [l for l in k["lifecycle"] if l["event"] == "written"]
+            check(written and all(l["time"].startswith("2022-03-10T16:35:19.258492") for l in written)
+                  and all("written" in l["what"] for l in written),
+                  "%s: the repository times are labelled writes at 2022-03-10T16:35:19.258492" % name)
+            # Older copies: `cim recover` carves them from the first repository only (the
+            # Defender copy, written 30 minutes later, has none left).
+            carved = [e for e in k["evidence"] if e["recovered"]]
+            if name.endswith("Win10_APTSimulatorVM"):
+                check(carved, "%s: the carved older copies are evidence of the case" % name)
+            check(all(c is k or not any(e["recovered"] for e in c["evidence"]) for c in found + inv),
+                  "%s: carved copies are evidence, never cases of their own" % name)
+            other = [c for c in found if c is not k and ("killprocess" in text_of(c) or "processstarttrigger" in text_of(c))]
+            check(not other, "%s: no other case about it (%s)" % (name, show(other)))
+            rest = [c for c in found if c is not k]
+            check(not rest, "%s: nothing but the KillProcess subscription is a case (%s)" % (name, show(rest)))
+            ids = {f["case_id"] for f in findings(recs) if "KillProcess" in (f["evidence"] or "")}
+            check(ids == {k["case_id"]}, "%s: every finding on it links to its case (%s)" % (name, ids))
         else:
-            check(top(fs) < SEV["low"], "%s: a clean repository has nothing above info (%s)" % (name, show(fs)))
+            check(not found, "%s: a clean Windows 11 repository has no case above info (%s)" % (name, show(found)))
 
     # --- MOF files ---
     mof = os.path.join(corpus, "mof")
@@ -79,18 +126,22 @@ def main():
         if not os.path.isfile(p):
             print("not in the corpus, not checked: %s" % p)
             continue
-        fs, rc, _ = hunt(w, p)
+        recs, rc, _ = hunt(w, p)
+        found = cases(recs)
         for n in names:
-            hit = [f for f in fs if f["severity"] in ("high", "critical") and n in (f["evidence"] or "")]
-            check(hit, "%s: %s reported high (%s)" % (rel, n, show(fs)))
+            hit = [c for c in found if SEV[c["severity"]] >= SEV["high"]
+                   and any((x or "").startswith(n) and not (x or "")[len(n):len(n) + 1].isdigit()
+                           for x in (c["filter_name"], c["consumer_name"]))]
+            check(len(hit) == 1, "%s: %s is one case, high or above (%s)" % (rel, n, show(found)))
     p = os.path.join(mof, "benign/classic-decoupled-event_consumer-ProvReg.mof")
     if os.path.isfile(p):
-        fs, rc, _ = hunt(w, p)
-        check(top(fs) <= SEV["info"], "decoupled consumer sample at most informational (%s)" % show(fs))
+        recs, rc, _ = hunt(w, p)
+        found = cases(recs)
+        check(not found, "decoupled consumer sample at most informational (%s)" % show(found))
 
     # --- event logs: (file, rule family the finding must carry, least severity, words in the evidence) ---
     ev = os.path.join(corpus, "evtx")
-    cases = [
+    evcases = [
         ("sysmon_19_20_21_1_CommandLineEventConsumer.evtx", "T1546.003", "high", "BotConsumer23"),
         ("sysmon_20_21_1_wmighost_scrcons.evtx", "T1546.003", "high", "ProbeScriptFint"),
         ("sysmon_1_wmic_node_process_call_create_sigma.evtx", "T1047", "medium", "WMIC"),
@@ -106,28 +157,30 @@ def main():
         ("wmi-activity_5858_cleareventlog_sigma.evtx", "T1047", "medium", ""),
         ("powershell_4103_4104_get-wmiobject_vss.evtx", "T1047", "low", ""),
     ]
-    for f, attack, least, word in cases:
+    for f, attack, least, word in evcases:
         p = os.path.join(ev, f)
         if not os.path.isfile(p):
             print("not in the corpus, not checked: %s" % p)
             continue
-        fs, rc, _ = hunt(w, p)
-        hit = [x for x in fs if SEV[x["severity"]] >= SEV[least] and attack in (x["attack"] or "")
-               and word.lower() in (x["evidence"] or "").lower() + (x["why"] or "").lower()]
-        check(hit, "%s: a %s+ finding (%s, '%s') (%s)" % (f, least, attack, word, show(fs)))
+        recs, rc, _ = hunt(w, p)
+        found = cases(recs)
+        hit = [c for c in found if SEV[c["severity"]] >= SEV[least] and (not attack or attack in c["attack"])
+               and word.lower() in text_of(c)]
+        check(hit, "%s: a %s+ case (%s, '%s') (%s)" % (f, least, attack, word, show(found)))
     for f, why in (("wmi-activity_win10_5857-5861_tugix456.evtx", "only the benign SCM binding and temporary consumers"),
                    ("powershell_4104_wmi_cmdlets_lsassy.evtx", "the only WMI cmdlet mentions are a module manifest")):
         p = os.path.join(ev, f)
         if os.path.isfile(p):
-            fs, rc, _ = hunt(w, p)
-            check(top(fs) <= SEV["info"], "%s: at most informational, %s (%s)" % (f, why, show(fs)))
+            recs, rc, _ = hunt(w, p)
+            found = cases(recs)
+            check(not found, "%s: no case above info, %s (%s)" % (f, why, show(found)))
 
     # --- the whole corpus in one run: a summary, no crash ---
     p = subprocess.run([w, "hunt", "--no-progress", corpus], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        timeout=900)
     out = p.stdout.decode("utf-8", "replace")
-    check(p.returncode in (0, 1, 3), "whole corpus: exit %d is a result, not a crash" % p.returncode)
-    check(out.startswith("wmihunt hunt: ") and " finding(s)" in out.splitlines()[0],
+    check(p.returncode in (0, 1, 3, 4), "whole corpus: exit %d is a result, not a crash" % p.returncode)
+    check(out.startswith("wmihunt hunt: ") and " case(s): " in out.splitlines()[0] and " finding(s)" in out.splitlines()[0],
           "whole corpus: the report starts with its summary line")
     return finish()
 

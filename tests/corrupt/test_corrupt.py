@@ -119,7 +119,7 @@ def one(w, name, files, target_rel, scratch, env, seed, heavy):
                 check(False, "%s: no result within %.0f s (hang)" % (what, TIME_BOUND))
                 continue
             sanitizer = "AddressSanitizer" in err or "runtime error:" in err or "LeakSanitizer" in err
-            check(rc in (0, 1, 2, 3) and not sanitizer,
+            check(rc in (0, 1, 2, 3, 4) and not sanitizer,
                   "%s: exit %d%s" % (what, rc, " with a sanitizer report:\n" + err[-2000:] if sanitizer else ""))
             check(rss <= MEM_BOUND, "%s: peak memory %d MB over the bound" % (what, rss >> 20))
             if kind.startswith("trunc") and damages(w, os.path.join(d, rel), files[rel], len(bad)):
@@ -143,7 +143,7 @@ def main():
     shutil.rmtree(scratch, ignore_errors=True)
     os.makedirs(scratch)
     env = dict(os.environ)
-    # Sanitizer reports must not hide behind our exit codes 1-3.
+    # Sanitizer reports must not hide behind our exit codes 1-4.
     env["ASAN_OPTIONS"] = "exitcode=86:detect_leaks=1:" + env.get("ASAN_OPTIONS", "")
     env["UBSAN_OPTIONS"] = "exitcode=87:halt_on_error=1:print_stacktrace=1:" + env.get("UBSAN_OPTIONS", "")
 
@@ -195,7 +195,7 @@ def main():
             continue
         err = p.stderr.decode("utf-8", "replace")
         sanitizer = "AddressSanitizer" in err or "runtime error:" in err or "LeakSanitizer" in err
-        check(p.returncode in (0, 1, 3, 64) and not sanitizer, "rules %s: exit %d%s" % (
+        check(p.returncode in (0, 1, 3, 4, 64) and not sanitizer, "rules %s: exit %d%s" % (
             kind, p.returncode, " with a sanitizer report:\n" + err[-2000:] if sanitizer else ""))
         if p.returncode == 64:
             check("rules.yml" in err, "rules %s: the refusal names the rule file (%r)" % (kind, err[:200]))

@@ -6,6 +6,13 @@
  *   wh-cimgen [options] deleted DIR   demo, then the root\default subscription deleted
  *   wh-cimgen [options] hostile DIR   defaults + a consumer with hostile strings (cimgen.h)
  *   wh-cimgen [options] big DIR MB    defaults + bulk data until OBJECTS.DATA >= MB MiB
+ *   wh-cimgen [options] subs DIR SUB...
+ *                                     defaults + the subscriptions given, each SUB being
+ *       live|deleted NS FILTER QUERY CONSUMER_CLASS CONSUMER_NAME WRITTEN [PROP VALUE]...
+ *     (WRITTEN: YYYY-MM-DDTHH:MM:SS[.ffffff]Z; VALUE all digits: an integer,
+ *     true/false: a boolean, else a string; a deleted subscription's filter,
+ *     consumer and binding are left in an unallocated page, as `cim recover`
+ *     finds a subscription removed with wmic or Remove-WmiObject)
  *
  * Options: --seed N (default 1), --xp (v2.1 for deleted/big), --fs (XP:
  * write into DIR/FS), --root0 (v2.2: index root at logical page 0, for
@@ -25,7 +32,9 @@ static int usage(void)
 {
     fputs("usage: wh-cimgen [--seed N] [--xp] [--fs] [--root0] [--no-shuffle] [--model-json FILE]\n"
           "                 demo|xp|deleted|hostile DIR\n"
-          "       wh-cimgen [same options] big DIR MB\n",
+          "       wh-cimgen [same options] big DIR MB\n"
+          "       wh-cimgen [same options] subs DIR {live|deleted NS FILTER QUERY CONSUMER_CLASS\n"
+          "                 CONSUMER_NAME WRITTEN [PROP VALUE]...}...\n",
           stderr);
     return 2;
 }
@@ -218,12 +227,64 @@ static void print_report(const cimgen_model *m, const cimgen_report *r, bool xp,
     }
 }
 
+static bool is_state(const char *a) { return !strcmp(a, "live") || !strcmp(a, "deleted"); }
+
+/* A consumer property value as the class types it (see the usage). */
+static cimgen_val typed(const char *v)
+{
+    if (!strcmp(v, "true") || !strcmp(v, "false")) return cimgen_bool(v[0] == 't');
+    bool digits = *v != 0;
+    for (const char *p = v; *p; p++)
+        if (*p < '0' || *p > '9') digits = false;
+    return digits ? cimgen_uint(strtoull(v, NULL, 10)) : cimgen_str(v);
+}
+
+/* The subscriptions of `subs`, after the Windows defaults. Returns 0, or
+ * -1 on a malformed list. */
+static int add_subs(cimgen_model *m, char **a, int n)
+{
+    cimgen_windows_defaults(m);
+    for (int i = 0; i < n;) {
+        if (!is_state(a[i]) || i + 7 > n) return -1;
+        bool del = !strcmp(a[i], "deleted");
+        const char *ns = a[i + 1], *filter = a[i + 2], *query = a[i + 3], *cls = a[i + 4], *name = a[i + 5];
+        int y, mo, d, h, mi, s;
+        double frac = 0;
+        char rest[32] = "";
+        if (sscanf(a[i + 6], "%4d-%2d-%2dT%2d:%2d:%2d%31s", &y, &mo, &d, &h, &mi, &s, rest) < 6) return -1;
+        if (rest[0] == '.') frac = strtod(rest, NULL);
+        uint64_t ts = cimgen_filetime(y, mo, d, h, mi, s, (uint32_t)(frac * 1e6 + 0.5));
+        i += 7;
+        cimgen_kv kv[32];
+        size_t nkv = 0;
+        while (i + 1 < n && !is_state(a[i]) && nkv < 32) {
+            kv[nkv++] = (cimgen_kv){a[i], typed(a[i + 1])};
+            i += 2;
+        }
+        if (i < n && !is_state(a[i])) return -1;
+        cimgen_inst *b = cimgen_add_subscription(m, ns, filter, query, cls, name, kv, nkv, ts);
+        if (del) {
+            cimgen_delete_instance(cimgen_find_instance(m, ns, "__EventFilter", "Name", filter), CIMGEN_DEL_UNALLOC);
+            cimgen_delete_instance(cimgen_find_instance(m, ns, cls, "Name", name), CIMGEN_DEL_UNALLOC);
+            cimgen_delete_instance(b, CIMGEN_DEL_UNALLOC);
+        }
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     cimgen_opts o = {.seed = 1};
     const char *pos[3] = {0}, *mjson = NULL;
     int npos = 0;
+    char **subs = NULL;
+    int nsubs = 0;
     for (int i = 1; i < argc; i++) {
+        if (npos == 2 && strcmp(pos[0], "subs") == 0) { // the rest is the list
+            subs = argv + i;
+            nsubs = argc - i;
+            break;
+        }
         if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
             char *e;
             o.seed = strtoull(argv[++i], &e, 0);
@@ -251,7 +312,9 @@ int main(int argc, char **argv)
     bool big = strcmp(cmd, "big") == 0;
     if (big != (npos == 3)) return usage();
     if (strcmp(cmd, "xp") == 0) o.xp = true;
-    if (!big && strcmp(cmd, "demo") && strcmp(cmd, "xp") && strcmp(cmd, "deleted") && strcmp(cmd, "hostile")) return usage();
+    if (!big && strcmp(cmd, "demo") && strcmp(cmd, "xp") && strcmp(cmd, "deleted") && strcmp(cmd, "hostile") &&
+        strcmp(cmd, "subs"))
+        return usage();
 
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -277,6 +340,12 @@ int main(int argc, char **argv)
             if (got >= (long long)want) break;
             cimgen_bulk(m, want - (uint64_t)got + (want >> 6), o.seed + 1 + m->ninst);
         }
+    } else if (strcmp(cmd, "subs") == 0) {
+        if (add_subs(m, subs, nsubs) != 0) {
+            cimgen_model_free(m);
+            return usage();
+        }
+        if (cimgen_write(m, dir, &o, &rep) != 0) rc = 1;
     } else if (strcmp(cmd, "hostile") == 0) {
         cimgen_hostile(m);
         if (cimgen_write(m, dir, &o, &rep) != 0) rc = 1;

@@ -1,6 +1,7 @@
 /* wh-evtxgen: writes EVTX fixtures with wmihunt's own writer (evtxgen.h)
  * and, for benchmarks, rebuilds the corpus bench file. */
 #include "evtxgen.h"
+#include "evtxspec.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -17,6 +18,9 @@ static void usage(FILE *f)
           "  hostile FILE    one Sysmon 20 consumer whose strings carry escapes, NUL, a lone\n"
           "                  surrogate and a leading = (safe-output test; no --expect)\n"
           "  big FILE MB     synthetic log of MB MiB for benchmarks\n"
+          "  events SCRIPT DIR\n"
+          "                  the logs of one host from a script of events (evtxspec.h;\n"
+          "                  SCRIPT - reads stdin), each event in its own channel's file\n"
           "  bench-recipe CORPUS_EVTX_DIR OUT\n"
           "                  the 64 MiB bench file of shared/docs/evtx-bench-recipe.md,\n"
           "                  checked against its sha256 (exit 1 when it differs)\n"
@@ -100,6 +104,21 @@ static int cmd_bench(const char *dir, const char *out)
     return 0;
 }
 
+static int cmd_events(const char *script, const char *dir)
+{
+    if (mkdir(dir, 0755) && errno != EEXIST) {
+        fprintf(stderr, "wh-evtxgen: %s: %s\n", dir, strerror(errno));
+        return 1;
+    }
+    FILE *in = strcmp(script, "-") ? fopen(script, "r") : stdin;
+    if (!in) { fprintf(stderr, "wh-evtxgen: %s: %s\n", script, strerror(errno)); return 1; }
+    char err[512] = "";
+    int rc = evtxspec_run(in, dir, err, sizeof err);
+    if (in != stdin) fclose(in);
+    if (rc) fprintf(stderr, "wh-evtxgen: %s: %s\n", script, err);
+    return rc ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *expect = NULL;
@@ -129,6 +148,7 @@ int main(int argc, char **argv)
         return cmd_damaged(a[0]);
     }
     if (!strcmp(cmd, "bench-recipe") && nargs == 2) return cmd_bench(a[0], a[1]);
+    if (!strcmp(cmd, "events") && nargs == 2 && !expect) return cmd_events(a[0], a[1]);
     usage(stderr);
     return 64;
 }

@@ -1,6 +1,11 @@
 /* wh-regfgen: writes registry fixtures.
  *   wh-regfgen software DIR     SOFTWARE (clean), SOFTWARE_dirty + .LOG1/.LOG2,
  *                               SOFTWARE_after (what replay must give)
+ *   wh-regfgen demo DIR         SOFTWARE with the default Autorecover MOFs + evil.mof
+ *   wh-regfgen autorecover DIR WRITTEN [MOF...]
+ *                               SOFTWARE with the default Autorecover MOFs + the MOF
+ *                               paths given, the CIMOM key and list time at WRITTEN
+ *                               (YYYY-MM-DDTHH:MM:SSZ)
  *   wh-regfgen big FILE MB      a hive of about MB megabytes (benchmarks)
  *   wh-regfgen seeds DIR        small hives and logs for the fuzzer */
 #include <stdio.h>
@@ -21,21 +26,32 @@ static int save(const char *dir, const char *name, const uint8_t *p, size_t n)
     return 0;
 }
 
-/* A SOFTWARE hive as a real host has it: the Autorecover MOFs Windows
- * lists, plus one an intruder's `mofcomp` added from a user folder. */
-static int demo(const char *dir)
+/* The Autorecover MOFs a Windows install lists itself. */
+static const char *const default_mofs[] = {"%windir%\\system32\\wbem\\cimwin32.mof",
+                                           "%windir%\\system32\\wbem\\cimwin32.mfl",
+                                           "%windir%\\system32\\wbem\\ntevt.mof",
+                                           "%windir%\\system32\\wbem\\wmipcima.mof"};
+#define NDEFAULT (sizeof(default_mofs) / sizeof(default_mofs[0]))
+
+/* DIR/SOFTWARE with the default list plus extra (n entries), the CIMOM key
+ * and the list's timestamp at written (FILETIME). */
+static int software_with(const char *dir, const char *const *extra, size_t n_extra, uint64_t written)
 {
     rg_hive *h = rg_new("ROOT", 133400000000000000ull);
-    const char *const mofs[] = {"%windir%\\system32\\wbem\\cimwin32.mof", "%windir%\\system32\\wbem\\cimwin32.mfl",
-                                "%windir%\\system32\\wbem\\ntevt.mof", "%windir%\\system32\\wbem\\wmipcima.mof",
-                                "C:\\Users\\Public\\Downloads\\evil.mof", NULL}; // NULL-terminated (rg_multi_sz)
+    const char **mofs = calloc(NDEFAULT + n_extra + 1, sizeof *mofs); // NULL-terminated (rg_multi_sz)
+    if (!h || !mofs) return 1;
+    memcpy(mofs, default_mofs, sizeof default_mofs);
+    memcpy(mofs + NDEFAULT, extra, n_extra * sizeof *mofs);
     const char *cimom = "Microsoft\\WBEM\\CIMOM";
     size_t n;
-    rg_key(h, cimom, 133499000000000000ull);
+    char ts[32];
+    snprintf(ts, sizeof ts, "%llu", (unsigned long long)written);
+    rg_key(h, cimom, written);
     uint8_t *d = rg_multi_sz(mofs, &n);
     if (d) rg_value(h, cimom, "Autorecover MOFs", 7, d, n);
     free(d);
-    d = rg_utf16z("133499000000000000", &n);
+    free(mofs);
+    d = rg_utf16z(ts, &n);
     if (d) rg_value(h, cimom, "Autorecover MOFs timestamp", 1, d, n);
     free(d);
     d = rg_utf16z("%SystemRoot%\\system32\\wbem\\Repository", &n);
@@ -46,6 +62,29 @@ static int demo(const char *dir)
     free(f);
     rg_free(h);
     return rc;
+}
+
+/* A SOFTWARE hive as a real host has it: the Autorecover MOFs Windows
+ * lists, plus one an intruder's `mofcomp` added from a user folder. */
+static int demo(const char *dir)
+{
+    const char *evil = "C:\\Users\\Public\\Downloads\\evil.mof";
+    return software_with(dir, &evil, 1, 133499000000000000ull);
+}
+
+/* "YYYY-MM-DDTHH:MM:SS[.f]Z" as FILETIME (0 when malformed). */
+static uint64_t filetime_of(const char *t)
+{
+    int y, mo, d, h, mi, s;
+    if (sscanf(t, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &s) != 6 || mo < 1 || mo > 12) return 0;
+    // Days from the civil date (Howard Hinnant's algorithm).
+    int64_t yy = y - (mo <= 2);
+    int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
+    int64_t yoe = yy - era * 400;
+    int64_t doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t days = era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+    int64_t unix_s = days * 86400 + h * 3600 + mi * 60 + s;
+    return (uint64_t)(unix_s + 11644473600ll) * 10000000u;
 }
 
 static int software(const char *dir)
@@ -132,8 +171,13 @@ int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "software") == 0) return software(argv[2]);
     if (argc == 3 && strcmp(argv[1], "demo") == 0) return demo(argv[2]);
+    if (argc >= 4 && strcmp(argv[1], "autorecover") == 0) {
+        uint64_t t = filetime_of(argv[3]);
+        if (t) return software_with(argv[2], (const char *const *)argv + 4, (size_t)argc - 4, t);
+    }
     if (argc == 4 && strcmp(argv[1], "big") == 0) return big(argv[2], (unsigned)atoi(argv[3]));
     if (argc == 3 && strcmp(argv[1], "seeds") == 0) return seeds(argv[2]);
-    fprintf(stderr, "usage: wh-regfgen software DIR | demo DIR | big FILE MB | seeds DIR\n");
+    fprintf(stderr, "usage: wh-regfgen software DIR | demo DIR | autorecover DIR WRITTEN [MOF...] |\n"
+                    "                  big FILE MB | seeds DIR\n");
     return 64;
 }

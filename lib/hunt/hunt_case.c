@@ -1,0 +1,726 @@
+/* Correlation: everything about one thing the attacker left becomes one
+ * case. Subscriptions are identified by what they are (namespace, filter
+ * name and query, consumer class, name and payload; a part the evidence
+ * does not carry matches anything), so a renamed copy and a look-alike of
+ * the same names are different cases, while the repository's objects, the
+ * MOF that defines them, the autorecover entry, 5861, Sysmon 19/20/21, the
+ * commands that made them and the processes they started join one. WMI
+ * execution (process activity under WMI, remote wmic) is grouped by host,
+ * parent, user and a time window. Findings follow their evidence. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/text.h"
+#include "hunt/hunt_int.h"
+
+/* Activity closer than this to the last of a burst joins it. */
+#define BURST_GAP_FT (10ull * 60 * 10000000)
+
+hcase *hk_new(wh_hunt_host *hh, hkind kind)
+{
+    hcase **v = wh_arena_grow(hh->a, hh->cases, hh->ncases, &hh->capcases, sizeof(hcase *), 16);
+    hcase *c = wh_arena_calloc(hh->a, 1, sizeof(hcase));
+    if (!v || !c) return NULL;
+    hh->cases = v;
+    c->kind = kind;
+    hh->cases[hh->ncases++] = c;
+    return c;
+}
+
+int hk_index(const wh_hunt_host *hh, const hcase *c)
+{
+    for (size_t i = 0; i < hh->ncases; i++)
+        if (hh->cases[i] == c) return (int)i;
+    return -1;
+}
+
+static bool sub_kind(hkind k) { return k == K_SUBSCRIPTION || k == K_FILTER || k == K_CONSUMER; }
+
+/* Text compared the way WMI compares it: case folded, runs of white space
+ * as one, quotes and the ends ignored. */
+static bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+static int canon(const char **pp, bool *started)
+{
+    const char *p = *pp;
+    for (;;) {
+        while (*p == '"') p++;
+        if (is_ws(*p)) {
+            while (is_ws(*p) || *p == '"') p++;
+            if (!*p) break;
+            if (*started) {
+                *pp = p;
+                return ' ';
+            }
+            continue;
+        }
+        if (!*p) break;
+        *started = true;
+        *pp = p + 1;
+        return *p >= 'A' && *p <= 'Z' ? *p + 32 : (unsigned char)*p;
+    }
+    *pp = p;
+    return 0;
+}
+
+static bool same_text(const char *a, const char *b)
+{
+    if (!a || !b) return false;
+    bool sa = false, sb = false;
+    for (;;) {
+        int x = canon(&a, &sa), y = canon(&b, &sb);
+        if (x != y) return false;
+        if (!x) return true;
+    }
+}
+
+/* A part both sides know must agree; a part one side lacks matches. */
+static bool agree(const char *a, const char *b) { return !a || !*a || !b || !*b || same_text(a, b); }
+static bool both(const char *a, const char *b) { return a && *a && b && *b; }
+
+static const char *nz(const char *s) { return s && *s ? s : NULL; }
+
+static bool ns_agree(const char *a, const char *b)
+{
+    if (!a || !*a || !b || !*b) return true;
+    for (; *a && *b; a++, b++) {
+        char x = *a == '/' ? '\\' : *a, y = *b == '/' ? '\\' : *b;
+        if (x >= 'A' && x <= 'Z') x = (char)(x + 32);
+        if (y >= 'A' && y <= 'Z') y = (char)(y + 32);
+        if (x != y) return false;
+    }
+    return !*a && !*b;
+}
+
+static void add_rec(wh_hunt_host *hh, hcase *c, hrec *k)
+{
+    if (!c || !k) return;
+    (void)wh_ptrvec_push(hh->a, &c->recs, k);
+    k->cs = hk_index(hh, c);
+    if (k->t) {
+        if (!c->first || k->t < c->first) c->first = k->t;
+        if (k->t > c->last) c->last = k->t;
+    }
+}
+
+static hlife *life(wh_hunt_host *hh, hcase *c, const hrec *k, uint64_t t, const char *event, const char *what)
+{
+    hlife *l = wh_arena_calloc(hh->a, 1, sizeof(*l));
+    if (!l || wh_ptrvec_push(hh->a, &c->life, l)) return NULL;
+    l->t = t;
+    l->event = event;
+    l->what = what;
+    l->src = k;
+    if (k) {
+        const wh_record *r = k->r;
+        l->user = hr_str(r, "user");
+        l->sid = hr_str(r, "user_sid");
+        l->process = hr_str(r, "image");
+        l->pid = hr_str(r, "process_id");
+    }
+    return l;
+}
+
+static void push_path(wh_hunt_host *hh, wh_ptrvec *v, const char *p)
+{
+    if (!p) return;
+    for (size_t i = 0; i < v->n; i++)
+        if (hr_ieq(v->v[i], p)) return;
+    (void)wh_ptrvec_push(hh->a, v, (void *)p);
+}
+
+/* ---- subscriptions ---- */
+
+typedef struct sid {
+    const char *ns, *fname, *fquery, *cclass, *cname, *payload;
+} sid;
+
+static sid sub_identity(const wh_record *r)
+{
+    sid s = {nz(hr_str(r, "namespace")), nz(hr_str(r, "filter_name")),  nz(hr_str(r, "filter_query")),
+             nz(hr_str(r, "consumer_class")), nz(hr_str(r, "consumer_name")), nz(hr_str(r, "payload"))};
+    return s;
+}
+
+static bool compatible(const hcase *c, const sid *s)
+{
+    if (!sub_kind(c->kind)) return false;
+    if (!ns_agree(c->ns, s->ns) || !agree(c->fname, s->fname) || !agree(c->cname, s->cname) ||
+        !agree(c->cclass, s->cclass) || !agree(c->fquery, s->fquery) || !agree(c->payload, s->payload))
+        return false;
+    // Something the two share by name, not only by absence.
+    return both(c->fname, s->fname) || both(c->cname, s->cname);
+}
+
+static void fill(hcase *c, const sid *s)
+{
+    if (!c->ns) c->ns = s->ns;
+    if (!c->fname) c->fname = s->fname;
+    if (!c->fquery) c->fquery = s->fquery;
+    if (!c->cclass) c->cclass = s->cclass;
+    if (!c->cname) c->cname = s->cname;
+    if (!c->payload) c->payload = s->payload;
+    if (c->kind != K_SUBSCRIPTION && c->fname && c->cname) c->kind = K_SUBSCRIPTION;
+}
+
+static hcase *find_sub(wh_hunt_host *hh, const sid *s)
+{
+    for (size_t i = 0; i < hh->ncases; i++)
+        if (compatible(hh->cases[i], s)) return hh->cases[i];
+    return NULL;
+}
+
+static void subscriptions(wh_hunt_host *hh)
+{
+    for (size_t i = 0; i < hh->recs.n; i++) {
+        hrec *k = hh->recs.v[i];
+        if (!k->sub) continue;
+        sid s = sub_identity(k->r);
+        const char *state = hr_str(k->r, "state");
+        hcase *c = find_sub(hh, &s);
+        if (!c) {
+            hkind kind = state && !strcmp(state, "orphan-filter")     ? K_FILTER
+                         : state && !strcmp(state, "orphan-consumer") ? K_CONSUMER
+                                                                      : K_SUBSCRIPTION;
+            c = hk_new(hh, kind);
+            if (!c) return;
+        }
+        fill(c, &s);
+        add_rec(hh, c, k);
+        const char *from = hr_str(k->r, "source_artifact");
+        if (from && !strcmp(from, "mof.instance")) {
+            c->in_mof = true;
+            push_path(hh, &c->mofs, k->r->source);
+        }
+    }
+}
+
+/* A name a command or script mentions: whole, not inside a longer word. */
+static bool mentions(const char *text, const char *name)
+{
+    if (!text || !name || strlen(name) < 4) return false;
+    size_t n = strlen(name);
+    for (const char *p = text; *p; p++) {
+        size_t i = 0;
+        while (i < n && p[i]) {
+            char x = p[i] >= 'A' && p[i] <= 'Z' ? (char)(p[i] + 32) : p[i];
+            char y = name[i] >= 'A' && name[i] <= 'Z' ? (char)(name[i] + 32) : name[i];
+            if (x != y) break;
+            i++;
+        }
+        if (i < n) continue;
+        char before = p == text ? ' ' : p[-1], after = p[n];
+        bool wb = !((before >= 'a' && before <= 'z') || (before >= 'A' && before <= 'Z') ||
+                    (before >= '0' && before <= '9') || before == '_');
+        bool wa = !((after >= 'a' && after <= 'z') || (after >= 'A' && after <= 'Z') || (after >= '0' && after <= '9') ||
+                    after == '_');
+        if (wb && wa) return true;
+    }
+    return false;
+}
+
+/* The file name at the end of a Windows or local path. */
+static const char *base_name(const char *p)
+{
+    const char *b = p;
+    for (const char *q = p; q && *q; q++)
+        if (*q == '\\' || *q == '/') b = q + 1;
+    return b;
+}
+
+/* A Windows path (C:\..., %windir%\...) names the local file path when the
+ * local path ends with it, compared without case and separators' kind. */
+static bool same_file(const char *win, const char *local)
+{
+    if (!win || !local) return false;
+    const char *w = win;
+    if (((w[0] | 32) >= 'a' && (w[0] | 32) <= 'z') && w[1] == ':') w += 2;
+    char buf[1024];
+    if (!wh_strcasecmp(w, "%windir%") || !strncmp(w, "%windir%", 8) || !strncmp(w, "%WINDIR%", 8) ||
+        !strncmp(w, "%SystemRoot%", 12) || !strncmp(w, "%systemroot%", 12)) {
+        const char *rest = strchr(w, '%');
+        rest = rest ? strchr(rest + 1, '%') : NULL;
+        snprintf(buf, sizeof(buf), "\\Windows%s", rest ? rest + 1 : "");
+        w = buf;
+    }
+    size_t nw = strlen(w), nl = strlen(local);
+    if (!nw || nw > nl) return false;
+    const char *l = local + nl - nw;
+    for (size_t i = 0; i < nw; i++) {
+        char x = w[i] == '\\' ? '/' : w[i], y = l[i] == '\\' ? '/' : l[i];
+        if (x >= 'A' && x <= 'Z') x = (char)(x + 32);
+        if (y >= 'A' && y <= 'Z') y = (char)(y + 32);
+        if (x != y) return false;
+    }
+    return nw == nl || l[-1] == '/' || l[-1] == '\\' || w[0] == '\\' || w[0] == '/';
+}
+
+static hcase *case_named(wh_hunt_host *hh, const char *fname, const char *cname, const char *cclass)
+{
+    for (size_t i = 0; i < hh->ncases; i++) {
+        hcase *c = hh->cases[i];
+        if (!sub_kind(c->kind)) continue;
+        if (fname && c->fname && same_text(fname, c->fname) && (!cname || agree(c->cname, cname))) return c;
+        if (cname && c->cname && same_text(cname, c->cname) && agree(c->cclass, cclass) && (!fname || !c->fname))
+            return c;
+    }
+    return NULL;
+}
+
+/* "__EventFilter.Name=\"x\"" -> x, into buf. */
+static const char *ref_name(const char *ref, char *buf, size_t n)
+{
+    if (!ref) return NULL;
+    const char *eq = strchr(ref, '=');
+    if (!eq) return NULL;
+    eq++;
+    while (*eq == ' ' || *eq == '"' || *eq == '\'') eq++;
+    size_t k = 0;
+    while (*eq && *eq != '"' && *eq != '\'' && k + 1 < n) {
+        if (*eq == '\\' && (eq[1] == '"' || eq[1] == '\\')) eq++;
+        buf[k++] = *eq++;
+    }
+    buf[k] = 0;
+    return k ? buf : NULL;
+}
+
+static const char *ref_class(wh_arena *a, const char *ref)
+{
+    if (!ref) return NULL;
+    const char *colon = strrchr(ref, ':');
+    const char *c0 = colon && colon < strchr(ref, '=') ? colon + 1 : ref;
+    const char *dot = strchr(c0, '.');
+    return dot ? wh_arena_strndup(a, c0, (size_t)(dot - c0)) : NULL;
+}
+
+/* The live repository's objects, carved copies, and the logs' subscription
+ * events: joined by name to the subscription they describe. */
+static void by_name(wh_hunt_host *hh, hrec *k)
+{
+    const wh_record *r = k->r;
+    const char *a = r->artifact;
+    char b1[512], b2[512];
+    if (!strcmp(a, "cim.binding") || !strncmp(a, "cim.orphan_", 11)) {
+        const char *fn = hr_ostr(r, "filter", "Name"), *cn = hr_ostr(r, "consumer", "Name");
+        if (!strcmp(a, "cim.orphan_filter")) fn = hr_ostr(r, "properties", "Name");
+        if (!strcmp(a, "cim.orphan_consumer")) cn = hr_ostr(r, "properties", "Name");
+        if (!fn) fn = ref_name(hr_str(r, "filter_ref"), b1, sizeof(b1));
+        if (!cn) cn = ref_name(hr_str(r, "consumer_ref"), b2, sizeof(b2));
+        hcase *c = case_named(hh, fn, cn, hr_str(r, "consumer_class"));
+        if (!c) return;
+        add_rec(hh, c, k);
+        bool rec = hr_bool(r, "recovered");
+        if (rec) c->recovered = true;
+        else c->live = true;
+        for (size_t i = 0; i < r->nts; i++)
+            life(hh, c, k, r->ts[i].ft, rec ? "seen" : "written",
+                 wh_arena_printf(hh->a, "%s in the repository%s: %s", r->ts[i].desc, rec ? " (recovered)" : "",
+                                 r->summary ? r->summary : a));
+        return;
+    }
+    if (!strcmp(a, "cim.recovered_instance")) {
+        const char *cls = hr_str(r, "class");
+        const char *name = hr_ostr(r, "properties", "Name");
+        hcase *c = NULL;
+        if (hr_ieq(cls, "__EventFilter")) c = case_named(hh, name, NULL, NULL);
+        else if (hr_ieq(cls, "__FilterToConsumerBinding"))
+            c = case_named(hh, ref_name(hr_ostr(r, "properties", "Filter"), b1, sizeof(b1)),
+                           ref_name(hr_ostr(r, "properties", "Consumer"), b2, sizeof(b2)), NULL);
+        else c = case_named(hh, NULL, name, cls);
+        if (!c) return;
+        add_rec(hh, c, k);
+        c->recovered = true;
+        uint64_t t = r->nts ? r->ts[0].ft : 0;
+        life(hh, c, k, t, "seen",
+             wh_arena_printf(hh->a, "older copy of %s %s carved from the repository (%s)", cls ? cls : "?",
+                             name ? name : "", hr_str(r, "recovered_from") ? hr_str(r, "recovered_from") : "recovered"));
+        return;
+    }
+    if (!strcmp(a, "evtx.sysmon_wmi")) {
+        const char *kind = hr_str(r, "kind"), *name = hr_str(r, "name");
+        hcase *c = NULL;
+        if (kind && !strcmp(kind, "filter")) c = case_named(hh, name, NULL, NULL);
+        else if (kind && !strcmp(kind, "consumer")) c = case_named(hh, NULL, name, NULL);
+        else {
+            const char *cref = hr_str(r, "consumer");
+            c = case_named(hh, ref_name(hr_str(r, "filter"), b1, sizeof(b1)), ref_name(cref, b2, sizeof(b2)),
+                           ref_class(hh->a, cref));
+        }
+        if (!c) return;
+        add_rec(hh, c, k);
+        c->logged = true;
+        const char *op = hr_str(r, "operation");
+        const char *ev = hr_ieq(op, "Deleted") ? "removed" : hr_ieq(op, "Modified") ? "changed" : "created";
+        if (!strcmp(ev, "removed")) c->removal_seen = true;
+        life(hh, c, k, k->t, ev, r->summary);
+        return;
+    }
+    if (!strcmp(a, "evtx.wmi_activity") && hr_int(r, "event_id", 0) == 5861) {
+        const char *cref = hr_str(r, "consumer");
+        const char *cn = hr_str(r, "consumer_name");
+        if (!cn) cn = ref_name(cref, b2, sizeof(b2));
+        hcase *c = case_named(hh, hr_str(r, "filter_name"), cn, hr_str(r, "consumer_class"));
+        if (!c) return;
+        add_rec(hh, c, k);
+        c->logged = true;
+        life(hh, c, k, k->t, "registered", r->summary);
+    }
+}
+
+/* ---- MOF files and the autorecover list ---- */
+
+static hcase *case_with_mof(wh_hunt_host *hh, const char *path)
+{
+    for (size_t i = 0; i < hh->ncases; i++)
+        for (size_t j = 0; j < hh->cases[i]->mofs.n; j++)
+            if (!strcmp(hh->cases[i]->mofs.v[j], path)) return hh->cases[i];
+    return NULL;
+}
+
+static void mof_file(wh_hunt_host *hh, hrec *k)
+{
+    const wh_record *r = k->r;
+    hcase *c = case_with_mof(hh, r->source);
+    if (!c) {
+        c = hk_new(hh, K_MOF);
+        if (!c) return;
+        push_path(hh, &c->mofs, r->source);
+        c->in_mof = true;
+    }
+    add_rec(hh, c, k);
+    uint64_t t = 0;
+    for (size_t i = 0; i < r->nts; i++)
+        if (r->ts[i].ft > t) t = r->ts[i].ft;
+    life(hh, c, k, t, "defined",
+         wh_arena_printf(hh->a, "MOF file %s (%lld instance(s), %lld of persistence)", base_name(r->source),
+                         (long long)hr_int(r, "instances", 0), (long long)hr_int(r, "persistence_instances", 0)));
+}
+
+static void autorecover(wh_hunt_host *hh, hrec *k)
+{
+    const wh_record *r = k->r;
+    const char *p = hr_str(r, "path");
+    hcase *c = NULL;
+    for (size_t i = 0; i < hh->ncases && !c; i++)
+        for (size_t j = 0; j < hh->cases[i]->mofs.n && !c; j++)
+            if (same_file(p, hh->cases[i]->mofs.v[j])) c = hh->cases[i];
+    // Another entry of the same path (RegBack, a second hive) joins it.
+    for (size_t i = 0; i < hh->ncases && !c; i++)
+        for (size_t j = 0; j < hh->cases[i]->autorecs.n && !c; j++)
+            if (hr_ieq(p, hh->cases[i]->autorecs.v[j])) c = hh->cases[i];
+    if (!c) {
+        c = hk_new(hh, K_AUTORECOVER);
+        if (!c) return;
+    }
+    push_path(hh, &c->autorecs, p);
+    add_rec(hh, c, k);
+    life(hh, c, k, k->t, "listed", wh_arena_printf(hh->a, "in the Autorecover MOFs list: %s", p ? p : "?"));
+}
+
+/* ---- processes and scripts ---- */
+
+/* The same event seen twice (Sysmon 1 and Security 4688 of one process):
+ * the same kind of line with the same text within two seconds. */
+#define SAME_EVENT_FT (2ull * 10000000)
+
+static bool seen_line(const hcase *c, const char *event, uint64_t t, const char *what)
+{
+    for (size_t i = 0; i < c->life.n; i++) {
+        const hlife *l = c->life.v[i];
+        if (strcmp(l->event, event)) continue;
+        uint64_t d = l->t > t ? l->t - t : t - l->t;
+        if (d <= SAME_EVENT_FT && same_text(l->what, what)) return true;
+    }
+    return false;
+}
+
+/* "CORP\jose.m" and "jose.m" are one user (4688 gives no domain). */
+static const char *short_user(const char *u)
+{
+    if (!u) return NULL;
+    const char *b = strrchr(u, '\\');
+    return b ? b + 1 : u;
+}
+
+static bool parent_is(const char *parent, const char *name) { return parent && hr_ieq(base_name(parent), name); }
+
+/* The child's command line is what the consumer runs (WMI fills the
+ * template's %...% parts, so compare what both have up to the first one). */
+static bool runs(const hcase *c, const char *cmd, const char *image)
+{
+    if (!c->payload || !cmd) return false;
+    char pay[2048], got[2048];
+    size_t np = 0, ng = 0;
+    for (const char *p = c->payload; *p && np + 1 < sizeof(pay) && *p != '%'; p++)
+        if (*p != '"' && *p != ' ' && *p != '\t') pay[np++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+    for (const char *p = cmd; *p && ng + 1 < sizeof(got); p++)
+        if (*p != '"' && *p != ' ' && *p != '\t') got[ng++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+    pay[np] = got[ng] = 0;
+    if (np < 6) return false;
+    if (strstr(got, pay) || strstr(pay, got)) return ng >= 6;
+    // A script consumer's child: its command line is inside the script.
+    (void)image;
+    return false;
+}
+
+static const char *delete_verb(const char *text)
+{
+    static const char *const verbs[] = {" delete", "Remove-WmiObject", "Remove-CimInstance", "rwmi ", ".Delete(",
+                                        ".Delete_(", "DeleteInstance"};
+    for (size_t i = 0; text && i < sizeof(verbs) / sizeof(verbs[0]); i++)
+        if (hr_icontains(text, verbs[i])) return "removed";
+    return NULL;
+}
+
+static hcase *case_mentioned(wh_hunt_host *hh, const char *text)
+{
+    if (!text) return NULL;
+    for (size_t i = 0; i < hh->ncases; i++) {
+        hcase *c = hh->cases[i];
+        if (sub_kind(c->kind) && (mentions(text, c->fname) || mentions(text, c->cname))) return c;
+    }
+    // mofcomp on a MOF the evidence holds.
+    if (hr_icontains(text, "mofcomp"))
+        for (size_t i = 0; i < hh->ncases; i++)
+            for (size_t j = 0; j < hh->cases[i]->mofs.n; j++) {
+                const char *b = base_name(hh->cases[i]->mofs.v[j]);
+                if (strlen(b) >= 5 && hr_icontains(text, b)) return hh->cases[i];
+            }
+    return NULL;
+}
+
+static hcase *burst(wh_hunt_host *hh, hrec *k, const char *parent, const char *user)
+{
+    const char *computer = hr_str(k->r, "computer");
+    for (size_t i = hh->ncases; i-- > 0;) {
+        hcase *c = hh->cases[i];
+        if (c->kind != K_EXEC) continue;
+        if (!agree(c->b_computer, computer) || !hr_ieq(c->b_parent ? c->b_parent : "", parent ? parent : "") ||
+            (user && c->b_user && !hr_ieq(c->b_user, user)))
+            continue;
+        if (k->t && c->last && (k->t < c->first || k->t - c->last > BURST_GAP_FT)) continue;
+        if (!c->b_user) c->b_user = user;
+        return c;
+    }
+    hcase *c = hk_new(hh, K_EXEC);
+    if (!c) return NULL;
+    c->b_computer = computer;
+    c->b_parent = parent;
+    c->b_user = user;
+    return c;
+}
+
+static void fired(wh_hunt_host *hh, hcase *c, hrec *k, const char *what)
+{
+    add_rec(hh, c, k);
+    if (seen_line(c, "fired", k->t, what)) return;
+    c->fired++;
+    if (k->t && (!c->fired_first || k->t < c->fired_first)) c->fired_first = k->t;
+    if (k->t > c->fired_last) c->fired_last = k->t;
+    life(hh, c, k, k->t, "fired", what);
+}
+
+/* A command line or script on the case's life, once per event seen twice. */
+static void command(wh_hunt_host *hh, hcase *c, hrec *k, const char *text)
+{
+    add_rec(hh, c, k);
+    const char *ev = delete_verb(text);
+    if (ev) c->removal_seen = true;
+    if (!seen_line(c, ev ? ev : "command", k->t, text)) life(hh, c, k, k->t, ev ? ev : "command", text);
+}
+
+static void process(wh_hunt_host *hh, hrec *k)
+{
+    const wh_record *r = k->r;
+    const char *cmd = hr_str(r, "command_line"), *image = hr_str(r, "image"), *parent = hr_str(r, "parent_image");
+    bool wmi_child = parent_is(parent, "WmiPrvSE.exe") || parent_is(parent, "scrcons.exe");
+    if (wmi_child)
+        for (size_t i = 0; i < hh->ncases; i++) {
+            hcase *c = hh->cases[i];
+            if (!sub_kind(c->kind) || !runs(c, cmd, image)) continue;
+            fired(hh, c, k, wh_arena_printf(hh->a, "%s started %s", base_name(parent), cmd ? cmd : image ? image : "?"));
+            return;
+        }
+    // scrcons.exe itself starting is a script consumer firing: the one
+    // script consumer that existed then, when the evidence has only one.
+    if (image && hr_ieq(base_name(image), "scrcons.exe")) {
+        hcase *only = NULL;
+        int n = 0;
+        for (size_t i = 0; i < hh->ncases; i++) {
+            hcase *c = hh->cases[i];
+            if (!sub_kind(c->kind) || !hr_ieq(c->cclass, "ActiveScriptEventConsumer")) continue;
+            if (k->t && c->first && k->t + BURST_GAP_FT < c->first) continue; // not made yet
+            only = c;
+            n++;
+        }
+        if (n == 1) {
+            fired(hh, only, k, wh_arena_printf(hh->a, "scrcons.exe started (the script consumer ran): %s", cmd ? cmd : image));
+            return;
+        }
+    }
+    hcase *c = case_mentioned(hh, cmd);
+    if (c) {
+        command(hh, c, k, cmd);
+        return;
+    }
+    c = burst(hh, k, parent ? base_name(parent) : NULL, short_user(hr_str(r, "user")));
+    if (!c) return;
+    add_rec(hh, c, k);
+    if (!seen_line(c, "command", k->t, cmd ? cmd : r->summary)) life(hh, c, k, k->t, "command", cmd ? cmd : r->summary);
+}
+
+static void powershell(wh_hunt_host *hh, hrec *k)
+{
+    const wh_record *r = k->r;
+    const char *text = hr_str(r, "script_block_text");
+    if (!text) text = hr_str(r, "payload");
+    hcase *c = case_mentioned(hh, text);
+    if (c) {
+        command(hh, c, k, text);
+        return;
+    }
+    // One PowerShell session's WMI use: 4103, 4104 and 800 of it carry
+    // different user fields, so the computer and the time decide.
+    c = burst(hh, k, "PowerShell", NULL);
+    if (!c) return;
+    add_rec(hh, c, k);
+    life(hh, c, k, k->t, "command", text && *text ? text : r->summary);
+}
+
+/* Other WMI-Activity events: a temporary consumer's query, a provider, an
+ * error. One case per distinct thing (the query, the provider, the
+ * operation), not per event. */
+static void activity(wh_hunt_host *hh, hrec *k)
+{
+    const wh_record *r = k->r;
+    int64_t id = hr_int(r, "event_id", 0);
+    const char *what = id == 5860 || id == 5859 ? hr_str(r, "query")
+                       : id == 5857             ? hr_str(r, "provider_path")
+                                                : hr_str(r, "operation");
+    if (!what) what = r->summary ? r->summary : r->artifact;
+    const char *title = id == 5860 || id == 5859 ? wh_arena_printf(hh->a, "temporary WMI consumer: %s", what)
+                        : id == 5857             ? wh_arena_printf(hh->a, "WMI provider started: %s", what)
+                        : id == 5858             ? wh_arena_printf(hh->a, "WMI operation failed: %s", what)
+                                                 : what;
+    for (size_t i = 0; i < hh->ncases; i++) {
+        hcase *c = hh->cases[i];
+        if (c->kind != K_EVENT || !c->recs.n) continue;
+        const hrec *f = c->recs.v[0];
+        if (strcmp(f->r->artifact, r->artifact) || hr_int(f->r, "event_id", -1) != id || !same_text(c->title, title))
+            continue;
+        add_rec(hh, c, k);
+        life(hh, c, k, k->t, "seen", r->summary);
+        return;
+    }
+    hcase *c = hk_new(hh, K_EVENT);
+    if (!c) return;
+    c->title = title;
+    add_rec(hh, c, k);
+    life(hh, c, k, k->t, "seen", r->summary);
+}
+
+static int by_time(const void *x, const void *y)
+{
+    const hrec *a = *(hrec *const *)x, *b = *(hrec *const *)y;
+    return a->t < b->t ? -1 : a->t > b->t;
+}
+
+/* Findings without a case of their own entity: one case per piece of
+ * evidence they fired on. */
+static void loose_findings(wh_hunt_host *hh)
+{
+    for (size_t i = 0; i < hh->finds.n; i++) {
+        hfind *f = hh->finds.v[i];
+        if (f->ev && f->ev->cs >= 0) {
+            f->cs = f->ev->cs;
+            continue;
+        }
+        if (f->ev && f->ev->sub) { // a subscription the first pass did not see (the engine's own copy)
+            sid s = sub_identity(f->ev->r);
+            hcase *c = find_sub(hh, &s);
+            if (c) {
+                add_rec(hh, c, f->ev);
+                f->cs = f->ev->cs;
+                continue;
+            }
+        }
+        hcase *c = NULL;
+        for (size_t j = 0; f->ev && j < i && !c; j++) { // the same record, copied twice by the engine
+            hfind *g = hh->finds.v[j];
+            if (g->ev && g->cs >= 0 && g->ev->r->offset == f->ev->r->offset &&
+                !strcmp(g->ev->r->artifact, f->ev->r->artifact) &&
+                !strcmp(g->ev->r->source ? g->ev->r->source : "", f->ev->r->source ? f->ev->r->source : ""))
+                c = hh->cases[g->cs];
+        }
+        if (!c) {
+            c = hk_new(hh, K_EVENT);
+            if (!c) return;
+            c->title = f->title;
+            if (f->ev) {
+                add_rec(hh, c, f->ev);
+                life(hh, c, f->ev, f->ev->t, "seen", f->ev->r->summary);
+            }
+        } else if (f->ev && f->ev->cs < 0) {
+            add_rec(hh, c, f->ev);
+        }
+        f->cs = hk_index(hh, c);
+    }
+}
+
+void hk_correlate(wh_hunt_host *hh)
+{
+    if (hh->hunt->o.no_cases) { // every finding its own case: the flat list of rule hits
+        for (size_t i = 0; i < hh->finds.n; i++) {
+            hfind *f = hh->finds.v[i];
+            hcase *c = hk_new(hh, K_EVENT);
+            if (!c) return;
+            c->title = f->title;
+            if (f->ev) add_rec(hh, c, f->ev);
+            f->cs = (int)hh->ncases - 1;
+        }
+        return;
+    }
+    subscriptions(hh);
+    // The rest in time order, so bursts grow forward.
+    size_t n = hh->recs.n;
+    hrec **v = malloc((n ? n : 1) * sizeof(*v));
+    if (!v) return;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        hrec *k = hh->recs.v[i];
+        if (!k->sub) v[m++] = k;
+    }
+    qsort(v, m, sizeof(*v), by_time);
+    for (size_t i = 0; i < m; i++) by_name(hh, v[i]);
+    for (size_t i = 0; i < m; i++)
+        if (!strcmp(v[i]->r->artifact, "mof.file")) mof_file(hh, v[i]);
+    for (size_t i = 0; i < m; i++)
+        if (!strcmp(v[i]->r->artifact, "mof.instance") && v[i]->cs < 0) {
+            hcase *c = case_with_mof(hh, v[i]->r->source);
+            if (c) add_rec(hh, c, v[i]);
+        }
+    for (size_t i = 0; i < m; i++)
+        if (!strcmp(v[i]->r->artifact, "reg.autorecover_mof")) autorecover(hh, v[i]);
+    for (size_t i = 0; i < m; i++) {
+        hrec *k = v[i];
+        if (k->cs >= 0) continue;
+        const char *a = k->r->artifact;
+        if (!strcmp(a, "evtx.process")) process(hh, k);
+        else if (!strcmp(a, "evtx.powershell")) powershell(hh, k);
+        else if (!strcmp(a, "evtx.wmi_activity")) activity(hh, k);
+        else if (!strcmp(a, "evtx.record")) {
+            // 4648/4672/4662 beside WMI activity of the same computer and time
+            for (size_t j = hh->ncases; j-- > 0;) {
+                hcase *c = hh->cases[j];
+                if (c->kind != K_EXEC || !agree(c->b_computer, hr_str(k->r, "computer"))) continue;
+                if (k->t + BURST_GAP_FT < c->first || k->t > c->last + BURST_GAP_FT) continue;
+                add_rec(hh, c, k);
+                life(hh, c, k, k->t, "seen", k->r->summary);
+                break;
+            }
+        }
+    }
+    free(v);
+    loose_findings(hh);
+}

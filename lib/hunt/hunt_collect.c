@@ -1,0 +1,392 @@
+/* Collect and parse: finds the evidence of one host (triage), reads every
+ * artifact with its parser, and sends every record to hc_on_record. What
+ * was read, what was not and why, and every file's hash are noted for the
+ * report. The parsers know nothing of each other or of the hunt. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/file.h"
+#include "core/hash.h"
+#include "core/limits.h"
+#include "core/text.h"
+#include "hunt/hunt_int.h"
+#include "wmihunt/cim.h"
+#include "wmihunt/evtx.h"
+#include "wmihunt/mof.h"
+#include "wmihunt/regf.h"
+#include "wmihunt/triage.h"
+
+/* ---- files read, for the report's integrity section ---- */
+
+static void note_file(wh_hunt_host *hh, const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) return;
+    hfile *f = wh_arena_grow(hh->a, hh->files, hh->nfiles, &hh->capfiles, sizeof(hfile), 32);
+    if (!f) return;
+    hh->files = f;
+    f = &hh->files[hh->nfiles];
+    memset(f, 0, sizeof(*f));
+    f->path = wh_arena_strdup(hh->a, path);
+    if (!f->path) return;
+    f->size = (uint64_t)st.st_size;
+    f->mtime = (int64_t)st.st_mtime;
+    wh_mapped m;
+    if (wh_map_file(path, &m) == WH_OK) {
+        wh_sha256 c;
+        uint8_t d[32];
+        wh_sha256_init(&c);
+        if (m.size) wh_sha256_update(&c, m.data, m.size);
+        wh_sha256_final(&c, d);
+        wh_hex(d, 32, f->sha256, 0);
+        wh_unmap_file(&m);
+    }
+    hh->nfiles++;
+}
+
+static void progress(wh_hunt_host *hh, const char *what, const char *path)
+{
+    hh->step++;
+    if (hh->hunt->o.progress) hh->hunt->o.progress(hh->hunt->o.progress_ud, hh->step, hh->total, what, path);
+}
+
+static void file_start(wh_hunt_host *hh) { wh_diag_budget(&hh->sink, hh->hunt->o.file_seconds); }
+
+/* ---- parsers ---- */
+
+static void read_cim(wh_hunt_host *hh, const char *dir, bool backup)
+{
+    wh_cim *cim = NULL;
+    wh_cim_opts o = {.size = sizeof(o), .max_memory = hh->hunt->o.max_memory};
+    file_start(hh);
+    if (wh_cim_open(dir, &o, &hh->sink, &cim) != WH_OK) {
+        hr_note(hh, "CIM repository", dir, "could not be read (see the diagnostics)");
+        return;
+    }
+    hh->usable++;
+    if (!backup) hh->repo_read = true;
+    hr_note(hh, backup ? "CIM repository backup" : "CIM repository", dir, NULL);
+    static const char *const names[] = {"OBJECTS.DATA", "INDEX.BTR", "MAPPING1.MAP", "MAPPING2.MAP", "MAPPING3.MAP",
+                                        "OBJECTS.MAP", "INDEX.MAP", "MAPPING.VER"};
+    const char *rd = wh_cim_get_info(cim)->dir;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        char *p = wh_find_icase(rd, names[i], false);
+        if (p) note_file(hh, p);
+        free(p);
+    }
+    (void)wh_cim_emit(cim, WH_CIM_VIEW_INFO, NULL, hc_on_record, hh);
+    (void)wh_cim_emit(cim, WH_CIM_VIEW_PERSISTENCE, NULL, hc_on_record, hh);
+    (void)wh_cim_emit(cim, WH_CIM_VIEW_RECOVERED, NULL, hc_on_record, hh);
+    (void)wh_cim_emit(cim, WH_CIM_VIEW_TIMELINE, NULL, hc_on_record, hh);
+    wh_cim_close(cim);
+}
+
+typedef struct evrun {
+    wh_hunt_host *hh;
+    const char *src;
+    const char *channel;
+    unsigned long recovered, live, wmi;
+} evrun;
+
+static int on_event(void *ud, const wh_evtx_event *ev)
+{
+    evrun *r = ud;
+    if (ev->recovered) r->recovered++;
+    else r->live++;
+    if (!r->channel && ev->channel && *ev->channel) r->channel = wh_arena_strdup(r->hh->a, ev->channel);
+    if (!wh_evtx_wmi_candidate(ev)) return 0;
+    r->wmi++;
+    return wh_evtx_wmi_records(ev, r->src, hc_on_record, r->hh) < 0;
+}
+
+static void read_evtx(wh_hunt_host *hh, const char *path)
+{
+    wh_evtx_opts o = {.size = sizeof(o), .flags = WH_EVTX_OPT_RECOVER, .max_memory = hh->hunt->o.max_memory};
+    wh_evtx *e = NULL;
+    file_start(hh);
+    if (wh_evtx_open(path, &o, &hh->sink, &e) != WH_OK) {
+        hr_note(hh, "event log", path, "could not be read (see the diagnostics)");
+        return;
+    }
+    hh->usable++;
+    note_file(hh, path);
+    evrun r = {hh, path, NULL, 0, 0, 0};
+    (void)wh_evtx_each(e, true, on_event, &r);
+    if (r.recovered) // deleted records: what a cleared or rolled-over log leaves behind
+        wh_diagf(&hh->sink, WH_SEV_INFO, WH_OK, path, WH_NO_OFFSET,
+                 "%lu deleted record(s) recovered from chunk slack besides %lu live ones (marked recovered)",
+                 r.recovered, r.live);
+    if (r.channel) {
+        bool seen = false;
+        for (size_t i = 0; i < hh->channels.n && !seen; i++) seen = hr_ieq(hh->channels.v[i], r.channel);
+        if (!seen) (void)wh_ptrvec_push(hh->a, &hh->channels, (void *)r.channel);
+    }
+    char *what = wh_arena_printf(hh->a, "event log (%s: %lu record(s), %lu of WMI interest)",
+                                 r.channel ? r.channel : "empty", r.live + r.recovered, r.wmi);
+    hr_note(hh, what ? what : "event log", path, NULL);
+    wh_evtx_close(e);
+}
+
+static void read_hive(wh_hunt_host *hh, const char *path, const char *log1, const char *log2)
+{
+    wh_regf_opts o = {.size = sizeof(o), .logs = {log1, log2}, .max_memory = hh->hunt->o.max_memory};
+    wh_regf *g = NULL;
+    file_start(hh);
+    if (wh_regf_open(path, &o, &hh->sink, &g) != WH_OK) {
+        hr_note(hh, "SOFTWARE hive", path, "could not be read (see the diagnostics)");
+        return;
+    }
+    hh->usable++;
+    note_file(hh, path);
+    if (log1) note_file(hh, log1);
+    if (log2) note_file(hh, log2);
+    bool present = false;
+    (void)wh_regf_hive_record(g, NULL, hc_on_record, hh);
+    (void)wh_regf_cimom_records(g, &present, hc_on_record, hh);
+    if (!present) { // a hive without it is not the SOFTWARE hive, or has lost the key
+        wh_diagf(&hh->sink, WH_SEV_WARN, WH_E_NOTFOUND, path, WH_NO_OFFSET,
+                 "no Microsoft\\WBEM\\CIMOM key: is this the SOFTWARE hive? Nothing of WMI read from it");
+        hr_note(hh, "hive", path, "no Microsoft\\WBEM\\CIMOM key: the autorecover rules had nothing to read");
+    } else {
+        hr_note(hh, "SOFTWARE hive", path, NULL);
+    }
+    wh_regf_close(g);
+}
+
+static void read_mof(wh_hunt_host *hh, const char *path)
+{
+    wh_mof *m = NULL;
+    wh_mof_opts o = {.size = sizeof(o), .max_memory = hh->hunt->o.max_memory};
+    file_start(hh);
+    if (wh_mof_open(path, &o, &hh->sink, &m) != WH_OK) {
+        hr_note(hh, "MOF file", path, "could not be read (see the diagnostics)");
+        return;
+    }
+    hh->usable++;
+    note_file(hh, path);
+    hr_note(hh, "MOF file", path, NULL);
+    (void)wh_mof_emit(m, hc_on_record, hh);
+    wh_mof_close(m);
+}
+
+/* path may also be one piece of evidence: a repository folder (INDEX.BTR in
+ * it or in its FS subfolder), an .evtx, a .mof, or a hive file. */
+static bool holds(const char *dir, const char *name)
+{
+    char *p = wh_find_icase(dir, name, false);
+    bool found = p != NULL;
+    free(p);
+    return found;
+}
+
+static bool holds_in_fs(const char *dir)
+{
+    char *fs = wh_find_icase(dir, "FS", true);
+    bool found = fs && holds(fs, "INDEX.BTR");
+    free(fs);
+    return found;
+}
+
+static bool collect_direct(wh_hunt_host *hh, const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) return false;
+    if (S_ISDIR(st.st_mode)) {
+        // The index, here or in XP's FS subfolder; a part of a repository
+        // (objects or mapping files alone) is read too, so that the reader
+        // says what is missing.
+        if (!holds(path, "INDEX.BTR") && !holds_in_fs(path) && !holds(path, "OBJECTS.DATA") &&
+            !holds(path, "MAPPING1.MAP"))
+            return false;
+        hh->total = 1;
+        progress(hh, "CIM repository", path);
+        read_cim(hh, path, false);
+        return true;
+    }
+    if (!S_ISREG(st.st_mode)) return false;
+    size_t n = strlen(path);
+    hh->total = 1;
+    if (n > 5 && wh_strcasecmp(path + n - 5, ".evtx") == 0) read_evtx(hh, path);
+    else if (n > 4 && wh_strcasecmp(path + n - 4, ".mof") == 0) read_mof(hh, path);
+    else {
+        // A hive goes by its signature, not its name; logs beside it are used.
+        FILE *f = fopen(path, "rb");
+        char sig[4] = {0};
+        size_t got = f ? fread(sig, 1, 4, f) : 0;
+        if (f) fclose(f);
+        if (got != 4 || memcmp(sig, "regf", 4) != 0) {
+            // Said, not skipped: the analyst named this file.
+            char shown[16];
+            size_t k = 0;
+            for (size_t i = 0; i < got; i++) k += (size_t)snprintf(shown + k, sizeof(shown) - k, "%02x", (unsigned char)sig[i]);
+            shown[k] = 0;
+            wh_diagf(&hh->sink, WH_SEV_ERROR, WH_E_BADSIG, path, 0,
+                     "not evidence wmihunt reads (it starts %s%s, not 'regf'; .evtx and .mof go by their "
+                     "names, a repository by its folder): skipped", got ? "0x" : "", got ? shown : "empty");
+            hr_note(hh, "file", path, "not evidence wmihunt reads");
+            return true;
+        }
+        char *l1 = wh_arena_printf(hh->a, "%s.LOG1", path), *l2 = wh_arena_printf(hh->a, "%s.LOG2", path);
+        read_hive(hh, path, l1 && access(l1, R_OK) == 0 ? l1 : NULL, l2 && access(l2, R_OK) == 0 ? l2 : NULL);
+    }
+    return true;
+}
+
+/* Which triage finds the hunt reads. In a Windows tree only the WMI-relevant
+ * logs; a loose .evtx was put there by the analyst, whatever its name. */
+static bool hunt_reads(const wh_triage_artifact *a)
+{
+    switch (a->kind) {
+    case WH_TRIAGE_CIM_REPOSITORY:
+    case WH_TRIAGE_CIM_BACKUP:
+    case WH_TRIAGE_MOF:
+    case WH_TRIAGE_AUTORECOVER_FILE:
+    case WH_TRIAGE_HIVE_SOFTWARE: return true;
+    case WH_TRIAGE_EVTX: return a->wmi_relevant || a->layout == WH_TRIAGE_LAYOUT_LOOSE;
+    default: return false;
+    }
+}
+
+static void note_unread(wh_hunt_host *hh, const wh_triage_artifact *a)
+{
+    switch (a->kind) {
+    case WH_TRIAGE_EVTX:
+        hr_note(hh, "event log", a->path, "not a log that holds WMI evidence: not read");
+        break;
+    case WH_TRIAGE_HIVE_REGBACK:
+        hr_note(hh, "SOFTWARE hive backup", a->path, "RegBack copy: not read (give it alone to compare)");
+        break;
+    default:
+        break;
+    }
+}
+
+void hc_collect(wh_hunt_host *hh, const char *path)
+{
+    if (collect_direct(hh, path)) return;
+    wh_triage *t = NULL;
+    wh_triage_opts to = {.size = sizeof(to)};
+    if (wh_triage_open(path, &to, &hh->sink, &t) != WH_OK) return;
+    (void)wh_triage_emit(t, hc_on_record, hh);
+    size_t n = wh_triage_count(t);
+    for (size_t i = 0; i < n; i++) {
+        const wh_triage_artifact *a = wh_triage_get(t, i);
+        if (hunt_reads(a)) hh->total++;
+        else note_unread(hh, a);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const wh_triage_artifact *a = wh_triage_get(t, i);
+        if (!hunt_reads(a)) continue;
+        switch (a->kind) {
+        case WH_TRIAGE_CIM_REPOSITORY:
+        case WH_TRIAGE_CIM_BACKUP:
+            progress(hh, "CIM repository", a->path);
+            read_cim(hh, a->path, a->kind == WH_TRIAGE_CIM_BACKUP);
+            break;
+        case WH_TRIAGE_EVTX:
+            progress(hh, "event log", a->path);
+            read_evtx(hh, a->path);
+            break;
+        case WH_TRIAGE_HIVE_SOFTWARE: {
+            // Its transaction logs sit beside it.
+            const char *logs[2] = {NULL, NULL};
+            for (size_t k = 0; k < n; k++) {
+                const wh_triage_artifact *b = wh_triage_get(t, k);
+                if (b->kind != WH_TRIAGE_HIVE_LOG || strncmp(b->path, a->path, strlen(a->path)) != 0) continue;
+                if (!logs[0]) logs[0] = b->path;
+                else if (!logs[1]) logs[1] = b->path;
+            }
+            progress(hh, "SOFTWARE hive", a->path);
+            read_hive(hh, a->path, logs[0], logs[1]);
+            break;
+        }
+        case WH_TRIAGE_MOF:
+        case WH_TRIAGE_AUTORECOVER_FILE:
+            progress(hh, "MOF", a->path);
+            read_mof(hh, a->path);
+            break;
+        default:
+            break;
+        }
+    }
+    wh_triage_close(t);
+}
+
+/* ---- a folder of several hosts ---- */
+
+/* A folder named like a drive: C, C%3A, C: (KAPE, CyLR, Velociraptor). */
+static bool drive_like(const char *s, size_t n)
+{
+    bool letter = n >= 1 && ((s[0] | 32) >= 'a' && (s[0] | 32) <= 'z');
+    return letter && (n == 1 || (n == 2 && s[1] == ':') ||
+                      (n == 4 && s[1] == '%' && s[2] == '3' && (s[3] | 32) == 'a'));
+}
+
+/* The folder of the host a volume root belongs to: above the drive folder,
+ * and above Velociraptor's uploads/<accessor>/<volume>. */
+static char *host_folder(const char *root)
+{
+    char *h = strdup(root);
+    if (!h) return NULL;
+    char *up = strstr(h, "/uploads/");
+    if (up) {
+        *up = 0;
+        return h;
+    }
+    size_t n = strlen(h);
+    while (n > 1 && h[n - 1] == '/') h[--n] = 0;
+    char *slash = strrchr(h, '/');
+    const char *last = slash ? slash + 1 : h;
+    if (slash && drive_like(last, strlen(last))) *slash = 0;
+    return h;
+}
+
+size_t wh_hunt_hosts(const char *path, void (*fn)(void *ud, const char *host_path), void *ud)
+{
+    struct stat st;
+    wh_triage *t = NULL;
+    wh_diag_sink quiet = {0}; // the hunt walks each host again and says what it finds then
+    wh_triage_opts to = {.size = sizeof(to)};
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode) || wh_triage_open(path, &to, &quiet, &t) != WH_OK) {
+        fn(ud, path);
+        return 1;
+    }
+    size_t nroots = wh_triage_roots(t), nhosts = 0;
+    char **hosts = calloc(nroots ? nroots : 1, sizeof(char *));
+    bool loose = false;
+    for (size_t i = 0; i < wh_triage_count(t); i++) loose |= wh_triage_get(t, i)->root == NULL;
+    for (size_t i = 0; hosts && i < nroots; i++) {
+        const char *rp;
+        wh_triage_layout lay;
+        const char *vol;
+        if (!wh_triage_root(t, i, &rp, &lay, &vol)) continue;
+        char *h = host_folder(rp);
+        if (!h) continue;
+        bool dup = false;
+        for (size_t j = 0; j < nhosts && !dup; j++) dup = !strcmp(hosts[j], h);
+        // A root at or above the folder given is that folder's own host.
+        size_t np = strlen(path);
+        while (np > 1 && path[np - 1] == '/') np--;
+        if (!dup && strlen(h) <= np) loose = true;
+        if (dup || strlen(h) <= np) {
+            free(h);
+            continue;
+        }
+        hosts[nhosts++] = h;
+    }
+    size_t n;
+    if (nhosts < 2 || loose) { // one host (or evidence beside the hosts: read it as one)
+        fn(ud, path);
+        n = 1;
+    } else {
+        for (size_t i = 0; i < nhosts; i++) fn(ud, hosts[i]);
+        n = nhosts;
+    }
+    for (size_t i = 0; hosts && i < nhosts; i++) free(hosts[i]);
+    free(hosts);
+    wh_triage_close(t);
+    return n;
+}

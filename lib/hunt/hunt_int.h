@@ -1,0 +1,166 @@
+/* lib/hunt internals: one host's state, from the records its parsers emit
+ * to the ranked cases the writers read. */
+#ifndef WH_HUNT_INT_H
+#define WH_HUNT_INT_H
+
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/recbuild.h"
+#include "core/sbuf.h"
+#include "core/strmap.h"
+#include "wmihunt/hunt.h"
+
+/* A record the case stage keeps: a deep copy in the host's arena. */
+typedef struct hrec {
+    const wh_record *r;
+    uint64_t t;   /* the record's main time (FILETIME), 0 when none */
+    int cs;       /* the case it joined, -1 when none */
+    bool sub;     /* a normalised wmi.subscription */
+} hrec;
+
+/* A finding copied out of the engine. */
+typedef struct hfind {
+    const char *rule, *title, *why, *detail;
+    int sev;
+    bool known_good;
+    const char **attack;
+    size_t nattack;
+    hrec *ev;     /* its evidence (kept) */
+    int cs;
+} hfind;
+
+/* One line of a case's life. */
+typedef struct hlife {
+    uint64_t t;
+    const char *event; /* created, changed, removed, fired, registered, defined, listed, written, command, seen */
+    const char *what;
+    const char *user, *sid, *process, *pid;
+    const hrec *src;
+} hlife;
+
+typedef enum hkind { K_SUBSCRIPTION, K_FILTER, K_CONSUMER, K_MOF, K_AUTORECOVER, K_EXEC, K_EVENT } hkind;
+typedef enum hstate { S_LIVE, S_LOGGED, S_MOF_ONLY, S_REMOVED, S_ACTIVITY } hstate;
+
+typedef struct hcase {
+    hkind kind;
+    hstate state;
+    int sev;           /* the case's severity (after ranking) */
+    int floor;         /* the worst reason's severity */
+    bool inventory;
+    const char *known_good; /* title of the known-good rule, or NULL */
+    char id[16];
+    int rank;
+    /* identity (subscription-like kinds) */
+    const char *ns, *fname, *fquery, *cclass, *cname, *payload;
+    const char *title;
+    /* execution bursts: the grouping key */
+    const char *b_parent, *b_user, *b_computer;
+    wh_ptrvec mofs, autorecs; /* paths (char *) */
+    wh_ptrvec recs;           /* hrec * */
+    wh_ptrvec finds;          /* hfind * */
+    wh_ptrvec life;           /* hlife * */
+    uint64_t first, last, created, changed, removed, fired_first, fired_last;
+    unsigned fired;
+    bool live, removal_seen, recovered, in_mof, logged;
+} hcase;
+
+typedef struct hfile {
+    const char *path;
+    uint64_t size;
+    int64_t mtime;
+    char sha256[65];
+} hfile;
+
+typedef struct hnote {
+    const char *what, *path, *why; /* why NULL: read */
+} hnote;
+
+struct wh_hunt {
+    wh_hunt_opts o;
+    wh_diag_sink *out; /* the caller's sink */
+    wh_rules *rules;
+    struct hbase *base;  /* the baseline, when given */
+    size_t nbase;
+};
+
+/* The record being fed, and the subscription record the engine made last:
+ * a finding on either reuses its kept copy. */
+typedef struct hfeed {
+    const wh_record *raw;
+    hrec *rawk;
+    const wh_record *sub;
+    hrec *subk;
+} hfeed;
+
+struct wh_hunt_host {
+    wh_hunt *hunt;
+    wh_arena *a;
+    wh_diag_sink sink; /* forwards to the hunt's and counts this host's */
+    const char *path;
+    const char *name, *name_from;
+    const char *computer; /* first Computer of an event log */
+    int usable;
+    unsigned long records, damaged;
+    size_t step, total;
+    bool repo_read; /* a live repository was read: absence from it means something */
+    /* detection */
+    wh_detect *det;
+    hfeed *feed;
+    /* kept for the case stage */
+    wh_ptrvec recs;   /* hrec * */
+    wh_ptrvec finds;  /* hfind * */
+    hcase **cases;
+    size_t ncases, capcases;
+    /* what was read, skipped, missing */
+    wh_ptrvec notes;  /* hnote * */
+    wh_ptrvec channels; /* channels of the logs read (char *) */
+    hfile *files;
+    size_t nfiles, capfiles;
+    wh_hunt_item *items;
+    const hrec **itemsrc; /* the record each item came from */
+    size_t nitems, capitems, capitemsrc;
+    wh_strmap itemkeys;
+    /* records by artifact, for the summary */
+    const char **art;
+    unsigned long *artn;
+    size_t nart, capart;
+    uint64_t newest; /* the newest evidence time, for "recently" */
+};
+
+/* hunt_collect.c: discovery and the parsers, every record to on_record. */
+void hc_collect(wh_hunt_host *hh, const char *path);
+int hc_on_record(void *ud, const wh_record *r);
+
+/* hunt_run.c */
+hrec *hr_keep(wh_hunt_host *hh, const wh_record *r, bool sub);
+void hr_note(wh_hunt_host *hh, const char *what, const char *path, const char *why);
+void hr_item(wh_hunt_host *hh, const wh_record *r, const hrec *k);
+hfind *hr_find_add(wh_hunt_host *hh);
+uint64_t hr_time(const wh_record *r);
+
+/* hunt_baseline.c */
+struct hbase;
+wh_status hb_load(wh_hunt *h, const char *path);
+void hb_free(wh_hunt *h);
+void hb_apply(wh_hunt_host *hh);
+
+/* hunt_case.c: correlation */
+void hk_correlate(wh_hunt_host *hh);
+hcase *hk_new(wh_hunt_host *hh, hkind kind);
+int hk_index(const wh_hunt_host *hh, const hcase *c);
+/* hunt_rank.c: severity, state, ranking, ids */
+void hk_rank(wh_hunt_host *hh);
+const char *hk_kind_name(hkind k);
+const char *hk_state_name(hstate s);
+
+/* Field helpers over records (hunt_run.c). */
+const char *hr_str(const wh_record *r, const char *name);
+const char *hr_ostr(const wh_record *r, const char *obj, const char *name);
+int64_t hr_int(const wh_record *r, const char *name, int64_t dflt);
+bool hr_bool(const wh_record *r, const char *name);
+bool hr_ieq(const char *a, const char *b);
+/* a contains b, ASCII case-insensitive */
+bool hr_icontains(const char *a, const char *b);
+
+#endif
