@@ -5,7 +5,7 @@
 # readers are available (see bench/README.md), they run on the same files:
 #   WH_REF_PYCIM="python3 /path/run_pycim.py"  WH_REF_DISSECT="python3 /path/run_dissect.py"
 # Prints one JSON line per measurement and a table of ratios. Then the
-# EVTX benchmark (bench/evtx.sh).
+# EVTX, MOF, hive and hunt benchmarks (bench/evtx.sh, mof.sh, regf.sh, hunt.sh).
 set -euo pipefail
 BUILD=${1:-build}
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -62,3 +62,4 @@ PY
 "$here/bench/evtx.sh" "$BUILD"
 "$here/bench/mof.sh" "$BUILD"
 "$here/bench/regf.sh" "$BUILD"
+"$here/bench/hunt.sh" "$BUILD"

@@ -171,13 +171,7 @@ int cmd_hunt(int argc, char **argv)
     bool tl_stdout = tl_path && !strcmp(tl_path, "-");
     cli_diag diag;
     cli_diag_init(&diag, &o);
-    hostlist hosts = {0};
-    for (int d = 0; d < o.npos; d++) (void)wh_hunt_hosts(o.pos[d], add_host, &hosts);
-    if (hosts.nomem) {
-        fprintf(stderr, "wmihunt hunt: out of memory listing the hosts\n");
-        return WH_EXIT_NOINPUT;
-    }
-    prog pg = {.on = progress_on && !o.quiet, .t0 = cli_now(), .hosts = (int)hosts.n};
+    prog pg = {.on = progress_on && !o.quiet, .t0 = cli_now()};
     ho.max_memory = o.max_memory;
     ho.file_seconds = o.time_budget_set ? o.time_budget : WH_LIMIT_FILE_SECONDS;
     ho.timeline = tl != NULL;
@@ -191,6 +185,17 @@ int cmd_hunt(int argc, char **argv)
         wh_hunt_timeline_close(tl);
         return WH_EXIT_USAGE;
     }
+    hostlist hosts = {0};
+    for (int d = 0; d < o.npos; d++) (void)wh_hunt_hosts(o.pos[d], add_host, &hosts);
+    if (hosts.nomem) {
+        fprintf(stderr, "wmihunt hunt: out of memory listing the hosts\n");
+        for (size_t d = 0; d < hosts.n; d++) free(hosts.v[d]);
+        free(hosts.v);
+        wh_hunt_free(hunt);
+        wh_hunt_timeline_close(tl);
+        return WH_EXIT_NOINPUT;
+    }
+    pg.hosts = (int)hosts.n;
     wh_hunt_report_opts ro = {.size = sizeof(ro), .fmt = o.fmt, .min_severity = min,
                               .sort = !strcmp(sort, "time") ? WH_HUNT_SORT_TIME : WH_HUNT_SORT_RANK};
     ro.color = color && !getenv("NO_COLOR") && isatty(STDOUT_FILENO) && o.fmt == WH_FMT_TEXT;

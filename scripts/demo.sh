@@ -16,14 +16,13 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 out="$BUILD/demo"
 rm -rf "$out" && mkdir -p "$out"
 python3 "$here/tests/gen/casegen.py" --gen "$BUILD/tests/gen" demo "$out/collection" >/dev/null
-echo "== wmihunt triage $out/collection"
-"$BUILD/wmihunt" triage "$out/collection" --format csv 2>/dev/null | cut -d, -f1-5 | head -20 || true
-echo
 echo "== wmihunt hunt --timeline $out/timeline.csv $out/collection"
+echo
 set +e
 "$BUILD/wmihunt" hunt --no-progress --timeline "$out/timeline.csv" "$out/collection"
 rc=$?
 set -e
 echo
-echo "(exit code $rc: 1 means findings at high or above; timeline in $out/timeline.csv)"
+echo "(exit code $rc: 1 means a case at high or above; the sorted timeline is in $out/timeline.csv;"
+echo " try also: $BUILD/wmihunt hunt --format jsonl $out/collection, or --sort time, --min-severity high)"
 [ $rc -le 1 ]

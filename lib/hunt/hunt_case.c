@@ -475,7 +475,11 @@ static const char *delete_verb(const char *text)
 
 static hcase *case_mentioned(wh_hunt_host *hh, const char *text)
 {
-    if (!text) return NULL;
+    // What makes, changes or removes a subscription names its classes or a
+    // MOF; other text is not searched for every case's names (cost).
+    if (!text || !(hr_icontains(text, "EventFilter") || hr_icontains(text, "Consumer") ||
+                   hr_icontains(text, "Binding") || hr_icontains(text, ".mof") || hr_icontains(text, "mofcomp")))
+        return NULL;
     for (size_t i = 0; i < hh->ncases; i++) {
         hcase *c = hh->cases[i];
         if (sub_kind(c->kind) && (mentions(text, c->fname) || mentions(text, c->cname))) return c;
@@ -490,6 +494,10 @@ static hcase *case_mentioned(wh_hunt_host *hh, const char *text)
     return NULL;
 }
 
+/* Activity that no rule called out only joins a case that exists; it does
+ * not make one (every WMI query a service makes is no entity). */
+static bool worth_a_case(const hrec *k) { return k->reason || k->known; }
+
 static hcase *burst(wh_hunt_host *hh, hrec *k, const char *parent, const char *user)
 {
     const char *computer = hr_str(k->r, "computer");
@@ -503,6 +511,7 @@ static hcase *burst(wh_hunt_host *hh, hrec *k, const char *parent, const char *u
         if (!c->b_user) c->b_user = user;
         return c;
     }
+    if (!worth_a_case(k)) return NULL;
     hcase *c = hk_new(hh, K_EXEC);
     if (!c) return NULL;
     c->b_computer = computer;
@@ -510,6 +519,8 @@ static hcase *burst(wh_hunt_host *hh, hrec *k, const char *parent, const char *u
     c->b_user = user;
     return c;
 }
+
+static hcase *only_script_consumer(wh_hunt_host *hh, uint64_t t);
 
 static void fired(wh_hunt_host *hh, hcase *c, hrec *k, const char *what)
 {
@@ -545,16 +556,8 @@ static void process(wh_hunt_host *hh, hrec *k)
     // scrcons.exe itself starting is a script consumer firing: the one
     // script consumer that existed then, when the evidence has only one.
     if (image && hr_ieq(base_name(image), "scrcons.exe")) {
-        hcase *only = NULL;
-        int n = 0;
-        for (size_t i = 0; i < hh->ncases; i++) {
-            hcase *c = hh->cases[i];
-            if (!sub_kind(c->kind) || !hr_ieq(c->cclass, "ActiveScriptEventConsumer")) continue;
-            if (k->t && c->first && k->t + BURST_GAP_FT < c->first) continue; // not made yet
-            only = c;
-            n++;
-        }
-        if (n == 1) {
+        hcase *only = only_script_consumer(hh, k->t);
+        if (only) {
             fired(hh, only, k, wh_arena_printf(hh->a, "scrcons.exe started (the script consumer ran): %s", cmd ? cmd : image));
             return;
         }
@@ -591,10 +594,34 @@ static void powershell(wh_hunt_host *hh, hrec *k)
 /* Other WMI-Activity events: a temporary consumer's query, a provider, an
  * error. One case per distinct thing (the query, the provider, the
  * operation), not per event. */
+/* The one script consumer case there was at time t (scrcons.exe hosts
+ * only ActiveScriptEventConsumer), or NULL when none or several. */
+static hcase *only_script_consumer(wh_hunt_host *hh, uint64_t t)
+{
+    hcase *only = NULL;
+    int n = 0;
+    for (size_t i = 0; i < hh->ncases; i++) {
+        hcase *c = hh->cases[i];
+        if (!sub_kind(c->kind) || !hr_ieq(c->cclass, "ActiveScriptEventConsumer")) continue;
+        if (t && c->first && t + BURST_GAP_FT < c->first) continue; // not made yet
+        only = c;
+        n++;
+    }
+    return n == 1 ? only : NULL;
+}
+
 static void activity(wh_hunt_host *hh, hrec *k)
 {
     const wh_record *r = k->r;
     int64_t id = hr_int(r, "event_id", 0);
+    if (id == 5857 && hr_icontains(hr_str(r, "provider_path"), "scrcons.exe")) {
+        hcase *c = only_script_consumer(hh, k->t);
+        if (c) { // the script consumer's host started: it is about to run
+            add_rec(hh, c, k);
+            life(hh, c, k, k->t, "seen", "5857: scrcons.exe, the script consumers' host, started");
+            return;
+        }
+    }
     const char *what = id == 5860 || id == 5859 ? hr_str(r, "query")
                        : id == 5857             ? hr_str(r, "provider_path")
                                                 : hr_str(r, "operation");
@@ -613,6 +640,7 @@ static void activity(wh_hunt_host *hh, hrec *k)
         life(hh, c, k, k->t, "seen", r->summary);
         return;
     }
+    if (!worth_a_case(k)) return;
     hcase *c = hk_new(hh, K_EVENT);
     if (!c) return;
     c->title = title;
@@ -626,10 +654,20 @@ static int by_time(const void *x, const void *y)
     return a->t < b->t ? -1 : a->t > b->t;
 }
 
-/* Findings without a case of their own entity: one case per piece of
- * evidence they fired on. */
+/* The identity of a record across copies: artifact, source, offset. */
+static const char *rec_key(wh_arena *a, const wh_record *r)
+{
+    return wh_arena_printf(a, "%s|%s|%llu|%s", r->artifact, r->source ? r->source : "",
+                           (unsigned long long)r->offset, r->summary ? r->summary : "");
+}
+
+/* Findings follow their evidence. The engine's copies (stateful rules)
+ * find the original's case; a finding on evidence of no entity gets one
+ * case per evidence record. */
 static void loose_findings(wh_hunt_host *hh)
 {
+    wh_strmap orig;
+    bool mapped = false;
     for (size_t i = 0; i < hh->finds.n; i++) {
         hfind *f = hh->finds.v[i];
         if (f->ev && f->ev->cs >= 0) {
@@ -640,29 +678,34 @@ static void loose_findings(wh_hunt_host *hh)
             sid s = sub_identity(f->ev->r);
             hcase *c = find_sub(hh, &s);
             if (c) {
-                add_rec(hh, c, f->ev);
+                f->ev->cs = hk_index(hh, c);
                 f->cs = f->ev->cs;
                 continue;
             }
         }
-        hcase *c = NULL;
-        for (size_t j = 0; f->ev && j < i && !c; j++) { // the same record, copied twice by the engine
-            hfind *g = hh->finds.v[j];
-            if (g->ev && g->cs >= 0 && g->ev->r->offset == f->ev->r->offset &&
-                !strcmp(g->ev->r->artifact, f->ev->r->artifact) &&
-                !strcmp(g->ev->r->source ? g->ev->r->source : "", f->ev->r->source ? f->ev->r->source : ""))
-                c = hh->cases[g->cs];
-        }
-        if (!c) {
-            c = hk_new(hh, K_EVENT);
-            if (!c) return;
-            c->title = f->title;
-            if (f->ev) {
-                add_rec(hh, c, f->ev);
-                life(hh, c, f->ev, f->ev->t, "seen", f->ev->r->summary);
+        if (f->ev && !mapped) {
+            wh_strmap_init(&orig, hh->a);
+            mapped = true;
+            for (size_t j = 0; j < hh->recs.n; j++) {
+                hrec *k = hh->recs.v[j];
+                const char *key = k->copy ? NULL : rec_key(hh->a, k->r);
+                if (key && !wh_strmap_get(&orig, key)) (void)wh_strmap_put(&orig, key, k);
             }
-        } else if (f->ev && f->ev->cs < 0) {
-            add_rec(hh, c, f->ev);
+        }
+        hrec *o = f->ev ? wh_strmap_get(&orig, rec_key(hh->a, f->ev->r)) : NULL;
+        if (o && o != f->ev && o->cs >= 0) {
+            f->ev->cs = o->cs;
+            f->cs = o->cs;
+            continue;
+        }
+        hcase *c = hk_new(hh, K_EVENT);
+        if (!c) return;
+        c->title = f->title;
+        hrec *k = o ? o : f->ev;
+        if (k) {
+            add_rec(hh, c, k);
+            life(hh, c, k, k->t, "seen", k->r->summary);
+            if (f->ev) f->ev->cs = k->cs;
         }
         f->cs = hk_index(hh, c);
     }
@@ -680,6 +723,12 @@ void hk_correlate(wh_hunt_host *hh)
             f->cs = (int)hh->ncases - 1;
         }
         return;
+    }
+    for (size_t i = 0; i < hh->finds.n; i++) {
+        hfind *f = hh->finds.v[i];
+        if (!f->ev) continue;
+        if (f->known_good) f->ev->known = true;
+        else if (f->sev > WH_FSEV_INFO) f->ev->reason = true;
     }
     subscriptions(hh);
     // The rest in time order, so bursts grow forward.

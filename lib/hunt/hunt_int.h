@@ -17,6 +17,9 @@ typedef struct hrec {
     uint64_t t;   /* the record's main time (FILETIME), 0 when none */
     int cs;       /* the case it joined, -1 when none */
     bool sub;     /* a normalised wmi.subscription */
+    bool reason;  /* a rule above info (not known-good) fired on it */
+    bool known;   /* a known-good rule fired on it */
+    bool copy;    /* the engine's copy of a record kept already (stateful rules) */
 } hrec;
 
 /* A finding copied out of the engine. */

@@ -171,7 +171,7 @@ static void one_case(wh_writer *w, wh_arena *a, const wh_hunt_host *hh, const hc
     hlife **lv = wh_arena_calloc(a, c->life.n ? c->life.n : 1, sizeof(*lv));
     wh_value *lifev = wh_arena_calloc(a, c->life.n ? c->life.n : 1, sizeof(wh_value));
     if (lv && lifev) {
-        memcpy(lv, c->life.v, c->life.n * sizeof(*lv));
+        if (c->life.n) memcpy(lv, c->life.v, c->life.n * sizeof(*lv));
         qsort(lv, c->life.n, sizeof(*lv), by_life);
         for (size_t i = 0; i < c->life.n; i++) {
             const hlife *l = lv[i];

@@ -152,8 +152,9 @@ static int on_finding(void *ud, const wh_finding *f)
         x->ev = cur->rawk;
     } else if (cur && r == cur->sub) {
         x->ev = cur->subk;
-    } else {
+    } else { // a stateful rule's copy of a record seen before
         x->ev = hr_keep(hh, r, r->artifact && !strcmp(r->artifact, "wmi.subscription"));
+        if (x->ev) x->ev->copy = true;
     }
     // What the evidence runs, so the analyst sees the script or command
     // beside the finding.

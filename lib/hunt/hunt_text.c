@@ -163,12 +163,18 @@ static void summary(wh_hunt_report *r, const wh_hunt_host *hh)
     fprintf(r->out, ": %zu case(s): %lu critical, %lu high, %lu medium, %lu low, %lu info; %zu finding(s); %zu "
                     "inventory\n",
             n, per[4], per[3], per[2], per[1], per[0], hh->finds.n, inv);
-    fprintf(r->out, "  host:         ");
-    wh_out_text(r->out, hh->name, strlen(hh->name));
-    fprintf(r->out, " (name from the %s), evidence ",
-            !strcmp(hh->name_from, "event_log") ? "event logs' Computer" : hh->name_from);
-    wh_out_text(r->out, hh->path, strlen(hh->path));
-    fputc('\n', r->out);
+    {
+        char *s = NULL;
+        size_t sn = 0;
+        FILE *m = open_memstream(&s, &sn);
+        if (m) {
+            fprintf(m, "%s (name from the %s), evidence %s", hh->name,
+                    !strcmp(hh->name_from, "event_log") ? "event logs' Computer" : hh->name_from, hh->path);
+            fclose(m);
+            field(r, 2, "host:", s, 2000);
+            free(s);
+        }
+    }
     // What was read, grouped.
     size_t repos = 0, logs = 0, hives = 0, mofs = 0, unread = 0, missing = 0;
     for (size_t i = 0; i < hh->notes.n; i++) {
@@ -186,12 +192,15 @@ static void summary(wh_hunt_report *r, const wh_hunt_host *hh)
     fprintf(r->out, "  read:         %zu CIM repositor%s, %zu event log(s), %zu hive(s), %zu MOF file(s); %lu records\n",
             repos, repos == 1 ? "y" : "ies", logs, hives, mofs, hh->records);
     if (hh->channels.n) {
-        fputs("  logs:         ", r->out);
-        for (size_t i = 0; i < hh->channels.n; i++) {
-            if (i) fputs(", ", r->out);
-            wh_out_text(r->out, hh->channels.v[i], strlen(hh->channels.v[i]));
+        char *s = NULL;
+        size_t sn = 0;
+        FILE *m = open_memstream(&s, &sn);
+        if (m) {
+            for (size_t i = 0; i < hh->channels.n; i++) fprintf(m, "%s%s", i ? ", " : "", (const char *)hh->channels.v[i]);
+            fclose(m);
+            field(r, 2, "logs:", s, 2000);
+            free(s);
         }
-        fputc('\n', r->out);
     }
     size_t shown_notes = 0;
     for (size_t i = 0; i < hh->notes.n; i++) {
@@ -418,6 +427,50 @@ static void one_case(wh_hunt_report *r, const wh_hunt_host *hh, hcase *c)
     fputc('\n', r->out);
 }
 
+/* --sort time: every event of every case shown, in one time line. */
+#define SHOW_CHRONO 300
+
+typedef struct chron {
+    const hlife *l;
+    const hcase *c;
+} chron;
+
+static int by_chron(const void *x, const void *y)
+{
+    const chron *a = x, *b = y;
+    return a->l->t < b->l->t ? -1 : a->l->t > b->l->t;
+}
+
+static void chronology(wh_hunt_report *r, const wh_hunt_host *hh)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < hh->ncases; i++)
+        if (!hh->cases[i]->inventory && shown(r, hh->cases[i])) n += hh->cases[i]->life.n;
+    if (!n) return;
+    chron *v = malloc(n * sizeof(*v));
+    if (!v) return;
+    size_t k = 0;
+    for (size_t i = 0; i < hh->ncases; i++) {
+        const hcase *c = hh->cases[i];
+        if (c->inventory || !shown(r, c)) continue;
+        for (size_t j = 0; j < c->life.n; j++) v[k++] = (chron){c->life.v[j], c};
+    }
+    qsort(v, n, sizeof(*v), by_chron);
+    fputs("Chronology (every event of the cases above, in time order):\n", r->out);
+    for (size_t i = 0; i < n && i < SHOW_CHRONO; i++) {
+        char t[32];
+        iso(v[i].l->t, t);
+        fprintf(r->out, "  %-27s #%-3d ", t, v[i].c->rank);
+        sev_tag(r, v[i].c->sev, 9);
+        fprintf(r->out, "%-10s ", v[i].l->event);
+        line_cut(r, v[i].l->what ? v[i].l->what : "", (r->o.width > 40 ? r->o.width : 100) - 55);
+        fputc('\n', r->out);
+    }
+    if (n > SHOW_CHRONO) fprintf(r->out, "  ... and %zu more (--timeline lists every record)\n", n - SHOW_CHRONO);
+    fputc('\n', r->out);
+    free(v);
+}
+
 static uint64_t case_first(const hcase *c) { return c->first ? c->first : c->last; }
 
 static int by_first(const void *x, const void *y)
@@ -432,8 +485,11 @@ static void text_host(wh_hunt_report *r, const wh_hunt_host *hh)
     summary(r, hh);
     hcase **order = malloc((hh->ncases ? hh->ncases : 1) * sizeof(*order));
     if (!order) return;
-    memcpy(order, hh->cases, hh->ncases * sizeof(*order));
-    if (r->o.sort == WH_HUNT_SORT_TIME && hh->ncases > 1) qsort(order, hh->ncases, sizeof(*order), by_first);
+    if (hh->ncases) memcpy(order, hh->cases, hh->ncases * sizeof(*order));
+    if (r->o.sort == WH_HUNT_SORT_TIME) {
+        chronology(r, hh);
+        if (hh->ncases > 1) qsort(order, hh->ncases, sizeof(*order), by_first);
+    }
     for (size_t i = 0; i < hh->ncases; i++)
         if (!order[i]->inventory && shown(r, order[i])) one_case(r, hh, order[i]);
     free(order);

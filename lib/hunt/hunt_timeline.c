@@ -135,7 +135,7 @@ void wh_hunt_timeline_host(wh_hunt_timeline *t, const wh_hunt_host *hh)
     }
     for (size_t i = 0; i < hh->recs.n; i++) {
         const hrec *k = hh->recs.v[i];
-        if (k->sub) continue; // the parts it was made of are on the timeline themselves
+        if (k->sub || k->copy) continue; // the parts it was made of, the original, are on it themselves
         for (size_t j = 0; j < k->r->nts; j++) {
             if (!k->r->ts[j].ft) continue;
             if (!t->all && k->r->ts[j].desc && !strcmp(k->r->ts[j].desc, "class_defined")) continue;
