@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Hunt benchmark: what the case stage (correlation into cases, ranking,
-# the per-case report) costs, as the ratio of `wmihunt hunt` to `wmihunt
+# Hunt benchmark: what the case stage (grouping findings and records into
+# cases with their life) costs, as the ratio of `wmihunt hunt` to `wmihunt
 # hunt --no-cases` in the same run. --no-cases runs the same pipeline
 # (discovery, every reader, the rules, the records kept for the report) but
 # makes every finding its own case: the flat list of rule hits. Issue 10's

@@ -114,10 +114,15 @@ static int term_width(void)
 
 int cmd_hunt(int argc, char **argv)
 {
-    if (argc < 1 || strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0) {
-        fputs(HUNT_USAGE, argc < 1 ? stderr : stdout);
-        return argc < 1 ? WH_EXIT_USAGE : WH_EXIT_OK;
+    if (argc < 1) {
+        fputs(HUNT_USAGE, stderr);
+        return WH_EXIT_USAGE;
     }
+    for (int i = 0; i < argc; i++) // --help anywhere: the analyst is asking
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(HUNT_USAGE, stdout);
+            return WH_EXIT_OK;
+        }
     const char *tl_path = NULL, *fail_on = "high", *min_sev = "info", *sort = "rank";
     wh_hunt_opts ho = {.size = sizeof(ho)};
     bool progress_on = true, color = true, tl_all = false;

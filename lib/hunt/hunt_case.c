@@ -24,15 +24,15 @@ hcase *hk_new(wh_hunt_host *hh, hkind kind)
     if (!v || !c) return NULL;
     hh->cases = v;
     c->kind = kind;
+    c->ix = (int)hh->ncases;
     hh->cases[hh->ncases++] = c;
     return c;
 }
 
 int hk_index(const wh_hunt_host *hh, const hcase *c)
 {
-    for (size_t i = 0; i < hh->ncases; i++)
-        if (hh->cases[i] == c) return (int)i;
-    return -1;
+    (void)hh;
+    return c ? c->ix : -1;
 }
 
 static bool sub_kind(hkind k) { return k == K_SUBSCRIPTION || k == K_FILTER || k == K_CONSUMER; }
@@ -75,8 +75,12 @@ static bool same_text(const char *a, const char *b)
     }
 }
 
-/* A part both sides know must agree; a part one side lacks matches. */
+/* A part both sides know must agree; a part one side lacks matches.
+ * Content (a query, a script) compares loosely (white space, quotes: the
+ * logs re-quote it); a name exactly but for case, for "SCM Event Log
+ * Filter " with a trailing space is another object than Windows' own. */
 static bool agree(const char *a, const char *b) { return !a || !*a || !b || !*b || same_text(a, b); }
+static bool name_agree(const char *a, const char *b) { return !a || !*a || !b || !*b || hr_ieq(a, b); }
 static bool both(const char *a, const char *b) { return a && *a && b && *b; }
 
 static const char *nz(const char *s) { return s && *s ? s : NULL; }
@@ -146,8 +150,8 @@ static sid sub_identity(const wh_record *r)
 static bool compatible(const hcase *c, const sid *s)
 {
     if (!sub_kind(c->kind)) return false;
-    if (!ns_agree(c->ns, s->ns) || !agree(c->fname, s->fname) || !agree(c->cname, s->cname) ||
-        !agree(c->cclass, s->cclass) || !agree(c->fquery, s->fquery) || !agree(c->payload, s->payload))
+    if (!ns_agree(c->ns, s->ns) || !name_agree(c->fname, s->fname) || !name_agree(c->cname, s->cname) ||
+        !name_agree(c->cclass, s->cclass) || !agree(c->fquery, s->fquery) || !agree(c->payload, s->payload))
         return false;
     // Something the two share by name, not only by absence.
     return both(c->fname, s->fname) || both(c->cname, s->cname);
@@ -261,8 +265,9 @@ static hcase *case_named(wh_hunt_host *hh, const char *fname, const char *cname,
     for (size_t i = 0; i < hh->ncases; i++) {
         hcase *c = hh->cases[i];
         if (!sub_kind(c->kind)) continue;
-        if (fname && c->fname && same_text(fname, c->fname) && (!cname || agree(c->cname, cname))) return c;
-        if (cname && c->cname && same_text(cname, c->cname) && agree(c->cclass, cclass) && (!fname || !c->fname))
+        if (fname && c->fname && hr_ieq(fname, c->fname) && name_agree(c->cname, cname) && name_agree(c->cclass, cclass))
+            return c;
+        if (cname && c->cname && hr_ieq(cname, c->cname) && name_agree(c->cclass, cclass) && (!fname || !c->fname))
             return c;
     }
     return NULL;
@@ -294,20 +299,55 @@ static const char *ref_class(wh_arena *a, const char *ref)
     return dot ? wh_arena_strndup(a, c0, (size_t)(dot - c0)) : NULL;
 }
 
+/* Where a piece of evidence went: a wmi.subscription record lists the
+ * records it was made of (artifact, source, offset), and those join its
+ * case exactly, before any matching by name. */
+static const char *part_key(wh_arena *a, const char *artifact, const char *source, uint64_t offset)
+{
+    return wh_arena_printf(a, "%s|%s|%llu", artifact ? artifact : "", source ? source : "", (unsigned long long)offset);
+}
+
+static void map_parts(wh_hunt_host *hh, wh_strmap *m)
+{
+    wh_strmap_init(m, hh->a);
+    for (size_t i = 0; i < hh->recs.n; i++) {
+        const hrec *k = hh->recs.v[i];
+        if (!k->sub || k->cs < 0) continue;
+        const wh_field *ev = wh_record_field(k->r, "evidence");
+        if (!ev || ev->v.type != WH_V_ARRAY) continue;
+        for (size_t j = 0; j < ev->v.as.arr.n; j++) {
+            const wh_value *o = &ev->v.as.arr.items[j];
+            if (o->type != WH_V_OBJECT) continue;
+            const char *art = NULL, *src = NULL;
+            uint64_t off = WH_NO_OFFSET;
+            for (size_t f = 0; f < o->as.obj.n; f++) {
+                const wh_field *x = &o->as.obj.fields[f];
+                if (!strcmp(x->name, "artifact") && x->v.type == WH_V_STR) art = x->v.as.str.s;
+                else if (!strcmp(x->name, "source") && x->v.type == WH_V_STR) src = x->v.as.str.s;
+                else if (!strcmp(x->name, "offset") && x->v.type == WH_V_UINT) off = x->v.as.u;
+            }
+            const char *key = part_key(hh->a, art, src, off);
+            if (key && !wh_strmap_get(m, key)) (void)wh_strmap_put(m, key, hh->cases[k->cs]);
+        }
+    }
+}
+
 /* The live repository's objects, carved copies, and the logs' subscription
- * events: joined by name to the subscription they describe. */
-static void by_name(wh_hunt_host *hh, hrec *k)
+ * events: joined to the subscription they were made into, else by name. */
+static void by_name(wh_hunt_host *hh, const wh_strmap *parts, hrec *k)
 {
     const wh_record *r = k->r;
     const char *a = r->artifact;
     char b1[512], b2[512];
+    const char *pk = part_key(hh->a, a, r->source, r->offset);
+    hcase *exact = pk ? wh_strmap_get(parts, pk) : NULL;
     if (!strcmp(a, "cim.binding") || !strncmp(a, "cim.orphan_", 11)) {
         const char *fn = hr_ostr(r, "filter", "Name"), *cn = hr_ostr(r, "consumer", "Name");
         if (!strcmp(a, "cim.orphan_filter")) fn = hr_ostr(r, "properties", "Name");
         if (!strcmp(a, "cim.orphan_consumer")) cn = hr_ostr(r, "properties", "Name");
         if (!fn) fn = ref_name(hr_str(r, "filter_ref"), b1, sizeof(b1));
         if (!cn) cn = ref_name(hr_str(r, "consumer_ref"), b2, sizeof(b2));
-        hcase *c = case_named(hh, fn, cn, hr_str(r, "consumer_class"));
+        hcase *c = exact ? exact : case_named(hh, fn, cn, hr_str(r, "consumer_class"));
         if (!c) return;
         add_rec(hh, c, k);
         bool rec = hr_bool(r, "recovered");
@@ -322,12 +362,12 @@ static void by_name(wh_hunt_host *hh, hrec *k)
     if (!strcmp(a, "cim.recovered_instance")) {
         const char *cls = hr_str(r, "class");
         const char *name = hr_ostr(r, "properties", "Name");
-        hcase *c = NULL;
-        if (hr_ieq(cls, "__EventFilter")) c = case_named(hh, name, NULL, NULL);
-        else if (hr_ieq(cls, "__FilterToConsumerBinding"))
+        hcase *c = exact;
+        if (!c && hr_ieq(cls, "__EventFilter")) c = case_named(hh, name, NULL, NULL);
+        else if (!c && hr_ieq(cls, "__FilterToConsumerBinding"))
             c = case_named(hh, ref_name(hr_ostr(r, "properties", "Filter"), b1, sizeof(b1)),
                            ref_name(hr_ostr(r, "properties", "Consumer"), b2, sizeof(b2)), NULL);
-        else c = case_named(hh, NULL, name, cls);
+        else if (!c) c = case_named(hh, NULL, name, cls);
         if (!c) return;
         add_rec(hh, c, k);
         c->recovered = true;
@@ -339,10 +379,10 @@ static void by_name(wh_hunt_host *hh, hrec *k)
     }
     if (!strcmp(a, "evtx.sysmon_wmi")) {
         const char *kind = hr_str(r, "kind"), *name = hr_str(r, "name");
-        hcase *c = NULL;
-        if (kind && !strcmp(kind, "filter")) c = case_named(hh, name, NULL, NULL);
-        else if (kind && !strcmp(kind, "consumer")) c = case_named(hh, NULL, name, NULL);
-        else {
+        hcase *c = exact;
+        if (!c && kind && !strcmp(kind, "filter")) c = case_named(hh, name, NULL, NULL);
+        else if (!c && kind && !strcmp(kind, "consumer")) c = case_named(hh, NULL, name, NULL);
+        else if (!c) {
             const char *cref = hr_str(r, "consumer");
             c = case_named(hh, ref_name(hr_str(r, "filter"), b1, sizeof(b1)), ref_name(cref, b2, sizeof(b2)),
                            ref_class(hh->a, cref));
@@ -360,7 +400,7 @@ static void by_name(wh_hunt_host *hh, hrec *k)
         const char *cref = hr_str(r, "consumer");
         const char *cn = hr_str(r, "consumer_name");
         if (!cn) cn = ref_name(cref, b2, sizeof(b2));
-        hcase *c = case_named(hh, hr_str(r, "filter_name"), cn, hr_str(r, "consumer_class"));
+        hcase *c = exact ? exact : case_named(hh, hr_str(r, "filter_name"), cn, hr_str(r, "consumer_class"));
         if (!c) return;
         add_rec(hh, c, k);
         c->logged = true;
@@ -426,7 +466,9 @@ static void autorecover(wh_hunt_host *hh, hrec *k)
 
 static bool seen_line(const hcase *c, const char *event, uint64_t t, const char *what)
 {
-    for (size_t i = 0; i < c->life.n; i++) {
+    // Records come in time order, so a twin is among the last lines: a
+    // burst of thousands of commands stays linear.
+    for (size_t i = c->life.n > 16 ? c->life.n - 16 : 0; i < c->life.n; i++) {
         const hlife *l = c->life.v[i];
         if (strcmp(l->event, event)) continue;
         uint64_t d = l->t > t ? l->t - t : t - l->t;
@@ -630,19 +672,21 @@ static void activity(wh_hunt_host *hh, hrec *k)
                         : id == 5857             ? wh_arena_printf(hh->a, "WMI provider started: %s", what)
                         : id == 5858             ? wh_arena_printf(hh->a, "WMI operation failed: %s", what)
                                                  : what;
-    for (size_t i = 0; i < hh->ncases; i++) {
-        hcase *c = hh->cases[i];
-        if (c->kind != K_EVENT || !c->recs.n) continue;
-        const hrec *f = c->recs.v[0];
-        if (strcmp(f->r->artifact, r->artifact) || hr_int(f->r, "event_id", -1) != id || !same_text(c->title, title))
-            continue;
+    // One case per event id and what it names (case-folded).
+    char *key = wh_arena_printf(hh->a, "%lld|%s", (long long)id, title);
+    for (char *q = key; q && *q; q++)
+        if (*q >= 'A' && *q <= 'Z') *q = (char)(*q + 32);
+    if (!hh->evcases.arena) wh_strmap_init(&hh->evcases, hh->a);
+    hcase *c = key ? wh_strmap_get(&hh->evcases, key) : NULL;
+    if (c) {
         add_rec(hh, c, k);
         life(hh, c, k, k->t, "seen", r->summary);
         return;
     }
     if (!worth_a_case(k)) return;
-    hcase *c = hk_new(hh, K_EVENT);
+    c = hk_new(hh, K_EVENT);
     if (!c) return;
+    if (key) (void)wh_strmap_put(&hh->evcases, key, c);
     c->title = title;
     add_rec(hh, c, k);
     life(hh, c, k, k->t, "seen", r->summary);
@@ -741,7 +785,9 @@ void hk_correlate(wh_hunt_host *hh)
         if (!k->sub) v[m++] = k;
     }
     qsort(v, m, sizeof(*v), by_time);
-    for (size_t i = 0; i < m; i++) by_name(hh, v[i]);
+    wh_strmap parts;
+    map_parts(hh, &parts);
+    for (size_t i = 0; i < m; i++) by_name(hh, &parts, v[i]);
     for (size_t i = 0; i < m; i++)
         if (!strcmp(v[i]->r->artifact, "mof.file")) mof_file(hh, v[i]);
     for (size_t i = 0; i < m; i++)

@@ -154,6 +154,12 @@ static void read_hive(wh_hunt_host *hh, const char *path, const char *log1, cons
         hr_note(hh, "SOFTWARE hive", path, NULL);
     }
     wh_regf_close(g);
+    if (!hh->hive_name) { // the host's name from the SYSTEM hive beside it (optional evidence)
+        char *sys = NULL;
+        file_start(hh);
+        hh->hive_name = hh_system_computer_name(path, hh->a, hh->hunt->o.max_memory, &hh->sink, &sys);
+        if (sys) note_file(hh, sys);
+    }
 }
 
 static void read_mof(wh_hunt_host *hh, const char *path)

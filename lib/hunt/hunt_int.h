@@ -54,6 +54,7 @@ typedef struct hcase {
     const char *known_good; /* title of the known-good rule, or NULL */
     char id[16];
     int rank;
+    int ix;            /* its index in the host's cases (kept current by ranking) */
     /* identity (subscription-like kinds) */
     const char *ns, *fname, *fquery, *cclass, *cname, *payload;
     const char *title;
@@ -98,15 +99,18 @@ typedef struct hfeed {
 
 struct wh_hunt_host {
     wh_hunt *hunt;
-    wh_arena *a;
+    wh_arena *a;      /* names, notes, cases, findings: the host's bookkeeping */
+    wh_arena *keep;   /* the record copies (hr_keep), capped by --max-memory */
     wh_diag_sink sink; /* forwards to the hunt's and counts this host's */
     const char *path;
     const char *name, *name_from;
     const char *computer; /* first Computer of an event log */
+    const char *hive_name; /* the computer name of the SYSTEM hive beside SOFTWARE (hunt_hostname.c) */
     int usable;
     unsigned long records, damaged;
     size_t step, total;
     bool repo_read; /* a live repository was read: absence from it means something */
+    bool cap_said;  /* the host's memory cap was reached and said */
     /* detection */
     wh_detect *det;
     hfeed *feed;
@@ -115,6 +119,7 @@ struct wh_hunt_host {
     wh_ptrvec finds;  /* hfind * */
     hcase **cases;
     size_t ncases, capcases;
+    wh_strmap evcases; /* WMI-Activity event cases by id and what they name */
     /* what was read, skipped, missing */
     wh_ptrvec notes;  /* hnote * */
     wh_ptrvec channels; /* channels of the logs read (char *) */
@@ -134,6 +139,8 @@ struct wh_hunt_host {
 /* hunt_collect.c: discovery and the parsers, every record to on_record. */
 void hc_collect(wh_hunt_host *hh, const char *path);
 int hc_on_record(void *ud, const wh_record *r);
+const char *hh_system_computer_name(const char *software_path, wh_arena *a, size_t max_memory, wh_diag_sink *diags,
+                                    char **system_path_out); /* hunt_hostname.c */
 
 /* hunt_run.c */
 hrec *hr_keep(wh_hunt_host *hh, const wh_record *r, bool sub);

@@ -92,7 +92,6 @@ static void one_case(wh_writer *w, wh_arena *a, const wh_hunt_host *hh, const hc
     wh_recb b;
     const hrec *k0 = c->recs.n ? c->recs.v[0] : NULL;
     wh_recb_start(&b, a, "hunt.case", k0 ? k0->r->source : NULL, k0 ? k0->r->offset : WH_NO_OFFSET);
-    b.rec.host = hh->name;
     b.rec.summary = c->title;
     wh_recb_str(&b, "host", hh->name);
     wh_recb_str(&b, "case_id", c->id);
@@ -220,7 +219,6 @@ static void one_finding(wh_writer *w, wh_arena *a, const wh_hunt_host *hh, const
     const wh_record *ev = f->ev ? f->ev->r : NULL;
     wh_recb b;
     wh_recb_start(&b, a, "hunt.finding", ev ? ev->source : NULL, ev ? ev->offset : WH_NO_OFFSET);
-    b.rec.host = hh->name;
     b.rec.summary = f->title;
     wh_recb_str(&b, "host", hh->name);
     wh_recb_str(&b, "case_id", f->cs >= 0 ? hh->cases[f->cs]->id : NULL);
@@ -247,7 +245,6 @@ void hm_host(wh_writer *w, wh_arena *a, const wh_hunt_host *hh, const wh_hunt_re
 {
     wh_recb b;
     wh_recb_start(&b, a, "hunt.host", hh->path, WH_NO_OFFSET);
-    b.rec.host = hh->name;
     wh_recb_str(&b, "host", hh->name);
     wh_recb_str(&b, "host_from", hh->name_from);
     wh_recb_add(&b, "paths", arr(a, (wh_value[]){wh_v_str(hh->path)}, 1));
@@ -272,18 +269,18 @@ void hm_host(wh_writer *w, wh_arena *a, const wh_hunt_host *hh, const wh_hunt_re
     if (r) wh_writer_record(w, r);
     for (size_t i = 0; i < hh->ncases; i++) {
         const hcase *c = hh->cases[i];
-        if (!c->inventory && c->sev < o->min_severity) continue;
+        if ((c->inventory ? WH_FSEV_INFO : c->sev) < o->min_severity) continue;
         one_case(w, a, hh, c, o);
     }
     for (size_t i = 0; i < hh->finds.n; i++) {
         const hfind *f = hh->finds.v[i];
-        if (f->cs >= 0 && !hh->cases[f->cs]->inventory && hh->cases[f->cs]->sev < o->min_severity) continue;
+        const hcase *fc = f->cs >= 0 ? hh->cases[f->cs] : NULL;
+        if (fc && (fc->inventory ? WH_FSEV_INFO : fc->sev) < o->min_severity) continue;
         one_finding(w, a, hh, f, o);
     }
     for (size_t i = 0; i < hh->nfiles; i++) {
         wh_recb_start(&b, a, "hunt.file", hh->files[i].path, WH_NO_OFFSET);
-        b.rec.host = hh->name;
-        wh_recb_str(&b, "host", hh->name);
+            wh_recb_str(&b, "host", hh->name);
         wh_recb_str(&b, "title", "evidence file read");
         wh_recb_add(&b, "size", wh_v_uint(hh->files[i].size));
         wh_recb_add(&b, "mtime_unix", wh_v_int(hh->files[i].mtime));

@@ -224,6 +224,7 @@ void hk_rank(wh_hunt_host *hh)
     for (size_t i = 0; i < hh->ncases; i++) {
         hcase *c = hh->cases[i];
         c->rank = (int)i + 1;
+        c->ix = (int)i;
         for (size_t j = 0; j < c->finds.n; j++) ((hfind *)c->finds.v[j])->cs = (int)i;
         for (size_t j = 0; j < c->recs.n; j++) ((hrec *)c->recs.v[j])->cs = (int)i;
     }

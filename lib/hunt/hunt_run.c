@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/hash.h"
+#include "core/limits.h"
 #include "core/text.h"
 #include "hunt/hunt_int.h"
 
@@ -81,10 +82,17 @@ uint64_t hr_time(const wh_record *r)
 
 hrec *hr_keep(wh_hunt_host *hh, const wh_record *r, bool sub)
 {
-    hrec *k = wh_arena_calloc(hh->a, 1, sizeof(*k));
-    if (!k) return NULL;
-    k->r = wh_record_copy(hh->a, r);
-    if (!k->r || wh_ptrvec_push(hh->a, &hh->recs, k)) return NULL;
+    hrec *k = wh_arena_calloc(hh->keep, 1, sizeof(*k));
+    if (k) k->r = wh_record_copy(hh->keep, r);
+    if (!k || !k->r || wh_ptrvec_push(hh->a, &hh->recs, k)) {
+        if (!hh->cap_said) { // said once; the rest is still detected, not correlated
+            hh->cap_said = true;
+            wh_diagf(&hh->sink, WH_SEV_WARN, WH_E_LIMIT, r->source ? r->source : hh->path, r->offset,
+                     "the memory cap for one host (--max-memory) is reached: later records are still checked by "
+                     "the rules but not joined to cases; give more memory to see them in their cases");
+        }
+        return NULL;
+    }
     k->t = hr_time(r);
     k->cs = -1;
     k->sub = sub;
@@ -294,8 +302,13 @@ wh_status wh_hunt_run(wh_hunt *h, const char *path, wh_hunt_host **out)
     wh_hunt_host *hh = calloc(1, sizeof(*hh));
     if (!hh) return WH_E_NOMEM;
     hh->hunt = h;
+    // The copies of records a host keeps for its cases are capped like one
+    // parse (--max-memory); the rest (names, notes, cases) grows with them.
     hh->a = wh_arena_new(0);
-    if (!hh->a) {
+    hh->keep = wh_arena_new(h->o.max_memory ? h->o.max_memory : WH_LIMIT_ARENA_DEFAULT);
+    if (!hh->a || !hh->keep) {
+        wh_arena_free(hh->a);
+        wh_arena_free(hh->keep);
         free(hh);
         return WH_E_NOMEM;
     }
@@ -303,6 +316,7 @@ wh_status wh_hunt_run(wh_hunt *h, const char *path, wh_hunt_host **out)
     hh->sink.fn = fwd;
     hh->sink.ud = hh;
     hh->path = wh_arena_strdup(hh->a, path);
+    if (!hh->path) hh->path = "?";
     if (wh_detect_new(h->rules, &hh->det) != WH_OK) {
         wh_hunt_host_free(hh);
         return WH_E_NOMEM;
@@ -317,12 +331,17 @@ wh_status wh_hunt_run(wh_hunt *h, const char *path, wh_hunt_host **out)
     wh_detect_free(hh->det);
     hh->det = NULL;
     if (h->base) hb_apply(hh);
-    // The name the evidence gives the host; else the folder's.
-    if (hh->computer) {
+    // The name the evidence gives the host (the SYSTEM hive's, else the
+    // event logs' Computer); else the folder's.
+    if (hh->hive_name) {
+        hh->name = hh->hive_name;
+        hh->name_from = "hive";
+    } else if (hh->computer) {
         hh->name = hh->computer;
         hh->name_from = "event_log";
     } else {
         hh->name = folder_name(hh->a, path);
+        if (!hh->name) hh->name = "?";
         hh->name_from = "folder";
     }
     hk_correlate(hh);
@@ -336,6 +355,7 @@ void wh_hunt_host_free(wh_hunt_host *hh)
     if (!hh) return;
     wh_detect_free(hh->det);
     wh_arena_free(hh->a);
+    wh_arena_free(hh->keep);
     free(hh);
 }
 

@@ -169,7 +169,10 @@ static void summary(wh_hunt_report *r, const wh_hunt_host *hh)
         FILE *m = open_memstream(&s, &sn);
         if (m) {
             fprintf(m, "%s (name from the %s), evidence %s", hh->name,
-                    !strcmp(hh->name_from, "event_log") ? "event logs' Computer" : hh->name_from, hh->path);
+                    !strcmp(hh->name_from, "event_log") ? "event logs' Computer"
+                    : !strcmp(hh->name_from, "hive")    ? "SYSTEM hive's computer name"
+                                                        : hh->name_from,
+                    hh->path);
             fclose(m);
             field(r, 2, "host:", s, 2000);
             free(s);

@@ -673,6 +673,14 @@ wh_status wh_triage_open(const char *dir, const wh_triage_opts *opts, wh_diag_si
 
     int fd2 = open_dir_at(fd, ".");
     if (fd2 >= 0) find_roots(t, fd2, false);
+    // The search for Windows roots has a bound of its own: reaching it is
+    // said, and the artifact walk then starts with the whole bound again
+    // (before, a folder of loose files spent it all here and nothing was
+    // listed, with exit 2 instead of 3).
+    if (t->stop && t->entries > t->max_files) {
+        t->entries = 0;
+        t->stop = false;
+    }
     for (size_t i = 0; i < t->nroots && !t->stop; i++) {
         int rfd = open_root(t, i);
         if (rfd < 0) continue;

@@ -40,6 +40,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import checks  # noqa: E402
 from checks import check, finish  # noqa: E402
 
 SEV = ["info", "low", "medium", "high", "critical"]
@@ -343,7 +344,8 @@ def main():
     n_files = int(os.environ.get("WH_SCALE_FILES", "5000"))
     fleet(wm, gen, tmp, n_hosts)
     files(wm, tmp, n_files)
-    shutil.rmtree(tmp, ignore_errors=True)
+    if not checks.failed:  # kept for a look when something failed
+        shutil.rmtree(tmp, ignore_errors=True)
     return finish()
 
 

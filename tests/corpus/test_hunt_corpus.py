@@ -175,6 +175,27 @@ def main():
             found = cases(recs)
             check(not found, "%s: no case above info, %s (%s)" % (f, why, show(found)))
 
+    # --- the whole corpus in one run, JSONL: one case per entity ---
+    recs, rc, err = hunt(w, corpus)
+    check(rc in (0, 1, 3, 4), "whole corpus (jsonl): exit %d is a result" % rc)
+    seen = {}
+    for c in cases(recs):
+        if c["kind"] not in ("subscription", "filter", "consumer"):
+            continue
+        key = (c["host"], (c["namespace"] or "").lower(), (c["filter_name"] or "").lower(),
+               (c["consumer_class"] or "").lower(), (c["consumer_name"] or "").lower(),
+               " ".join((c["payload"] or "").split()).lower())
+        check(key not in seen, "whole corpus: %s is one case, not two (%s, %s)" % (c["title"], seen.get(key), c["case_id"]))
+        seen[key] = c["case_id"]
+    ev = {}
+    for c in cases(recs) + cases(recs, True):
+        for e in c["evidence"]:
+            k = (e["artifact"], e["source"], e["offset"], e["summary"])
+            check(ev.setdefault(k, c["case_id"]) == c["case_id"],
+                  "whole corpus: evidence %s is in one case only (%s, %s)" % (k[:3], ev[k], c["case_id"]))
+    ids = {c["case_id"] for c in cases(recs) + cases(recs, True)}
+    check(all(f["case_id"] in ids for f in findings(recs)), "whole corpus: every finding links to a case")
+
     # --- the whole corpus in one run: a summary, no crash ---
     p = subprocess.run([w, "hunt", "--no-progress", corpus], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        timeout=900)

@@ -6,6 +6,11 @@
  *                               SOFTWARE with the default Autorecover MOFs + the MOF
  *                               paths given, the CIMOM key and list time at WRITTEN
  *                               (YYYY-MM-DDTHH:MM:SSZ)
+ *   wh-regfgen system DIR NAME [DOMAIN]
+ *                               DIR/SYSTEM: Select\Current = 1, and in ControlSet001
+ *                               Control\ComputerName\ComputerName ComputerName = NAME;
+ *                               with DOMAIN also, in ControlSet001,
+ *                               Services\Tcpip\Parameters Hostname = NAME, Domain = DOMAIN
  *   wh-regfgen big FILE MB      a hive of about MB megabytes (benchmarks)
  *   wh-regfgen seeds DIR        small hives and logs for the fuzzer */
 #include <stdio.h>
@@ -105,6 +110,32 @@ static int software(const char *dir)
     return rc;
 }
 
+/* A SYSTEM hive that names its computer (and its DNS domain when given). */
+static int system_hive(const char *dir, const char *name, const char *domain)
+{
+    rg_hive *h = rg_new("ROOT", 133400000000000000ull);
+    if (!h) return 1;
+    const uint8_t one[4] = {1, 0, 0, 0};
+    int rc = rg_value(h, "Select", "Current", 4, one, 4);
+    rc |= rg_value(h, "Select", "Default", 4, one, 4);
+    size_t n;
+    uint8_t *d = rg_utf16z(name, &n);
+    rc |= !d || rg_value(h, "ControlSet001\\Control\\ComputerName\\ComputerName", "ComputerName", 1, d, n);
+    if (domain) {
+        const char *tcpip = "ControlSet001\\Services\\Tcpip\\Parameters";
+        rc |= !d || rg_value(h, tcpip, "Hostname", 1, d, n);
+        free(d);
+        d = rg_utf16z(domain, &n);
+        rc |= !d || rg_value(h, tcpip, "Domain", 1, d, n);
+    }
+    free(d);
+    uint8_t *f = rc ? NULL : rg_build(h, NULL, &n);
+    rc = !f || save(dir, "SYSTEM", f, n);
+    free(f);
+    rg_free(h);
+    return rc;
+}
+
 static int big(const char *file, unsigned mb)
 {
     rg_hive *h = rg_new("ROOT", 133400000000000000ull);
@@ -175,9 +206,11 @@ int main(int argc, char **argv)
         uint64_t t = filetime_of(argv[3]);
         if (t) return software_with(argv[2], (const char *const *)argv + 4, (size_t)argc - 4, t);
     }
+    if ((argc == 4 || argc == 5) && strcmp(argv[1], "system") == 0)
+        return system_hive(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
     if (argc == 4 && strcmp(argv[1], "big") == 0) return big(argv[2], (unsigned)atoi(argv[3]));
     if (argc == 3 && strcmp(argv[1], "seeds") == 0) return seeds(argv[2]);
     fprintf(stderr, "usage: wh-regfgen software DIR | demo DIR | autorecover DIR WRITTEN [MOF...] |\n"
-                    "                  big FILE MB | seeds DIR\n");
+                    "                  system DIR NAME [DOMAIN] | big FILE MB | seeds DIR\n");
     return 64;
 }
