@@ -121,7 +121,7 @@ def main(argv):
     good = write_system(NAME, DOMAIN)
     named(wm, tree, config, "SYSTEM with Tcpip", FQDN, "hive", ncases)
     text = subprocess.run([wm, "hunt", "--no-progress", tree], capture_output=True, text=True)
-    check(FQDN in text.stdout and "name from the hive" in text.stdout,
+    check(FQDN in text.stdout and "name from the SYSTEM hive's computer name" in text.stdout,
           "text report: the host is not %s from the hive" % FQDN)
 
     # ComputerName alone; the file found in any case.
