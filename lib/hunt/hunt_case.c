@@ -487,23 +487,87 @@ static const char *short_user(const char *u)
 
 static bool parent_is(const char *parent, const char *name) { return parent && hr_ieq(base_name(parent), name); }
 
-/* The child's command line is what the consumer runs (WMI fills the
- * template's %...% parts, so compare what both have up to the first one). */
-static bool runs(const hcase *c, const char *cmd, const char *image)
+/* Command lines as compared here: lower case, without quotes and white
+ * space (the logs and WMI re-quote them), and in a template every %...%
+ * part (WMI fills it with the event's values) as '*'. malloc'd. */
+static char *norm_cmd(const char *s, size_t n, bool tmpl)
+{
+    char *o = malloc(n + 1);
+    if (!o) return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (tmpl && c == '%') { // %TargetInstance.Name% -> *
+            size_t j = i + 1;
+            while (j < n && s[j] != '%' && s[j] != ' ' && s[j] != '"') j++;
+            if (j < n && s[j] == '%' && j > i + 1) {
+                if (!k || o[k - 1] != '*') o[k++] = '*';
+                i = j;
+                continue;
+            }
+        }
+        if (c == '"' || c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
+        o[k++] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+    }
+    o[k] = 0;
+    return o;
+}
+
+/* s matches pat, whose '*' match any run. */
+static bool glob(const char *pat, const char *s)
+{
+    const char *star = NULL, *back = NULL;
+    while (*s) {
+        if (*pat == '*') {
+            star = pat++;
+            back = s;
+        } else if (*pat == *s) {
+            pat++, s++;
+        } else if (star) {
+            pat = star + 1;
+            s = ++back;
+        } else {
+            return false;
+        }
+    }
+    while (*pat == '*') pat++;
+    return !*pat;
+}
+
+/* The child's command line is what the consumer runs: one of its payload
+ * lines (CommandLineTemplate, ExecutablePath...) as a template matching the
+ * whole command line, with at least a dozen fixed characters (a template
+ * "cmd.exe %x%" must not claim every cmd.exe); for a script consumer, the
+ * command line is written in its script. */
+static bool runs(const hcase *c, const char *cmd)
 {
     if (!c->payload || !cmd) return false;
-    char pay[2048], got[2048];
-    size_t np = 0, ng = 0;
-    for (const char *p = c->payload; *p && np + 1 < sizeof(pay) && *p != '%'; p++)
-        if (*p != '"' && *p != ' ' && *p != '\t') pay[np++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-    for (const char *p = cmd; *p && ng + 1 < sizeof(got); p++)
-        if (*p != '"' && *p != ' ' && *p != '\t') got[ng++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-    pay[np] = got[ng] = 0;
-    if (np < 6) return false;
-    if (strstr(got, pay) || strstr(pay, got)) return ng >= 6;
-    // A script consumer's child: its command line is inside the script.
-    (void)image;
-    return false;
+    char *got = norm_cmd(cmd, strlen(cmd), false);
+    if (!got || strlen(got) < 6) {
+        free(got);
+        return false;
+    }
+    bool hit = false;
+    bool script = hr_ieq(c->cclass, "ActiveScriptEventConsumer");
+    if (script) {
+        char *body = norm_cmd(c->payload, strlen(c->payload), false);
+        hit = body && strlen(got) >= 12 && strstr(body, got);
+        free(body);
+    }
+    for (const char *line = c->payload; !hit && *line;) {
+        const char *end = strchr(line, '\n');
+        size_t n = end ? (size_t)(end - line) : strlen(line);
+        char *pat = norm_cmd(line, n, true);
+        if (pat) {
+            size_t fixed = 0;
+            for (const char *q = pat; *q; q++) fixed += *q != '*';
+            hit = fixed >= 12 && glob(pat, got);
+        }
+        free(pat);
+        line = end ? end + 1 : line + n;
+    }
+    free(got);
+    return hit;
 }
 
 static const char *delete_verb(const char *text)
@@ -591,7 +655,7 @@ static void process(wh_hunt_host *hh, hrec *k)
     if (wmi_child)
         for (size_t i = 0; i < hh->ncases; i++) {
             hcase *c = hh->cases[i];
-            if (!sub_kind(c->kind) || !runs(c, cmd, image)) continue;
+            if (!sub_kind(c->kind) || !runs(c, cmd)) continue;
             fired(hh, c, k, wh_arena_printf(hh->a, "%s started %s", base_name(parent), cmd ? cmd : image ? image : "?"));
             return;
         }

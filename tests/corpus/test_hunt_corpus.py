@@ -175,9 +175,41 @@ def main():
             found = cases(recs)
             check(not found, "%s: no case above info, %s (%s)" % (f, why, show(found)))
 
+    # --- a subscription's life told from one Sysmon log (evtx/EXPECTED.md key values):
+    # WMIC creates consumer, binding, filter (16110, 16113, 16114), Sysmon 19/20/21 Created,
+    # WmiPrvSE starts the consumer's cmd.exe as SYSTEM (16116), WMIC deletes it (16119, 16122),
+    # Sysmon 19/20/21 Deleted. ---
+    p = os.path.join(ev, "sysmon_19_20_21_1_CommandLineEventConsumer.evtx")
+    if os.path.isfile(p):
+        recs, rc, _ = hunt(w, p)
+        bot = [c for c in cases(recs) if c["consumer_name"] == "BotConsumer23" or c["filter_name"] == "BotFilter82"]
+        check(len(bot) == 1, "BotConsumer23: one case (%s)" % show(cases(recs)))
+        if bot:
+            b = bot[0]
+            life = {(l["event"], l["record_id"]) for l in b["lifecycle"]}
+            check(b["kind"] == "subscription" and b["state"] == "removed", "BotConsumer23: a removed subscription")
+            check({("command", 16110), ("command", 16113), ("command", 16114)} <= life,
+                  "BotConsumer23: the three WMIC commands that made it are its life (%s)" % sorted(life))
+            check(b["fired_count"] == 1 and ("fired", 16116) in life, "BotConsumer23: fired once, by record 16116")
+            check({("removed", 16119), ("removed", 16122), ("removed", 16120), ("removed", 16121)} <= life,
+                  "BotConsumer23: the deleting commands and Sysmon Deleted events are its removal")
+            check(b["created"] and b["removed"] and b["created"] < b["removed"], "BotConsumer23: created before removed")
+            wmic = [c for c in cases(recs) if c is not b and "wmic" in text_of(c)]
+            check(not wmic, "BotConsumer23: its WMIC commands are no separate case (%s)" % show(wmic))
+    p = os.path.join(ev, "sysmon_20_21_1_wmighost_scrcons.evtx")
+    if os.path.isfile(p):
+        recs, rc, _ = hunt(w, p)
+        probe = [c for c in cases(recs) if c["consumer_name"] == "ProbeScriptFint"]
+        check(len(probe) == 1 and probe[0]["fired_count"] == 1 and 7203 in probe[0]["record_ids"],
+              "ProbeScriptFint: one case, fired once (scrcons.exe, record 7203) (%s)" % show(cases(recs)))
+        check(len(cases(recs)) == 1, "ProbeScriptFint: scrcons.exe starting is no case of its own (%s)" % show(cases(recs)))
+
     # --- the whole corpus in one run, JSONL: one case per entity ---
     recs, rc, err = hunt(w, corpus)
     check(rc in (0, 1, 3, 4), "whole corpus (jsonl): exit %d is a result" % rc)
+    atomic = [c for c in cases(recs) if (c["consumer_name"] or "").startswith("AtomicRedTeam")]
+    check(atomic and not any(e["artifact"].startswith("evtx.") for c in atomic for e in c["evidence"]),
+          "whole corpus: the Atomic Red Team MOF's subscription claims no process of the event logs")
     seen = {}
     for c in cases(recs):
         if c["kind"] not in ("subscription", "filter", "consumer"):
