@@ -75,6 +75,13 @@ wh_status wh_detect_new(const wh_rules *rules, wh_detect **out) WH_MUST_CHECK;
 /* Receives every normalised wmi.subscription record as it is made (for
  * reports, timelines, stacking). Optional; fn NULL turns it off. */
 void wh_detect_on_subscription(wh_detect *d, wh_record_fn fn, void *ud);
+/* Called with every wmi.subscription record the engine makes, before the
+ * subscription callback and the rules read it: fn may return another record
+ * (the same fields and more, e.g. the payload decoded) to be read instead,
+ * valid until fn is called again, or rec itself. Records the caller feeds
+ * are read as they are (enrich them before wh_detect_record). */
+typedef const wh_record *(*wh_detect_enrich_fn)(void *ud, const wh_record *rec);
+void wh_detect_on_enrich(wh_detect *d, wh_detect_enrich_fn fn, void *ud);
 /* Evaluates one record (and the subscription it yields, if any).
  * WH_OK, WH_DONE when fn asked to stop, WH_E_NOMEM. */
 wh_status wh_detect_record(wh_detect *d, const wh_record *rec, wh_finding_fn fn, void *ud);

@@ -124,3 +124,36 @@ int wh_strcasecmp(const char *a, const char *b)
         if (ca != cb || !ca) return ca - cb;
     }
 }
+
+static int fold(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
+
+bool wh_glob(const char *p, const char *s)
+{
+    const char *star = NULL, *ss = NULL;
+    while (*s) {
+        if (*p == '*') {
+            star = p++;
+            ss = s;
+        } else if (*p == '?' || (*p && fold((unsigned char)*p) == fold((unsigned char)*s))) {
+            p++;
+            s++;
+        } else if (star) {
+            p = star + 1;
+            s = ++ss;
+        } else {
+            return false;
+        }
+    }
+    while (*p == '*') p++;
+    return !*p;
+}
+
+bool wh_ns_equal(const char *a, const char *b)
+{
+    if (!a || !b) return true;
+    for (; *a && *b; a++, b++) {
+        int x = *a == '/' ? '\\' : fold((unsigned char)*a), y = *b == '/' ? '\\' : fold((unsigned char)*b);
+        if (x != y) return false;
+    }
+    return !*a && !*b;
+}

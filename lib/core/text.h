@@ -27,4 +27,12 @@ uint32_t wh_utf8_next(const char *s, size_t n, size_t *i);
 /* Case-insensitive ASCII comparison. */
 int wh_strcasecmp(const char *a, const char *b);
 
+/* s matches the glob pat: '*' any run, '?' any one byte, ASCII case folded. */
+bool wh_glob(const char *pat, const char *s);
+
+/* Two WMI namespace names are one: case folded, '/' and '\' alike
+ * ("root\subscription", "ROOT/Subscription"). NULL is unknown and equals
+ * anything. */
+bool wh_ns_equal(const char *a, const char *b);
+
 #endif

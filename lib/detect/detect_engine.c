@@ -23,6 +23,8 @@ struct wh_detect {
     wh_sbuf why;
     wh_record_fn on_sub;
     void *on_sub_ud;
+    wh_detect_enrich_fn enrich;
+    void *enrich_ud;
     wh_finding_fn fn;
     void *ud;
     bool stop, nomem, finished;
@@ -54,6 +56,13 @@ void wh_detect_free(wh_detect *d)
     free(d->st);
     wh_sbuf_free(&d->why);
     free(d);
+}
+
+void wh_detect_on_enrich(wh_detect *d, wh_detect_enrich_fn fn, void *ud)
+{
+    if (!d) return;
+    d->enrich = fn;
+    d->enrich_ud = ud;
 }
 
 void wh_detect_on_subscription(wh_detect *d, wh_record_fn fn, void *ud)
@@ -133,6 +142,10 @@ static void eval_one(wh_detect *d, const wh_record *rec)
 static int on_subscription(void *ud, const wh_record *rec)
 {
     wh_detect *d = ud;
+    if (d->enrich) {
+        const wh_record *e = d->enrich(d->enrich_ud, rec);
+        if (e) rec = e;
+    }
     if (d->on_sub && d->on_sub(d->on_sub_ud, rec)) d->stop = true;
     eval_one(d, rec);
     return d->stop;

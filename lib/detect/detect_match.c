@@ -16,26 +16,7 @@ static _Thread_local unsigned gave_up;
 static int lc(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
 
 /* Glob with * and ?, case-insensitive (artifact names are lower case). */
-bool wh_dm_glob(const char *p, const char *s)
-{
-    const char *star = NULL, *ss = NULL;
-    while (*s) {
-        if (*p == '*') {
-            star = p++;
-            ss = s;
-        } else if (*p == '?' || (*p && lc((unsigned char)*p) == lc((unsigned char)*s))) {
-            p++;
-            s++;
-        } else if (star) {
-            p = star + 1;
-            s = ++ss;
-        } else {
-            return false;
-        }
-    }
-    while (*p == '*') p++;
-    return !*p;
-}
+bool wh_dm_glob(const char *p, const char *s) { return wh_glob(p, s); }
 
 static bool name_eq(const char *a, const char *b) { return a && b && wh_strcasecmp(a, b) == 0; }
 

@@ -145,19 +145,6 @@ static void parse_ref(wh_arena *a, const char *ref, const char **ns, const char 
     *name = o;
 }
 
-static bool ns_same(const char *a, const char *b)
-{
-    if (!a || !b) return true;
-    // "root\subscription" and "ROOT/Subscription" are one namespace.
-    for (; *a && *b; a++, b++) {
-        char x = *a == '/' ? '\\' : *a, y = *b == '/' ? '\\' : *b;
-        if (x >= 'A' && x <= 'Z') x = (char)(x + 32);
-        if (y >= 'A' && y <= 'Z') y = (char)(y + 32);
-        if (x != y) return false;
-    }
-    return !*a && !*b;
-}
-
 /* "//./root/subscription" (5861) and "\\\\.\\root\\x" as "root\\subscription". */
 static const char *norm_ns(wh_arena *a, const char *ns)
 {
@@ -220,7 +207,7 @@ static const wh_record *build(wh_arena *a, const sub_in *in0, const char *source
     wh_recb_str(&b, "consumer_ref", in->consumer_ref);
     if (rns_f) wh_recb_str(&b, "filter_ref_namespace", rns_f);
     if (rns_c) wh_recb_str(&b, "consumer_ref_namespace", rns_c);
-    bool cross = (rns_f && !ns_same(rns_f, in->ns)) || (rns_c && !ns_same(rns_c, in->ns));
+    bool cross = (rns_f && !wh_ns_equal(rns_f, in->ns)) || (rns_c && !wh_ns_equal(rns_c, in->ns));
     wh_recb_add(&b, "cross_namespace", wh_v_bool(cross));
     wh_recb_add(&b, "filter", in->filter ? *in->filter : wh_v_null());
     wh_recb_add(&b, "consumer", in->consumer ? *in->consumer : wh_v_null());

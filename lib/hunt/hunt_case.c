@@ -85,17 +85,8 @@ static bool both(const char *a, const char *b) { return a && *a && b && *b; }
 
 static const char *nz(const char *s) { return s && *s ? s : NULL; }
 
-static bool ns_agree(const char *a, const char *b)
-{
-    if (!a || !*a || !b || !*b) return true;
-    for (; *a && *b; a++, b++) {
-        char x = *a == '/' ? '\\' : *a, y = *b == '/' ? '\\' : *b;
-        if (x >= 'A' && x <= 'Z') x = (char)(x + 32);
-        if (y >= 'A' && y <= 'Z') y = (char)(y + 32);
-        if (x != y) return false;
-    }
-    return !*a && !*b;
-}
+/* An empty namespace is unknown too. */
+static bool ns_agree(const char *a, const char *b) { return !a || !*a || !b || !*b || wh_ns_equal(a, b); }
 
 static void add_rec(wh_hunt_host *hh, hcase *c, hrec *k)
 {
@@ -513,27 +504,6 @@ static char *norm_cmd(const char *s, size_t n, bool tmpl)
     return o;
 }
 
-/* s matches pat, whose '*' match any run. */
-static bool glob(const char *pat, const char *s)
-{
-    const char *star = NULL, *back = NULL;
-    while (*s) {
-        if (*pat == '*') {
-            star = pat++;
-            back = s;
-        } else if (*pat == *s) {
-            pat++, s++;
-        } else if (star) {
-            pat = star + 1;
-            s = ++back;
-        } else {
-            return false;
-        }
-    }
-    while (*pat == '*') pat++;
-    return !*pat;
-}
-
 /* The child's command line is what the consumer runs: one of its payload
  * lines (CommandLineTemplate, ExecutablePath...) as a template matching the
  * whole command line, with at least a dozen fixed characters (a template
@@ -561,7 +531,7 @@ static bool runs(const hcase *c, const char *cmd)
         if (pat) {
             size_t fixed = 0;
             for (const char *q = pat; *q; q++) fixed += *q != '*';
-            hit = fixed >= 12 && glob(pat, got);
+            hit = fixed >= 12 && wh_glob(pat, got);
         }
         free(pat);
         line = end ? end + 1 : line + n;

@@ -57,6 +57,7 @@ typedef struct hcase {
     int ix;            /* its index in the host's cases (kept current by ranking) */
     /* identity (subscription-like kinds) */
     const char *ns, *fname, *fquery, *cclass, *cname, *payload;
+    char payload_sha256[65]; /* of payload (UTF-8), "" when none */
     const char *title;
     /* execution bursts: the grouping key */
     const char *b_parent, *b_user, *b_computer;

@@ -108,18 +108,7 @@ static void one_case(wh_writer *w, wh_arena *a, const wh_hunt_host *hh, const hc
     wh_recb_str(&b, "consumer_class", c->cclass);
     wh_recb_str(&b, "consumer_name", c->cname);
     wh_recb_str(&b, "payload", c->payload);
-    if (c->payload) {
-        wh_sha256 h;
-        uint8_t d[32];
-        char hex[65];
-        wh_sha256_init(&h);
-        wh_sha256_update(&h, c->payload, strlen(c->payload));
-        wh_sha256_final(&h, d);
-        wh_hex(d, 32, hex, 0);
-        wh_recb_str(&b, "payload_sha256", wh_arena_strdup(a, hex));
-    } else {
-        wh_recb_add(&b, "payload_sha256", wh_v_null());
-    }
+    wh_recb_str(&b, "payload_sha256", c->payload ? c->payload_sha256 : NULL);
     wh_recb_add(&b, "mof_paths", ptrvec_strs(a, &c->mofs));
     wh_recb_add(&b, "autorecover_paths", ptrvec_strs(a, &c->autorecs));
     // Pivots gathered from every record of the case.

@@ -203,6 +203,14 @@ void hk_rank(wh_hunt_host *hh)
     for (size_t i = 0; i < hh->ncases; i++) {
         hcase *c = hh->cases[i];
         finish_times(c);
+        if (c->payload) {
+            wh_sha256 h;
+            uint8_t d[32];
+            wh_sha256_init(&h);
+            wh_sha256_update(&h, c->payload, strlen(c->payload));
+            wh_sha256_final(&h, d);
+            wh_hex(d, 32, c->payload_sha256, 0);
+        }
         decide_state(hh, c);
         make_title(hh, c);
         make_id(hh, c);

@@ -300,14 +300,7 @@ static void one_case(wh_hunt_report *r, const wh_hunt_host *hh, hcase *c)
     if (c->fquery) field(r, 2, "trigger:", c->fquery, 600);
     if (c->payload) {
         field(r, 2, "runs:", c->payload, 1200);
-        wh_sha256 h;
-        uint8_t d[32];
-        char hex[65];
-        wh_sha256_init(&h);
-        wh_sha256_update(&h, c->payload, strlen(c->payload));
-        wh_sha256_final(&h, d);
-        wh_hex(d, 32, hex, 0);
-        field(r, 2, "sha256:", hex, 100);
+        field(r, 2, "sha256:", c->payload_sha256, 100);
     }
     strarr_line(r, "MOF:", &c->mofs);
     strarr_line(r, "autorecov:", &c->autorecs);
