@@ -8,8 +8,10 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config libcmocka-dev clang libclang-rt-14-dev)
 # Around the parsers (detect/output): well-kept Debian libraries.
 pkgs+=(libsqlite3-dev libyaml-dev libpcre2-dev)
+# lib/payload inflates gzip/deflate streams hidden in payloads.
+pkgs+=(zlib1g-dev)
 # Test oracles and reference tools (EVTX/registry), used when present.
-pkgs+=(libevtx-utils libregf-utils python3 python3-evtx)
+pkgs+=(libevtx-utils libregf-utils python3 python3-evtx python3-yaml)
 
 missing=()
 for p in "${pkgs[@]}"; do

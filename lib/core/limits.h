@@ -152,4 +152,18 @@
 #define WH_LIMIT_TRIAGE_PATH_MAX   16384u     /* bytes of one path */
 #endif
 
+/* ---- WQL event queries (lib/wql): a filter query is one short line ---- */
+#ifndef WH_LIMIT_WQL_QUERY
+#define WH_LIMIT_WQL_QUERY       (64u << 10)  /* bytes of one query (real filters: under 1 KiB) */
+#endif
+#ifndef WH_LIMIT_WQL_TOKENS
+#define WH_LIMIT_WQL_TOKENS      4096u        /* tokens of one query (the classic uptime filter has 18) */
+#endif
+#ifndef WH_LIMIT_WQL_DEPTH
+#define WH_LIMIT_WQL_DEPTH       32u          /* nesting of parentheses and NOT: bounds the recursion */
+#endif
+#ifndef WH_LIMIT_WQL_ARENA
+#define WH_LIMIT_WQL_ARENA       (8u << 20)   /* bytes one parse may allocate (the bounds above need < 2 MiB) */
+#endif
+
 #endif

@@ -52,11 +52,301 @@ static const char *wmi_binary(const char *path)
     return NULL;
 }
 
-static const char *const WMI_WORDS[] = {
-    "Invoke-WmiMethod", "Invoke-CimMethod", "Get-WmiObject", "Set-WmiInstance", "Register-WmiEvent",
-    "Remove-WmiObject", "Get-CimInstance", "New-CimInstance", "Set-CimInstance", "Remove-CimInstance",
-    "Register-CimIndicationEvent", "New-CimSession", "__EventFilter", "__EventConsumer", "__FilterToConsumerBinding",
-    "CommandLineEventConsumer", "ActiveScriptEventConsumer", "[wmiclass]", "[wmi]", "Win32_Process"};
+/* WMI use in PowerShell text (script blocks, pipelines, command lines):
+ * cmdlets and their aliases, the type accelerators, the System.Management
+ * classes, subscription and process classes. Found case-insensitively on
+ * word boundaries in one pass: a term is tried only where a word starts
+ * with one of its first letters (a switch), so the cost is one byte test per
+ * byte of text and a few compares per matching word start. The aliases are
+ * Windows PowerShell's (gwmi, iwmi, swmi, rwmi) and CimCmdlets.psd1's
+ * AliasesToExport (PowerShell/PowerShell src/Modules/Windows/CimCmdlets). */
+enum { TK_CMD, TK_WORD, TK_EXE };
+
+typedef struct wmi_term {
+    const char *name; // canonical spelling, as wmi_terms reports it
+    unsigned char id; // bit in the found mask
+    unsigned char kind;
+    bool remote;      // takes -ComputerName / -CimSession
+} wmi_term;
+
+#define CMD(n, i) {n, i, TK_CMD, true}
+#define WORD(n, i) {n, i, TK_WORD, false}
+static const wmi_term TERMS_G[] = {CMD("Get-WmiObject", 0), CMD("gwmi", 1), CMD("Get-CimInstance", 2), CMD("gcim", 3),
+                                   CMD("Get-CimClass", 4), CMD("gcls", 5), CMD("Get-CimAssociatedInstance", 6),
+                                   CMD("gcai", 7)};
+static const wmi_term TERMS_I[] = {CMD("Invoke-WmiMethod", 8), CMD("iwmi", 9), CMD("Invoke-CimMethod", 10),
+                                   CMD("icim", 11)};
+static const wmi_term TERMS_S[] = {CMD("Set-WmiInstance", 12), CMD("swmi", 13), CMD("Set-CimInstance", 14),
+                                   CMD("scim", 15)};
+static const wmi_term TERMS_R[] = {CMD("Remove-WmiObject", 16), CMD("rwmi", 17), CMD("Remove-CimInstance", 18),
+                                   CMD("rcim", 19), CMD("Register-WmiEvent", 20),
+                                   CMD("Register-CimIndicationEvent", 21), CMD("rcie", 22)};
+static const wmi_term TERMS_N[] = {CMD("New-CimInstance", 23), CMD("ncim", 24), CMD("New-CimSession", 25),
+                                   CMD("ncms", 26)};
+static const wmi_term TERMS_W[] = {WORD("Win32_Process", 27), WORD("Win32_ShadowCopy", 28),
+                                   {"wmic", 29, TK_EXE, false}};
+static const wmi_term TERMS_M[] = {WORD("ManagementObject", 30), WORD("ManagementClass", 31),
+                                   WORD("ManagementObjectSearcher", 32), WORD("ManagementEventWatcher", 33),
+                                   WORD("ManagementScope", 34)};
+static const wmi_term TERMS_U[] = {WORD("__EventFilter", 35), WORD("__EventConsumer", 36),
+                                   WORD("__FilterToConsumerBinding", 37)};
+static const wmi_term TERMS_C[] = {WORD("CommandLineEventConsumer", 38)};
+static const wmi_term TERMS_A[] = {WORD("ActiveScriptEventConsumer", 39)};
+// Type accelerators, "[ wmiclass ]" with any spaces and case.
+static const wmi_term TERMS_B[] = {WORD("[wmiclass]", 40), WORD("[wmisearcher]", 41), WORD("[wmi]", 42)};
+#undef CMD
+#undef WORD
+
+static const struct { const wmi_term *t; size_t n; } TERM_SETS[] = {
+#define S(a) {a, sizeof(a) / sizeof(a[0])}
+    S(TERMS_G), S(TERMS_I), S(TERMS_S), S(TERMS_R), S(TERMS_N), S(TERMS_W),
+    S(TERMS_M), S(TERMS_U), S(TERMS_C), S(TERMS_A), S(TERMS_B)
+#undef S
+};
+
+static inline unsigned char lc(unsigned char c) { return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c; }
+static inline bool wordch(unsigned char c)
+{
+    return (unsigned)(lc(c) - 'a') < 26 || (unsigned)(c - '0') < 10 || c == '_';
+}
+
+/* The bucket of terms a word starting with c may begin. */
+static const wmi_term *bucket(unsigned char c, size_t *n)
+{
+    switch (lc(c)) {
+#define B(ch, a) case ch: *n = sizeof(a) / sizeof(a[0]); return a
+        B('g', TERMS_G); B('i', TERMS_I); B('s', TERMS_S); B('r', TERMS_R); B('n', TERMS_N); B('w', TERMS_W);
+        B('m', TERMS_M); B('_', TERMS_U); B('c', TERMS_C); B('a', TERMS_A);
+#undef B
+    default: *n = 0; return NULL;
+    }
+}
+
+/* s[i..] begins with the ASCII word w, any case; its length in *len. */
+static bool iprefix(const char *s, size_t n, size_t i, const char *w, size_t *len)
+{
+    size_t k = 0;
+    for (; w[k]; k++)
+        if (i + k >= n || lc((unsigned char)s[i + k]) != lc((unsigned char)w[k])) return false;
+    *len = k;
+    return true;
+}
+
+/* "[ wmiclass ]" at s[i]: the accelerator's index in TERMS_B and its end. */
+static const wmi_term *bracket_at(const char *s, size_t n, size_t i, size_t *end)
+{
+    size_t j = i + 1;
+    while (j < n && (s[j] == ' ' || s[j] == '\t')) j++;
+    static const char *const names[] = {"wmiclass", "wmisearcher", "wmi"};
+    for (size_t k = 0; k < 3; k++) {
+        size_t len;
+        if (!iprefix(s, n, j, names[k], &len)) continue;
+        size_t e = j + len;
+        while (e < n && (s[e] == ' ' || s[e] == '\t')) e++;
+        if (e < n && s[e] == ']') {
+            *end = e + 1;
+            return &TERMS_B[k];
+        }
+    }
+    return NULL;
+}
+
+/* The term that starts at s[i] (a word start), or NULL; its end in *end. */
+static const wmi_term *term_at(const char *s, size_t n, size_t i, size_t *end)
+{
+    size_t nb;
+    const wmi_term *b = bucket((unsigned char)s[i], &nb);
+    unsigned char prev = i ? (unsigned char)s[i - 1] : ' ';
+    for (size_t k = 0; k < nb; k++) {
+        size_t len;
+        if (!iprefix(s, n, i, b[k].name, &len)) continue;
+        unsigned char next = i + len < n ? (unsigned char)s[i + len] : ' ';
+        if (wordch(next)) continue;
+        // A command name is not part of a longer name (Get-Foo-gwmi, gwmi-x),
+        // a variable ($gwmi), a member or a file name (x.gwmi, gwmi.txt);
+        // wmic may be wmic.exe.
+        if (b[k].kind != TK_WORD && (prev == '-' || prev == '$' || prev == '.' || next == '-')) continue;
+        if (b[k].kind == TK_CMD && next == '.') continue;
+        *end = i + len;
+        return &b[k];
+    }
+    return NULL;
+}
+
+/* Sets the bits of the terms found in s[0..n); returns how many new. For
+ * each found term that takes -ComputerName / -CimSession, the first value of
+ * those parameters in its statement goes to *remote (computer before
+ * session). */
+typedef struct wmi_scan {
+    uint64_t mask;
+    size_t n;
+    const char *computer, *session; // into the scanned text
+    size_t computer_n, session_n;
+} wmi_scan;
+
+static bool param_name(const char *s, size_t n, const char *full, size_t min)
+{
+    if (n < min || n > strlen(full)) return false;
+    for (size_t k = 0; k < n; k++)
+        if (lc((unsigned char)s[k]) != (unsigned char)full[k]) return false;
+    return true;
+}
+
+/* PowerShell's dashes: '-' and the en, em and horizontal-bar dashes (UTF-8). */
+static size_t dash_len(const char *s, size_t n, size_t j)
+{
+    if (s[j] == '-') return 1;
+    if (j + 2 < n && (unsigned char)s[j] == 0xE2 && (unsigned char)s[j + 1] == 0x80 &&
+        ((unsigned char)s[j + 2] >= 0x93 && (unsigned char)s[j + 2] <= 0x95))
+        return 3;
+    return 0;
+}
+
+/* The remote parameters of the statement starting at s[from]: until a
+ * newline (not after a backtick), ';' or '|'. Returns where it stopped. */
+static size_t remote_params(wmi_scan *w, const char *s, size_t n, size_t from)
+{
+    for (size_t j = from; j < n; j++) {
+        char c = s[j];
+        if (c == '`' && j + 1 < n && (s[j + 1] == '\n' || s[j + 1] == '\r')) {
+            j++;
+            if (s[j] == '\r' && j + 1 < n && s[j + 1] == '\n') j++;
+            continue;
+        }
+        if (c == '\n' || c == '\r' || c == ';' || c == '|') return j;
+        if (c == '"' || c == '\'') { // a string: no parameters inside
+            size_t q = j + 1;
+            while (q < n && s[q] != c && s[q] != '\n') q++;
+            if (q >= n || s[q] == '\n') return q;
+            j = q;
+            continue;
+        }
+        size_t d = dash_len(s, n, j);
+        if (!d || (j && s[j - 1] != ' ' && s[j - 1] != '\t')) continue;
+        size_t p = j + d, pe = p;
+        while (pe < n && (unsigned)(lc((unsigned char)s[pe]) - 'a') < 26) pe++;
+        if (pe == p || (pe < n && wordch((unsigned char)s[pe]))) continue;
+        bool comp = param_name(s + p, pe - p, "computername", 4) || param_name(s + p, pe - p, "cn", 2);
+        bool sess = !comp && param_name(s + p, pe - p, "cimsession", 4);
+        if (!comp && !sess) continue;
+        size_t v = pe;
+        if (v < n && s[v] == ':') v++;
+        while (v < n && (s[v] == ' ' || s[v] == '\t')) v++;
+        if (v >= n) return n;
+        size_t vs = v, ve;
+        if (s[v] == '"' || s[v] == '\'') {
+            vs = v + 1;
+            ve = vs;
+            while (ve < n && s[ve] != s[v] && s[ve] != '\n') ve++;
+        } else if (s[v] == '(' || (s[v] == '@' && v + 1 < n && s[v + 1] == '(')) {
+            int depth = 0;
+            ve = v;
+            for (; ve < n && s[ve] != '\n'; ve++) {
+                if (s[ve] == '(') depth++;
+                if (s[ve] == ')' && --depth == 0) { ve++; break; }
+            }
+        } else {
+            ve = v;
+            // Up to a blank or the end of the statement, block or quoted
+            // -Command ("powershell -c \"gwmi -cn HOST\"").
+            while (ve < n && !strchr(" \t\n\r;|)}`\"'", s[ve])) ve++;
+        }
+        if (ve == vs) continue;
+        if (comp && !w->computer) w->computer = s + vs, w->computer_n = ve - vs;
+        if (sess && !w->session) w->session = s + vs, w->session_n = ve - vs;
+        j = ve - 1;
+    }
+    return n;
+}
+
+/* 4103's pipeline details: ParameterBinding(Get-WmiObject): name="ComputerName"; value="HOST". */
+static void param_bindings(wmi_scan *w, const char *s, size_t n)
+{
+    static const char key[] = "parameterbinding(";
+    for (size_t i = 0; i + sizeof key < n && !w->computer; i++) {
+        size_t len, e;
+        if (lc((unsigned char)s[i]) != 'p' || !iprefix(s, n, i, key, &len)) continue;
+        e = i + len;
+        size_t t_end;
+        const wmi_term *t = (e < n) ? term_at(s, n, e, &t_end) : NULL;
+        if (!t || !t->remote || t_end >= n || s[t_end] != ')') continue;
+        e = t_end + 1;
+        while (e < n && (s[e] == ':' || s[e] == ' ')) e++;
+        bool comp = iprefix(s, n, e, "name=\"ComputerName\"; value=\"", &len);
+        bool sess = !comp && iprefix(s, n, e, "name=\"CimSession\"; value=\"", &len);
+        if (!comp && !sess) continue;
+        size_t vs = e + len, ve = vs;
+        while (ve < n && s[ve] != '"' && s[ve] != '\r' && s[ve] != '\n') ve++;
+        if (ve == vs) continue;
+        if (comp) w->computer = s + vs, w->computer_n = ve - vs;
+        else if (!w->session) w->session = s + vs, w->session_n = ve - vs;
+    }
+}
+
+/* A namespace path naming another machine, \\HOST\root\... (in [wmiclass],
+ * [wmi], ManagementScope and ManagementClass paths, -Namespace). */
+static void remote_path(wmi_scan *w, const char *s, size_t n)
+{
+    for (const char *p = memchr(s, '\\', n); p; p = memchr(p + 1, '\\', n - (size_t)(p + 1 - s))) {
+        size_t i = (size_t)(p - s);
+        if (i + 1 >= n || s[i + 1] != '\\' || (i && (s[i - 1] == '\\'))) continue;
+        size_t h = i + 2, he = h;
+        while (he < n && s[he] != '\\' && s[he] != '/' && s[he] != '"' && s[he] != '\'' && s[he] != ' ' &&
+               s[he] != '\n')
+            he++;
+        size_t len;
+        if (he == h || he >= n || (s[he] != '\\' && s[he] != '/') || !iprefix(s, n, he + 1, "root", &len)) continue;
+        if (he + 1 + len < n && wordch((unsigned char)s[he + 1 + len])) continue;
+        if ((he - h == 1 && s[h] == '.')) continue;
+        w->computer = s + h, w->computer_n = he - h;
+        return;
+    }
+}
+
+static void wmi_scan_text(wmi_scan *w, const char *s, size_t n)
+{
+    if (!s) return;
+    size_t scanned = 0; // statements are scanned for parameters once
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        const wmi_term *t = NULL;
+        size_t end = 0;
+        if (c == '[') {
+            t = bracket_at(s, n, i, &end);
+        } else {
+            if (!wordch(c) || (i && wordch((unsigned char)s[i - 1]))) continue;
+            t = term_at(s, n, i, &end);
+        }
+        if (!t) continue;
+        if (!(w->mask & (1ull << t->id))) w->mask |= 1ull << t->id, w->n++;
+        if (t->remote && !w->computer && end >= scanned) scanned = remote_params(w, s, n, end);
+        i = end - 1;
+    }
+    if (w->n && !w->computer) param_bindings(w, s, n);
+    if (w->n && !w->computer) remote_path(w, s, n);
+}
+
+/* The terms found, in table order, as an array value. */
+static wh_value wmi_terms_value(wh_arena *a, const wmi_scan *w)
+{
+    wh_value *arr = w->n ? wh_arena_alloc(a, w->n * sizeof(wh_value)) : NULL;
+    if (!arr) return wh_v_null();
+    size_t k = 0;
+    for (size_t s = 0; s < sizeof(TERM_SETS) / sizeof(TERM_SETS[0]); s++)
+        for (size_t i = 0; i < TERM_SETS[s].n; i++)
+            if (w->mask & (1ull << TERM_SETS[s].t[i].id) && k < w->n) arr[k++] = wh_v_str(TERM_SETS[s].t[i].name);
+    wh_value v = {.type = WH_V_ARRAY};
+    v.as.arr.items = arr;
+    v.as.arr.n = k;
+    return v;
+}
+
+static const char *wmi_remote_value(wh_arena *a, const wmi_scan *w)
+{
+    if (w->computer) return wh_arena_strndup(a, w->computer, w->computer_n);
+    if (w->session) return wh_arena_strndup(a, w->session, w->session_n);
+    return NULL;
+}
 
 /* Case-insensitive substring search. */
 static bool icontains(const char *h, size_t hn, const char *n)
@@ -306,30 +596,118 @@ static int sysmon_wmi(ex *x, const wh_evtx_event *ev, const char *src, wh_record
     return emit(&b, fn, ud);
 }
 
+static const char *const PS_BINARIES[] = {"powershell.exe", "pwsh.exe", "powershell_ise.exe"};
+
+static bool ps_binary(const char *path)
+{
+    if (!path) return false;
+    const char *b = base(path);
+    for (size_t i = 0; i < sizeof(PS_BINARIES) / sizeof(PS_BINARIES[0]); i++)
+        if (wh_strcasecmp(b, PS_BINARIES[i]) == 0) return true;
+    return false;
+}
+
+static int b64val(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+}
+
+/* The text of powershell.exe -EncodedCommand BASE64 (UTF-16LE; the
+ * parameter by any prefix PowerShell accepts: -e, -ec, -en, -enc, ...,
+ * with '-' or '/'), or NULL. */
+static const char *encoded_command(wh_arena *a, const char *cmd)
+{
+    if (!cmd) return NULL;
+    size_t n = strlen(cmd);
+    for (size_t j = 0; j + 2 < n; j++) {
+        size_t d = cmd[j] == '/' ? 1 : dash_len(cmd, n, j);
+        if (!d || (j && cmd[j - 1] != ' ' && cmd[j - 1] != '\t' && cmd[j - 1] != '"')) continue;
+        size_t p = j + d, pe = p;
+        while (pe < n && (unsigned)(lc((unsigned char)cmd[pe]) - 'a') < 26) pe++;
+        if (pe == p || pe >= n || (cmd[pe] != ' ' && cmd[pe] != '\t' && cmd[pe] != ':' && cmd[pe] != '"')) continue;
+        if (!param_name(cmd + p, pe - p, "encodedcommand", 1) && !param_name(cmd + p, pe - p, "ec", 2)) continue;
+        size_t v = pe;
+        while (v < n && (cmd[v] == ' ' || cmd[v] == '\t' || cmd[v] == ':' || cmd[v] == '"' || cmd[v] == '\'')) v++;
+        size_t ve = v;
+        while (ve < n && (b64val((unsigned char)cmd[ve]) >= 0 || cmd[ve] == '=')) ve++;
+        if (ve - v < 8) continue;
+        uint8_t *out = wh_arena_alloc(a, (ve - v) * 3 / 4 + 3);
+        if (!out) return NULL;
+        size_t k = 0;
+        uint32_t acc = 0;
+        int bits = 0;
+        for (size_t i = v; i < ve && cmd[i] != '='; i++) {
+            acc = (acc << 6) | (uint32_t)b64val((unsigned char)cmd[i]);
+            bits += 6;
+            if (bits >= 8) {
+                bits -= 8;
+                out[k++] = (uint8_t)(acc >> bits);
+            }
+        }
+        if (k < 2) continue;
+        size_t len = 0;
+        return wh_utf16le_to_utf8(a, out, k / 2, true, &len, NULL);
+    }
+    return NULL;
+}
+
 static int process(ex *x, const wh_evtx_event *ev, const char *src, wh_record_fn fn, void *ud)
 {
     bool sysmon = ev->event_id == 1;
     const char *image = field(x, sysmon ? "Image" : "NewProcessName");
     const char *parent = field(x, sysmon ? "ParentImage" : "ParentProcessName");
     const char *wi = wmi_binary(image), *wp = wmi_binary(parent);
-    if (!wi && !wp) return 0;
+    // The common path: neither a WMI binary nor PowerShell; one basename
+    // compare more than before. PowerShell is kept when its command line
+    // (or its -EncodedCommand) uses WMI.
+    bool ps = ps_binary(image);
+    if (!wi && !wp && !ps) return 0;
+    const char *cmd = field(x, "CommandLine"), *decoded = NULL;
+    wmi_scan w = {0};
+    if (ps) {
+        decoded = encoded_command(x->c->arena, cmd);
+        if (cmd) wmi_scan_text(&w, cmd, strlen(cmd));
+        if (decoded) wmi_scan_text(&w, decoded, strlen(decoded));
+        if (!wi && !wp && !w.n) return 0;
+    }
     wh_recb b;
     wh_recb_start(&b, x->c->arena, "evtx.process", src, ev->offset);
     common(x, &b, ev);
     wh_recb_str(&b, "image", image);
-    wh_recb_str(&b, "command_line", field(x, "CommandLine"));
+    wh_recb_str(&b, "command_line", cmd);
     wh_recb_str(&b, "parent_image", parent);
     wh_recb_str(&b, "parent_command_line", sysmon ? field(x, "ParentCommandLine") : NULL);
+    // Where a bare file name on the command line lives (Sysmon only).
+    wh_recb_str(&b, "current_directory", sysmon ? field(x, "CurrentDirectory") : NULL);
     wh_recb_str(&b, "user", sysmon ? field(x, "User") : field(x, "SubjectUserName"));
     wh_recb_str(&b, "logon_id", field(x, sysmon ? "LogonId" : "SubjectLogonId"));
     wh_recb_str(&b, "process_id", field(x, sysmon ? "ProcessId" : "NewProcessId"));
     wh_recb_str(&b, "parent_process_id", field(x, sysmon ? "ParentProcessId" : "ProcessId"));
     wh_recb_str(&b, "wmi_image", wi);
     wh_recb_str(&b, "wmi_parent", wp);
+    if (ps) { // PowerShell only: what of WMI its command line uses
+        wh_recb_add(&b, "wmi_terms", wmi_terms_value(x->c->arena, &w));
+        wh_recb_str(&b, "wmi_remote", wmi_remote_value(x->c->arena, &w));
+        wh_recb_str(&b, "decoded_command", decoded);
+    }
     all_data(x, &b);
     b.rec.summary = wh_arena_printf(x->c->arena, "%s %s <- %s", sysmon ? "Sysmon 1" : "4688", image ? base(image) : "?",
                                     parent ? base(parent) : "?");
     return emit(&b, fn, ud);
+}
+
+/* The first term found, for the summary. */
+static const char *first_term(const wmi_scan *w)
+{
+    for (size_t s = 0; s < sizeof(TERM_SETS) / sizeof(TERM_SETS[0]); s++)
+        for (size_t i = 0; i < TERM_SETS[s].n; i++)
+            if (w->mask & (1ull << TERM_SETS[s].t[i].id)) return TERM_SETS[s].t[i].name;
+    return "?";
 }
 
 static int powershell(ex *x, const wh_evtx_event *ev, const char *src, wh_record_fn fn, void *ud)
@@ -340,7 +718,7 @@ static int powershell(ex *x, const wh_evtx_event *ev, const char *src, wh_record
     // 800 (classic channel): the text is in unnamed Data items: take them all.
     wh_sbuf all = {0};
     if (sb) wh_sbuf_puts(&all, sb);
-    if (payload) wh_sbuf_puts(&all, payload);
+    if (payload) wh_sbuf_puts(&all, payload), wh_sbuf_putc(&all, '\n');
     if (ctx) wh_sbuf_puts(&all, ctx);
     if (ev->event_id == 800) {
         leafobj o = {x->c->arena, NULL, 0, 0};
@@ -351,12 +729,11 @@ static int powershell(ex *x, const wh_evtx_event *ev, const char *src, wh_record
                 wh_sbuf_putc(&all, '\n');
             }
     }
-    wh_value found[sizeof(WMI_WORDS) / sizeof(WMI_WORDS[0])];
-    size_t nfound = 0;
-    for (size_t i = 0; i < sizeof(WMI_WORDS) / sizeof(WMI_WORDS[0]); i++)
-        if (all.p && icontains(all.p, all.n, WMI_WORDS[i])) found[nfound++] = wh_v_str(WMI_WORDS[i]);
+    wmi_scan w = {0};
+    if (all.p) wmi_scan_text(&w, all.p, all.n);
+    const char *remote = w.n ? wmi_remote_value(x->c->arena, &w) : NULL; // copied before all goes
     wh_sbuf_free(&all);
-    if (!nfound) return 0;
+    if (!w.n) return 0;
     wh_recb b;
     wh_recb_start(&b, x->c->arena, "evtx.powershell", src, ev->offset);
     common(x, &b, ev);
@@ -365,16 +742,10 @@ static int powershell(ex *x, const wh_evtx_event *ev, const char *src, wh_record
     wh_recb_str(&b, "path", ev->event_id == 4104 ? field(x, "Path") : NULL);
     wh_recb_str(&b, "payload", payload);
     wh_recb_str(&b, "context_info", ctx);
-    wh_value *arr = wh_arena_alloc(x->c->arena, nfound * sizeof(wh_value));
-    if (arr) {
-        memcpy(arr, found, nfound * sizeof(wh_value));
-        wh_value v = {.type = WH_V_ARRAY};
-        v.as.arr.items = arr;
-        v.as.arr.n = nfound;
-        wh_recb_add(&b, "wmi_terms", v);
-    }
+    wh_recb_add(&b, "wmi_terms", wmi_terms_value(x->c->arena, &w));
+    wh_recb_str(&b, "wmi_remote", remote);
     all_data(x, &b);
-    b.rec.summary = wh_arena_printf(x->c->arena, "PowerShell %u mentions %s", ev->event_id, found[0].as.str.s);
+    b.rec.summary = wh_arena_printf(x->c->arena, "PowerShell %u mentions %s", ev->event_id, first_term(&w));
     return emit(&b, fn, ud);
 }
 

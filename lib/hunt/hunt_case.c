@@ -81,6 +81,39 @@ static bool same_text(const char *a, const char *b)
  * Filter " with a trailing space is another object than Windows' own. */
 static bool agree(const char *a, const char *b) { return !a || !*a || !b || !*b || same_text(a, b); }
 static bool name_agree(const char *a, const char *b) { return !a || !*a || !b || !*b || hr_ieq(a, b); }
+
+/* Does every line of a appear among the lines of b? (compared as same_text) */
+static bool lines_within(const char *a, const char *b)
+{
+    for (const char *p = a; *p;) {
+        const char *e = strchr(p, '\n');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        bool found = false;
+        for (const char *q = b; *q && !found;) {
+            const char *f = strchr(q, '\n');
+            size_t m = f ? (size_t)(f - q) : strlen(q);
+            char *x = strndup(p, n), *y = strndup(q, m);
+            found = x && y && same_text(x, y);
+            free(x);
+            free(y);
+            q = f ? f + 1 : q + m;
+        }
+        if (!found) return false;
+        p = e ? e + 1 : p + n;
+    }
+    return true;
+}
+
+/* A payload is every payload property joined by lines; a log gives only
+ * some (Sysmon 20's Destination is the CommandLineTemplate, without the
+ * ExecutablePath the repository also has): one side's lines among the
+ * other's agree. */
+static bool payload_agree(const char *a, const char *b)
+{
+    if (!a || !*a || !b || !*b || same_text(a, b)) return true;
+    if (!strchr(a, '\n') && !strchr(b, '\n')) return false;
+    return lines_within(a, b) || lines_within(b, a);
+}
 static bool both(const char *a, const char *b) { return a && *a && b && *b; }
 
 static const char *nz(const char *s) { return s && *s ? s : NULL; }
@@ -142,7 +175,7 @@ static bool compatible(const hcase *c, const sid *s)
 {
     if (!sub_kind(c->kind)) return false;
     if (!ns_agree(c->ns, s->ns) || !name_agree(c->fname, s->fname) || !name_agree(c->cname, s->cname) ||
-        !name_agree(c->cclass, s->cclass) || !agree(c->fquery, s->fquery) || !agree(c->payload, s->payload))
+        !name_agree(c->cclass, s->cclass) || !agree(c->fquery, s->fquery) || !payload_agree(c->payload, s->payload))
         return false;
     // Something the two share by name, not only by absence.
     return both(c->fname, s->fname) || both(c->cname, s->cname);
@@ -155,7 +188,8 @@ static void fill(hcase *c, const sid *s)
     if (!c->fquery) c->fquery = s->fquery;
     if (!c->cclass) c->cclass = s->cclass;
     if (!c->cname) c->cname = s->cname;
-    if (!c->payload) c->payload = s->payload;
+    // the fuller payload (more of the consumer's properties) tells more
+    if (!c->payload || (s->payload && strlen(s->payload) > strlen(c->payload))) c->payload = s->payload;
     if (c->kind != K_SUBSCRIPTION && c->fname && c->cname) c->kind = K_SUBSCRIPTION;
 }
 

@@ -68,6 +68,7 @@ static void read_cim(wh_hunt_host *hh, const char *dir, bool backup)
     }
     hh->usable++;
     if (!backup) hh->repo_read = true;
+    if (!backup) (void)wh_ptrvec_push(hh->a, &hh->repos, wh_arena_strdup(hh->a, dir)); // providers (hunt_provider.c)
     hr_note(hh, backup ? "CIM repository backup" : "CIM repository", dir, NULL);
     static const char *const names[] = {"OBJECTS.DATA", "INDEX.BTR", "MAPPING1.MAP", "MAPPING2.MAP", "MAPPING3.MAP",
                                         "OBJECTS.MAP", "INDEX.MAP", "MAPPING.VER"};
@@ -81,6 +82,10 @@ static void read_cim(wh_hunt_host *hh, const char *dir, bool backup)
     (void)wh_cim_emit(cim, WH_CIM_VIEW_PERSISTENCE, NULL, hc_on_record, hh);
     (void)wh_cim_emit(cim, WH_CIM_VIEW_RECOVERED, NULL, hc_on_record, hh);
     (void)wh_cim_emit(cim, WH_CIM_VIEW_TIMELINE, NULL, hc_on_record, hh);
+    // Timer instructions: a timer filter's schedule (hunt_trigger.c).
+    for (size_t i = 0; !backup && i < wh_cim_namespace_count(cim); i++)
+        (void)wh_cim_emit_instances(cim, wh_cim_namespace(cim, i), "__TimerInstruction", hc_on_record, hh);
+    if (!backup) hs_scan_repository(hh, cim);
     wh_cim_close(cim);
 }
 
@@ -152,12 +157,14 @@ static void read_hive(wh_hunt_host *hh, const char *path, const char *log1, cons
         hr_note(hh, "hive", path, "no Microsoft\\WBEM\\CIMOM key: the autorecover rules had nothing to read");
     } else {
         hr_note(hh, "SOFTWARE hive", path, NULL);
+        (void)wh_ptrvec_push(hh->a, &hh->softwares, wh_arena_strdup(hh->a, path)); // provider CLSIDs
     }
     wh_regf_close(g);
     if (!hh->hive_name) { // the host's name from the SYSTEM hive beside it (optional evidence)
         char *sys = NULL;
         file_start(hh);
-        hh->hive_name = hh_system_computer_name(path, hh->a, hh->hunt->o.max_memory, &hh->sink, &sys);
+        hh->hive_name =
+            hh_system_computer_name(path, hh->a, hh->hunt->o.max_memory, &hh->sink, &sys, hc_on_record, hh);
         if (sys) note_file(hh, sys);
     }
 }

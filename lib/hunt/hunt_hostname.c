@@ -2,7 +2,8 @@
  * machine gives itself, before the event logs' Computer field or the
  * folder's name. Read with the public regf API only.
  *
- * The SYSTEM hive is optional evidence, read for nothing but the name. What
+ * The SYSTEM hive is optional evidence, read for the name and for the few
+ * values WMI classes read and write there (reg.system_value, below). What
  * its reader says goes on as notes (info); when a SYSTEM hive is there but
  * gives no name (unreadable, damaged, or without the keys), one warning
  * says so, for the host is then named by weaker evidence. A missing SYSTEM
@@ -12,6 +13,8 @@
 #include <string.h>
 
 #include "core/file.h"
+#include "core/recbuild.h"
+#include "core/sbuf.h"
 #include "hunt/hunt_int.h"
 #include "wmihunt/regf.h"
 
@@ -131,45 +134,164 @@ static bool value_dword(wh_regf *g, const wh_regf_key *k, const char *name, uint
     return true;
 }
 
-/* ---- the name ---- */
+/* ---- the control set and the name ---- */
 
-/* The name in an open SYSTEM hive, or NULL with *why set. */
-static const char *name_in(wh_regf *g, wh_arena *a, const char **why)
+/* The control set the machine last booted with (Select\Current; Default
+ * when that is gone), or false with *why set. */
+static bool control_set(wh_regf *g, wh_regf_key *cs, char set[16], const char **why)
 {
-    wh_regf_key root, sel, cs, k;
+    wh_regf_key root, sel;
     uint32_t n = 0;
     if (wh_regf_root(g, &root) != WH_OK) {
         *why = "its root key cannot be read";
-        return NULL;
+        return false;
     }
     if (!subkey(g, &root, "Select", &sel)) {
         *why = "it has no Select key (is it a SYSTEM hive?)";
-        return NULL;
+        return false;
     }
-    // Current is the set the machine last booted with; Default when that is gone.
     if ((!value_dword(g, &sel, "Current", &n) || n == 0 || n > 999) &&
         (!value_dword(g, &sel, "Default", &n) || n == 0 || n > 999)) {
         *why = "Select has no usable Current value";
-        return NULL;
+        return false;
     }
-    char set[16];
-    snprintf(set, sizeof(set), "ControlSet%03u", (unsigned)n);
-    if (!subkey(g, &root, set, &cs)) {
+    snprintf(set, 16, "ControlSet%03u", (unsigned)n);
+    if (!subkey(g, &root, set, cs)) {
         *why = "the control set Select\\Current names is not there";
-        return NULL;
+        return false;
     }
+    return true;
+}
+
+/* The name in the control set cs, or NULL with *why set. */
+static const char *name_in(wh_regf *g, const wh_regf_key *cs, wh_arena *a, const char **why)
+{
+    wh_regf_key k;
     const char *host = NULL, *domain = NULL, *computer = NULL;
-    if (path_key(g, &cs, "Services\\Tcpip\\Parameters", &k) && value_str(g, &k, "Hostname", a, &host) &&
+    if (path_key(g, cs, "Services\\Tcpip\\Parameters", &k) && value_str(g, &k, "Hostname", a, &host) &&
         value_str(g, &k, "Domain", a, &domain))
         return wh_arena_printf(a, "%s.%s", host, domain);
-    if (path_key(g, &cs, "Control\\ComputerName\\ComputerName", &k) && value_str(g, &k, "ComputerName", a, &computer))
+    if (path_key(g, cs, "Control\\ComputerName\\ComputerName", &k) && value_str(g, &k, "ComputerName", a, &computer))
         return computer;
     *why = "neither Control\\ComputerName\\ComputerName nor Services\\Tcpip\\Parameters names the host";
     return NULL;
 }
 
+/* ---- values WMI classes read and write: where tools hide data ----
+ *
+ * Win32_OSRecoveryConfiguration maps DebugFilePath to CrashControl\DumpFile
+ * and MiniDumpDirectory to CrashControl\MiniDumpDir (its MappingStrings:
+ * MicrosoftDocs/win32 desktop-src/CIMWin32Prov/win32-osrecoveryconfiguration.md
+ * at 0f5c32f961152335e1589cf9e3b785324ce751fe); Win32_Environment's system
+ * variables are Session Manager\Environment (win32-environment.md, same
+ * repository at 3387bbf776ec62f3d8d96022e343cd28d6b5795e). WMImplant stores
+ * command output and files in DebugFilePath as comma-separated character
+ * codes, and its -ObfuscateWithEnvVar puts the PowerShell it runs in a
+ * Win32_Environment variable (RedSiege/WMImplant WMImplant.ps1 at
+ * 0ed3c3cba9c5e96d0947c3e73288d450ac8d8702); "Covert Data Storage" in
+ * Ballenthin, Graeber, Teodorescu, "Windows Management Instrumentation (WMI)
+ * Offense, Defense, and Forensics" (FireEye, 2015) describes the idea.
+ * Every string value of the two keys is sent, so a rule sees a value a tool
+ * added under another name too. User variables (NTUSER.DAT) are not read. */
+
+#define SV_MAX_VALUES 512 /* per key: Windows has about 20 in each */
+
+static const struct {
+    const char *key, *wmi_class;
+} SV_KEYS[] = {
+    {"Control\\CrashControl", "Win32_OSRecoveryConfiguration"},
+    {"Control\\Session Manager\\Environment", "Win32_Environment"},
+};
+
+typedef struct svrun {
+    wh_regf *g;
+    wh_arena *a;
+    const char *src, *set, *key, *wmi_class;
+    uint64_t written;
+    unsigned n;
+    bool capped;
+    wh_record_fn fn;
+    void *ud;
+} svrun;
+
+static const char *sv_property(const char *wmi_class, const char *name, size_t n)
+{
+    if (!strcmp(wmi_class, "Win32_Environment")) return "VariableValue"; // every value is a variable
+    if (name_is(name, n, "DumpFile")) return "DebugFilePath";
+    if (name_is(name, n, "MiniDumpDir")) return "MiniDumpDirectory";
+    return NULL;
+}
+
+static int on_sysval(void *ud, const wh_regf_value *v)
+{
+    svrun *r = ud;
+    if (v->type != WH_REG_SZ && v->type != WH_REG_EXPAND_SZ && v->type != WH_REG_MULTI_SZ) return 0;
+    if (++r->n > SV_MAX_VALUES) {
+        r->capped = true;
+        return 1;
+    }
+    const char *data = NULL;
+    size_t len = 0;
+    bool lossy = false;
+    if (v->data && v->type == WH_REG_MULTI_SZ) { // one entry a line, as a rule reads text
+        const char **list = NULL;
+        size_t k = wh_regf_value_multi(r->g, v, &list);
+        wh_sbuf sb = {0};
+        for (size_t i = 0; i < k; i++) {
+            if (i) wh_sbuf_putc(&sb, '\n');
+            wh_sbuf_puts(&sb, list[i]);
+        }
+        data = sb.oom ? NULL : wh_arena_strndup(r->a, sb.p ? sb.p : "", sb.n);
+        len = sb.n;
+        wh_sbuf_free(&sb);
+    } else if (v->data) {
+        const char *s = wh_regf_value_str(r->g, v, &len, &lossy);
+        data = s ? wh_arena_strndup(r->a, s, len) : NULL;
+    }
+    char tb[24];
+    const char *name = wh_arena_strndup(r->a, v->name, v->name_len);
+    const char *prop = sv_property(r->wmi_class, v->name, v->name_len);
+    wh_recb b;
+    wh_recb_start(&b, r->a, "reg.system_value", r->src, v->abs_off);
+    wh_recb_str(&b, "key", r->key);
+    wh_recb_str(&b, "control_set", r->set);
+    wh_recb_str(&b, "name", name);
+    wh_recb_str(&b, "type", wh_arena_strdup(r->a, wh_regf_type_name(v->type, tb)));
+    wh_recb_add(&b, "data", data ? (wh_value){.type = WH_V_STR, .as.str = {data, len, lossy}} : wh_v_null());
+    wh_recb_add(&b, "length", data ? wh_v_uint(len) : wh_v_null());
+    wh_recb_add(&b, "data_size", wh_v_uint(v->size));
+    wh_recb_str(&b, "wmi_class", r->wmi_class);
+    wh_recb_str(&b, "wmi_property", prop);
+    wh_recb_add(&b, "key_written", r->written ? wh_v_time(r->written) : wh_v_null());
+    if (r->written) wh_recb_ts(&b, r->written, "key_written");
+    b.rec.summary = wh_arena_printf(r->a, "SYSTEM %s value %s (%s.%s), %zu bytes", r->key, name ? name : "?",
+                                    r->wmi_class, prop ? prop : "?", len);
+    const wh_record *rec = wh_recb_done(&b);
+    return rec && r->fn(r->ud, rec) != 0;
+}
+
+/* reg.system_value for every string value of the keys above in cs. */
+static void system_values(wh_regf *g, const wh_regf_key *cs, const char *set, const char *src, wh_arena *a,
+                          wh_diag_sink *diags, wh_record_fn fn, void *ud)
+{
+    for (size_t i = 0; i < sizeof(SV_KEYS) / sizeof(SV_KEYS[0]); i++) {
+        wh_regf_key k;
+        if (wh_diag_expired(diags, src, WH_NO_OFFSET)) return;
+        if (!path_key(g, cs, SV_KEYS[i].key, &k)) continue; // a hive without it has nothing there to hide
+        svrun r = {.g = g, .a = a, .src = src, .set = set, .wmi_class = SV_KEYS[i].wmi_class,
+                   .written = k.written, .fn = fn, .ud = ud};
+        r.key = wh_arena_printf(a, "%s\\%s", set, SV_KEYS[i].key);
+        if (!r.key) return;
+        (void)wh_regf_values(g, &k, on_sysval, &r);
+        if (r.capped)
+            wh_diagf(diags, WH_SEV_WARN, WH_E_LIMIT, src, k.abs_off,
+                     "%s holds more than %d string values: only the first %d were read", r.key, SV_MAX_VALUES,
+                     SV_MAX_VALUES);
+    }
+}
+
 const char *hh_system_computer_name(const char *software_path, wh_arena *a, size_t max_memory, wh_diag_sink *diags,
-                                    char **system_path_out)
+                                    char **system_path_out, wh_record_fn fn, void *ud)
 {
     if (system_path_out) *system_path_out = NULL;
     if (!software_path || !a) return NULL;
@@ -195,7 +317,13 @@ const char *hh_system_computer_name(const char *software_path, wh_arena *a, size
         why = "it cannot be read";
     } else {
         if (system_path_out) *system_path_out = wh_arena_strdup(a, sys);
-        name = name_in(g, a, &why);
+        wh_regf_key cs;
+        char set[16];
+        if (control_set(g, &cs, set, &why)) {
+            name = name_in(g, &cs, a, &why);
+            const char *src = wh_arena_strdup(a, sys);
+            if (fn && src) system_values(g, &cs, set, src, a, diags, fn, ud);
+        }
         if (!name && !why) why = "out of memory";
         if (!name && wh_regf_get_info(g)->truncated) why = "the file is cut short";
         wh_regf_close(g);

@@ -58,6 +58,9 @@ typedef struct hcase {
     /* identity (subscription-like kinds) */
     const char *ns, *fname, *fquery, *cclass, *cname, *payload;
     char payload_sha256[65]; /* of payload (UTF-8), "" when none */
+    const char *trigger;      /* the filter's query in words (hunt_trigger.c) */
+    const char *trigger_kind; /* "timer", "uptime", "process_start", ... */
+    const char *timer_id;     /* a timer filter's TimerId */
     const char *title;
     /* execution bursts: the grouping key */
     const char *b_parent, *b_user, *b_computer;
@@ -112,6 +115,10 @@ struct wh_hunt_host {
     size_t step, total;
     bool repo_read; /* a live repository was read: absence from it means something */
     bool cap_said;  /* the host's memory cap was reached and said */
+    /* read again after collection (hunt_provider.c), for the SOFTWARE hive
+     * may come before or after the repository (char *, in a) */
+    wh_ptrvec repos;     /* live repository folders read */
+    wh_ptrvec softwares; /* SOFTWARE hives that had the CIMOM key */
     /* detection */
     wh_detect *det;
     hfeed *feed;
@@ -140,8 +147,13 @@ struct wh_hunt_host {
 /* hunt_collect.c: discovery and the parsers, every record to on_record. */
 void hc_collect(wh_hunt_host *hh, const char *path);
 int hc_on_record(void *ud, const wh_record *r);
+/* hunt_hostname.c: also sends the SYSTEM hive's WMI-readable values (reg.system_value) to fn */
 const char *hh_system_computer_name(const char *software_path, wh_arena *a, size_t max_memory, wh_diag_sink *diags,
-                                    char **system_path_out); /* hunt_hostname.c */
+                                    char **system_path_out, wh_record_fn fn, void *ud);
+/* hunt_provider.c: every __Win32Provider of the live repositories, its CLSID
+ * resolved through the SOFTWARE hives (wmi.provider records) */
+void hp_providers(wh_hunt_host *hh);
+struct wh_cim; void hs_scan_repository(wh_hunt_host *hh, struct wh_cim *cim); /* hunt_stash.c: stored payloads */
 
 /* hunt_run.c */
 hrec *hr_keep(wh_hunt_host *hh, const wh_record *r, bool sub);
@@ -160,6 +172,8 @@ void hb_apply(wh_hunt_host *hh);
 void hk_correlate(wh_hunt_host *hh);
 hcase *hk_new(wh_hunt_host *hh, hkind kind);
 int hk_index(const wh_hunt_host *hh, const hcase *c);
+/* hunt_trigger.c: the filter's query in words, timers resolved */
+void ht_trigger(wh_hunt_host *hh, hcase *c);
 /* hunt_rank.c: severity, state, ranking, ids */
 void hk_rank(wh_hunt_host *hh);
 const char *hk_kind_name(hkind k);

@@ -12,7 +12,7 @@
 
 static const char *const CSV_COLS[] = {
     "host", "case_id", "rank", "kind", "severity", "inventory", "known_good", "state", "title", "namespace",
-    "filter_name", "filter_query", "consumer_class", "consumer_name", "payload", "payload_sha256", "mof_paths",
+    "filter_name", "filter_query", "trigger", "trigger_kind", "consumer_class", "consumer_name", "payload", "payload_sha256", "mof_paths",
     "autorecover_paths", "users", "sids", "process_ids", "event_ids", "record_ids", "channels", "first_seen",
     "last_seen", "created", "changed", "removed", "fired_first", "fired_last", "fired_count", "attack", "rules",
     "reasons", "lifecycle", "evidence", "rule", "why", "evidence_artifact", "detail", "time", "host_from", "paths",
@@ -105,6 +105,8 @@ static void one_case(wh_writer *w, wh_arena *a, const wh_hunt_host *hh, const hc
     wh_recb_str(&b, "namespace", c->ns);
     wh_recb_str(&b, "filter_name", c->fname);
     wh_recb_str(&b, "filter_query", c->fquery);
+    wh_recb_str(&b, "trigger", c->trigger);
+    wh_recb_str(&b, "trigger_kind", c->trigger_kind);
     wh_recb_str(&b, "consumer_class", c->cclass);
     wh_recb_str(&b, "consumer_name", c->cname);
     wh_recb_str(&b, "payload", c->payload);

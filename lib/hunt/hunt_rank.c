@@ -212,6 +212,7 @@ void hk_rank(wh_hunt_host *hh)
             wh_hex(d, 32, c->payload_sha256, 0);
         }
         decide_state(hh, c);
+        if (c->kind == K_SUBSCRIPTION || c->kind == K_FILTER) ht_trigger(hh, c);
         make_title(hh, c);
         make_id(hh, c);
         bool reasons = false;

@@ -132,6 +132,7 @@ static bool wanted(const wh_record *r)
                        hr_icontains(cls, "FilterToConsumerBinding"));
     }
     if (!strcmp(a, "mof.file") || !strcmp(a, "reg.autorecover_mof")) return true;
+    if (!strcmp(a, "cim.instance")) return hr_icontains(hr_str(r, "class"), "TimerInstruction");
     if (!strcmp(a, "mof.instance")) return hr_str(r, "persistence_role") != NULL;
     return false;
 }
@@ -323,6 +324,7 @@ wh_status wh_hunt_run(wh_hunt *h, const char *path, wh_hunt_host **out)
     }
     wh_detect_on_subscription(hh->det, on_subscription, hh);
     hc_collect(hh, path);
+    hp_providers(hh); // needs both the repository and the SOFTWARE hive, read in either order
     wh_diag_budget(&hh->sink, 0); // the budget is per evidence file, not for detection
     hfeed fc = {0};
     hh->feed = &fc;

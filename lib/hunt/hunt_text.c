@@ -297,7 +297,8 @@ static void one_case(wh_hunt_report *r, const wh_hunt_host *hh, hcase *c)
             break;
         }
     }
-    if (c->fquery) field(r, 2, "trigger:", c->fquery, 600);
+    if (c->trigger) field(r, 2, "trigger:", c->trigger, 600);
+    if (c->fquery) field(r, 2, c->trigger ? "query:" : "trigger:", c->fquery, 600);
     if (c->payload) {
         field(r, 2, "runs:", c->payload, 1200);
         field(r, 2, "sha256:", c->payload_sha256, 100);

@@ -6,6 +6,10 @@
  *   wh-cimgen [options] deleted DIR   demo, then the root\default subscription deleted
  *   wh-cimgen [options] hostile DIR   defaults + a consumer with hostile strings (cimgen.h)
  *   wh-cimgen [options] big DIR MB    defaults + bulk data until OBJECTS.DATA >= MB MiB
+ *   wh-cimgen [options] stash DIR PE CERT
+ *                                     defaults + payloads stored in class defaults and an
+ *                                     instance (tests/gen/cimstash.h): base64 of file PE, a
+ *                                     script, PE as uint8[], base64 of file CERT (benign)
  *   wh-cimgen [options] subs DIR SUB...
  *                                     defaults + the subscriptions given, each SUB being
  *       live|deleted NS FILTER QUERY CONSUMER_CLASS CONSUMER_NAME WRITTEN [PROP VALUE]...
@@ -27,12 +31,14 @@
 #include <time.h>
 
 #include "gen/cimgen.h"
+#include "gen/cimstash.h"
 
 static int usage(void)
 {
     fputs("usage: wh-cimgen [--seed N] [--xp] [--fs] [--root0] [--no-shuffle] [--model-json FILE]\n"
           "                 demo|xp|deleted|hostile DIR\n"
           "       wh-cimgen [same options] big DIR MB\n"
+          "       wh-cimgen [same options] stash DIR PE CERT\n"
           "       wh-cimgen [same options] subs DIR {live|deleted NS FILTER QUERY CONSUMER_CLASS\n"
           "                 CONSUMER_NAME WRITTEN [PROP VALUE]...}...\n",
           stderr);
@@ -227,6 +233,25 @@ static void print_report(const cimgen_model *m, const cimgen_report *r, bool xp,
     }
 }
 
+/* A whole file (stash's payloads); NULL when it cannot be read. */
+static uint8_t *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    uint8_t *b = NULL;
+    if (fseek(f, 0, SEEK_END) == 0) {
+        long sz = ftell(f);
+        if (sz >= 0 && fseek(f, 0, SEEK_SET) == 0 && (b = malloc((size_t)sz + 1)) != NULL &&
+            fread(b, 1, (size_t)sz, f) != (size_t)sz) {
+            free(b);
+            b = NULL;
+        }
+        *n = sz >= 0 ? (size_t)sz : 0;
+    }
+    fclose(f);
+    return b;
+}
+
 static bool is_state(const char *a) { return !strcmp(a, "live") || !strcmp(a, "deleted"); }
 
 /* A consumer property value as the class types it (see the usage). */
@@ -275,7 +300,7 @@ static int add_subs(cimgen_model *m, char **a, int n)
 int main(int argc, char **argv)
 {
     cimgen_opts o = {.seed = 1};
-    const char *pos[3] = {0}, *mjson = NULL;
+    const char *pos[4] = {0}, *mjson = NULL;
     int npos = 0;
     char **subs = NULL;
     int nsubs = 0;
@@ -301,7 +326,7 @@ int main(int argc, char **argv)
             o.shuffle_off = true;
         } else if (argv[i][0] == '-' && argv[i][1]) {
             return usage();
-        } else if (npos < 3) {
+        } else if (npos < 4) {
             pos[npos++] = argv[i];
         } else {
             return usage();
@@ -309,10 +334,10 @@ int main(int argc, char **argv)
     }
     if (npos < 2) return usage();
     const char *cmd = pos[0], *dir = pos[1];
-    bool big = strcmp(cmd, "big") == 0;
-    if (big != (npos == 3)) return usage();
+    bool big = strcmp(cmd, "big") == 0, stash = strcmp(cmd, "stash") == 0;
+    if (big != (npos == 3) || stash != (npos == 4)) return usage();
     if (strcmp(cmd, "xp") == 0) o.xp = true;
-    if (!big && strcmp(cmd, "demo") && strcmp(cmd, "xp") && strcmp(cmd, "deleted") && strcmp(cmd, "hostile") &&
+    if (!big && !stash && strcmp(cmd, "demo") && strcmp(cmd, "xp") && strcmp(cmd, "deleted") && strcmp(cmd, "hostile") &&
         strcmp(cmd, "subs"))
         return usage();
 
@@ -346,6 +371,18 @@ int main(int argc, char **argv)
             return usage();
         }
         if (cimgen_write(m, dir, &o, &rep) != 0) rc = 1;
+    } else if (stash) {
+        size_t npe = 0, ncert = 0;
+        uint8_t *pe = slurp(pos[2], &npe), *cert = slurp(pos[3], &ncert);
+        if (pe && cert) {
+            cimstash_build(m, pe, npe, cert, ncert);
+            if (cimgen_write(m, dir, &o, &rep) != 0) rc = 1;
+        } else {
+            snprintf(m->error, sizeof m->error, "cannot read %s", pe ? pos[3] : pos[2]);
+            rc = 1;
+        }
+        free(pe);
+        free(cert);
     } else if (strcmp(cmd, "hostile") == 0) {
         cimgen_hostile(m);
         if (cimgen_write(m, dir, &o, &rep) != 0) rc = 1;

@@ -11,6 +11,16 @@
  *                               Control\ComputerName\ComputerName ComputerName = NAME;
  *                               with DOMAIN also, in ControlSet001,
  *                               Services\Tcpip\Parameters Hostname = NAME, Domain = DOMAIN
+ *   wh-regfgen com DIR {CLSID=DLL}...
+ *                               SOFTWARE as `demo` writes it (the CIMOM key), plus
+ *                               Classes\CLSID\{CLSID}\InprocServer32: default = DLL
+ *                               (REG_EXPAND_SZ), ThreadingModel = Both
+ *   wh-regfgen sysvalues DIR NAME DUMPFILE [VAR=VALUE]...
+ *                               DIR/SYSTEM as `system DIR NAME`, plus in ControlSet001
+ *                               Control\CrashControl DumpFile = DUMPFILE (what
+ *                               Win32_OSRecoveryConfiguration.DebugFilePath writes) and
+ *                               MiniDumpDir, and Control\Session Manager\Environment with
+ *                               Windows' ComSpec, Path, PSModulePath, windir and each VAR
  *   wh-regfgen big FILE MB      a hive of about MB megabytes (benchmarks)
  *   wh-regfgen seeds DIR        small hives and logs for the fuzzer */
 #include <stdio.h>
@@ -38,15 +48,19 @@ static const char *const default_mofs[] = {"%windir%\\system32\\wbem\\cimwin32.m
                                            "%windir%\\system32\\wbem\\wmipcima.mof"};
 #define NDEFAULT (sizeof(default_mofs) / sizeof(default_mofs[0]))
 
-/* DIR/SOFTWARE with the default list plus extra (n entries), the CIMOM key
- * and the list's timestamp at written (FILETIME). */
-static int software_with(const char *dir, const char *const *extra, size_t n_extra, uint64_t written)
+/* A SOFTWARE tree with the default list plus extra (n entries), the CIMOM
+ * key and the list's timestamp at written (FILETIME); NULL on failure. */
+static rg_hive *cimom_hive(const char *const *extra, size_t n_extra, uint64_t written)
 {
     rg_hive *h = rg_new("ROOT", 133400000000000000ull);
     const char **mofs = calloc(NDEFAULT + n_extra + 1, sizeof *mofs); // NULL-terminated (rg_multi_sz)
-    if (!h || !mofs) return 1;
+    if (!h || !mofs) {
+        rg_free(h);
+        free(mofs);
+        return NULL;
+    }
     memcpy(mofs, default_mofs, sizeof default_mofs);
-    memcpy(mofs + NDEFAULT, extra, n_extra * sizeof *mofs);
+    if (n_extra) memcpy(mofs + NDEFAULT, extra, n_extra * sizeof *mofs);
     const char *cimom = "Microsoft\\WBEM\\CIMOM";
     size_t n;
     char ts[32];
@@ -62,11 +76,58 @@ static int software_with(const char *dir, const char *const *extra, size_t n_ext
     d = rg_utf16z("%SystemRoot%\\system32\\wbem\\Repository", &n);
     if (d) rg_value(h, cimom, "RepositoryDirectory", 2, d, n);
     free(d);
-    uint8_t *f = rg_build(h, NULL, &n);
-    int rc = !f || save(dir, "SOFTWARE", f, n);
+    return h;
+}
+
+static int save_hive(const char *dir, const char *name, rg_hive *h)
+{
+    size_t n;
+    uint8_t *f = h ? rg_build(h, NULL, &n) : NULL;
+    int rc = !f || save(dir, name, f, n);
     free(f);
     rg_free(h);
     return rc;
+}
+
+/* DIR/SOFTWARE: cimom_hive() written out. */
+static int software_with(const char *dir, const char *const *extra, size_t n_extra, uint64_t written)
+{
+    return save_hive(dir, "SOFTWARE", cimom_hive(extra, n_extra, written));
+}
+
+/* A string value (REG_SZ = 1, REG_EXPAND_SZ = 2); nonzero on failure. */
+static int str_value(rg_hive *h, const char *key, const char *name, uint32_t type, const char *s)
+{
+    size_t n;
+    uint8_t *d = rg_utf16z(s, &n);
+    int rc = !d || rg_value(h, key, name, type, d, n);
+    free(d);
+    return rc;
+}
+
+/* SOFTWARE with COM classes for WMI providers: each arg CLSID=DLL. */
+static int com_software(const char *dir, char **args, int nargs)
+{
+    rg_hive *h = cimom_hive(NULL, 0, 133499000000000000ull);
+    int rc = !h;
+    for (int i = 0; h && i < nargs; i++) {
+        const char *eq = strchr(args[i], '=');
+        char key[512];
+        if (!eq || eq == args[i] || (size_t)(eq - args[i]) > 64) {
+            fprintf(stderr, "wh-regfgen: %s: expected CLSID=DLL\n", args[i]);
+            rg_free(h);
+            return 64;
+        }
+        snprintf(key, sizeof key, "Classes\\CLSID\\%.*s\\InprocServer32", (int)(eq - args[i]), args[i]);
+        rc |= rg_key(h, key, 133499000000000000ull + (uint64_t)i * 10000000u);
+        rc |= str_value(h, key, "", 2, eq + 1);
+        rc |= str_value(h, key, "ThreadingModel", 1, "Both");
+    }
+    if (rc) {
+        rg_free(h);
+        return 1;
+    }
+    return save_hive(dir, "SOFTWARE", h);
 }
 
 /* A SOFTWARE hive as a real host has it: the Autorecover MOFs Windows
@@ -111,7 +172,38 @@ static int software(const char *dir)
 }
 
 /* A SYSTEM hive that names its computer (and its DNS domain when given). */
-static int system_hive(const char *dir, const char *name, const char *domain)
+/* The values Windows keeps in CrashControl and the system Environment (a
+ * Windows 10 install's), plus the dump file and VAR=VALUE variables given. */
+static int wmi_values(rg_hive *h, const char *dumpfile, char **vars, int nvars)
+{
+    const char *crash = "ControlSet001\\Control\\CrashControl";
+    const char *env = "ControlSet001\\Control\\Session Manager\\Environment";
+    const uint8_t seven[4] = {7, 0, 0, 0};
+    int rc = rg_key(h, crash, 133450000000000000ull);
+    rc |= rg_value(h, crash, "CrashDumpEnabled", 4, seven, 4);
+    rc |= str_value(h, crash, "DumpFile", 2, dumpfile);
+    rc |= str_value(h, crash, "MiniDumpDir", 2, "%SystemRoot%\\Minidump");
+    rc |= rg_key(h, env, 133450000000000000ull);
+    rc |= str_value(h, env, "ComSpec", 2, "%SystemRoot%\\system32\\cmd.exe");
+    rc |= str_value(h, env, "Path", 2,
+                    "%SystemRoot%\\system32;%SystemRoot%;%SystemRoot%\\System32\\Wbem;"
+                    "%SYSTEMROOT%\\System32\\WindowsPowerShell\\v1.0\\;%SYSTEMROOT%\\System32\\OpenSSH\\");
+    rc |= str_value(h, env, "PATHEXT", 1, ".COM;.EXE;.BAT;.CMD;.VBS;.VBE;.JS;.JSE;.WSF;.WSH;.MSC");
+    rc |= str_value(h, env, "PSModulePath", 2,
+                    "%ProgramFiles%\\WindowsPowerShell\\Modules;%SystemRoot%\\system32\\WindowsPowerShell\\v1.0\\Modules");
+    rc |= str_value(h, env, "windir", 2, "%SystemRoot%");
+    for (int i = 0; i < nvars; i++) {
+        char name[256];
+        const char *eq = strchr(vars[i], '=');
+        if (!eq || eq == vars[i] || (size_t)(eq - vars[i]) >= sizeof name) return 1;
+        snprintf(name, sizeof name, "%.*s", (int)(eq - vars[i]), vars[i]);
+        rc |= str_value(h, env, name, 1, eq + 1);
+    }
+    return rc;
+}
+
+static int system_hive(const char *dir, const char *name, const char *domain, const char *dumpfile, char **vars,
+                       int nvars)
 {
     rg_hive *h = rg_new("ROOT", 133400000000000000ull);
     if (!h) return 1;
@@ -129,6 +221,7 @@ static int system_hive(const char *dir, const char *name, const char *domain)
         rc |= !d || rg_value(h, tcpip, "Domain", 1, d, n);
     }
     free(d);
+    if (dumpfile) rc |= wmi_values(h, dumpfile, vars, nvars);
     uint8_t *f = rc ? NULL : rg_build(h, NULL, &n);
     rc = !f || save(dir, "SYSTEM", f, n);
     free(f);
@@ -207,10 +300,14 @@ int main(int argc, char **argv)
         if (t) return software_with(argv[2], (const char *const *)argv + 4, (size_t)argc - 4, t);
     }
     if ((argc == 4 || argc == 5) && strcmp(argv[1], "system") == 0)
-        return system_hive(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
+        return system_hive(argv[2], argv[3], argc == 5 ? argv[4] : NULL, NULL, NULL, 0);
+    if (argc >= 5 && strcmp(argv[1], "sysvalues") == 0)
+        return system_hive(argv[2], argv[3], NULL, argv[4], argv + 5, argc - 5);
+    if (argc >= 3 && strcmp(argv[1], "com") == 0) return com_software(argv[2], argv + 3, argc - 3);
     if (argc == 4 && strcmp(argv[1], "big") == 0) return big(argv[2], (unsigned)atoi(argv[3]));
     if (argc == 3 && strcmp(argv[1], "seeds") == 0) return seeds(argv[2]);
     fprintf(stderr, "usage: wh-regfgen software DIR | demo DIR | autorecover DIR WRITTEN [MOF...] |\n"
-                    "                  system DIR NAME [DOMAIN] | big FILE MB | seeds DIR\n");
+                    "                  system DIR NAME [DOMAIN] | com DIR {CLSID=DLL}... |\n"
+                    "                  sysvalues DIR NAME DUMPFILE [VAR=VALUE]... | big FILE MB | seeds DIR\n");
     return 64;
 }
