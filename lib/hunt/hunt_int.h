@@ -61,6 +61,10 @@ typedef struct hcase {
     const char *trigger;      /* the filter's query in words (hunt_trigger.c) */
     const char *trigger_kind; /* "timer", "uptime", "process_start", ... */
     const char *timer_id;     /* a timer filter's TimerId */
+    const char *decoded;      /* the payload decoded (hunt_enrich.c), NULL when plain */
+    const wh_value *decode_how; /* array: how each layer was peeled off */
+    const char *program;      /* the program that actually runs */
+    wh_ptrvec iocs;           /* indicators: kind, value, kind, value... */
     const char *title;
     /* execution bursts: the grouping key */
     const char *b_parent, *b_user, *b_computer;
@@ -105,6 +109,7 @@ struct wh_hunt_host {
     wh_hunt *hunt;
     wh_arena *a;      /* names, notes, cases, findings: the host's bookkeeping */
     wh_arena *keep;   /* the record copies (hr_keep), capped by --max-memory */
+    wh_arena *enrich_raw, *enrich_sub; /* enriched records until the next one (hunt_enrich.c) */
     wh_diag_sink sink; /* forwards to the hunt's and counts this host's */
     const char *path;
     const char *name, *name_from;
@@ -172,6 +177,10 @@ void hb_apply(wh_hunt_host *hh);
 void hk_correlate(wh_hunt_host *hh);
 hcase *hk_new(wh_hunt_host *hh, hkind kind);
 int hk_index(const wh_hunt_host *hh, const hcase *c);
+/* hunt_enrich.c: r with what it runs decoded (new fields), or r itself;
+ * the result lives in scratch until it is reset. */
+const wh_record *he_enrich(wh_hunt_host *hh, wh_arena *scratch, const wh_record *r);
+void he_case(wh_hunt_host *hh, hcase *c);
 /* hunt_trigger.c: the filter's query in words, timers resolved */
 void ht_trigger(wh_hunt_host *hh, hcase *c);
 /* hunt_rank.c: severity, state, ranking, ids */

@@ -213,6 +213,7 @@ void hk_rank(wh_hunt_host *hh)
         }
         decide_state(hh, c);
         if (c->kind == K_SUBSCRIPTION || c->kind == K_FILTER) ht_trigger(hh, c);
+        he_case(hh, c);
         make_title(hh, c);
         make_id(hh, c);
         bool reasons = false;
@@ -225,7 +226,10 @@ void hk_rank(wh_hunt_host *hh)
         }
         bool persistence = c->kind == K_SUBSCRIPTION || c->kind == K_CONSUMER;
         bool recent = c->fired_last && hh->newest && hh->newest - c->fired_last <= RECENT_FT;
-        if (persistence && (c->state == S_LIVE || recent) && dangerous(c->payload) && c->sev >= WH_FSEV_MEDIUM)
+        bool fetches = false; // a URL among what it runs, once decoded
+        for (size_t j = 0; j + 1 < c->iocs.n && !fetches; j += 2) fetches = !strcmp(c->iocs.v[j], "url");
+        if (persistence && (c->state == S_LIVE || recent) &&
+            (dangerous(c->payload) || dangerous(c->decoded) || fetches) && c->sev >= WH_FSEV_MEDIUM)
             c->sev = WH_FSEV_CRITICAL;
     }
     if (hh->ncases > 1) qsort(hh->cases, hh->ncases, sizeof(hcase *), cmp_case);

@@ -175,6 +175,12 @@ static int on_finding(void *ud, const wh_finding *f)
     return 0;
 }
 
+static const wh_record *enrich_sub(void *ud, const wh_record *r)
+{
+    wh_hunt_host *hh = ud;
+    return hh->enrich_sub ? he_enrich(hh, hh->enrich_sub, r) : r;
+}
+
 static int on_subscription(void *ud, const wh_record *r)
 {
     wh_hunt_host *hh = ud;
@@ -209,9 +215,10 @@ static void count_artifact(wh_hunt_host *hh, const char *art)
     hh->artn[i]++;
 }
 
-int hc_on_record(void *ud, const wh_record *r)
+int hc_on_record(void *ud, const wh_record *r0)
 {
     wh_hunt_host *hh = ud;
+    const wh_record *r = hh->enrich_raw ? he_enrich(hh, hh->enrich_raw, r0) : r0;
     hh->records++;
     count_artifact(hh, r->artifact);
     if (!strcmp(r->artifact, "triage.missing")) {
@@ -307,9 +314,13 @@ wh_status wh_hunt_run(wh_hunt *h, const char *path, wh_hunt_host **out)
     // parse (--max-memory); the rest (names, notes, cases) grows with them.
     hh->a = wh_arena_new(0);
     hh->keep = wh_arena_new(h->o.max_memory ? h->o.max_memory : WH_LIMIT_ARENA_DEFAULT);
-    if (!hh->a || !hh->keep) {
+    hh->enrich_raw = wh_arena_new(0);
+    hh->enrich_sub = wh_arena_new(0);
+    if (!hh->a || !hh->keep || !hh->enrich_raw || !hh->enrich_sub) {
         wh_arena_free(hh->a);
         wh_arena_free(hh->keep);
+        wh_arena_free(hh->enrich_raw);
+        wh_arena_free(hh->enrich_sub);
         free(hh);
         return WH_E_NOMEM;
     }
@@ -323,6 +334,7 @@ wh_status wh_hunt_run(wh_hunt *h, const char *path, wh_hunt_host **out)
         return WH_E_NOMEM;
     }
     wh_detect_on_subscription(hh->det, on_subscription, hh);
+    wh_detect_on_enrich(hh->det, enrich_sub, hh);
     hc_collect(hh, path);
     hp_providers(hh); // needs both the repository and the SOFTWARE hive, read in either order
     wh_diag_budget(&hh->sink, 0); // the budget is per evidence file, not for detection
@@ -358,6 +370,8 @@ void wh_hunt_host_free(wh_hunt_host *hh)
     wh_detect_free(hh->det);
     wh_arena_free(hh->a);
     wh_arena_free(hh->keep);
+    wh_arena_free(hh->enrich_raw);
+    wh_arena_free(hh->enrich_sub);
     free(hh);
 }
 

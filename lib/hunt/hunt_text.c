@@ -299,8 +299,40 @@ static void one_case(wh_hunt_report *r, const wh_hunt_host *hh, hcase *c)
     }
     if (c->trigger) field(r, 2, "trigger:", c->trigger, 600);
     if (c->fquery) field(r, 2, c->trigger ? "query:" : "trigger:", c->fquery, 600);
+    if (c->decoded) { // decoded first: what really runs
+        char *how = NULL;
+        size_t hn = 0;
+        FILE *m = open_memstream(&how, &hn);
+        if (m) {
+            for (size_t i = 0; c->decode_how && i < c->decode_how->as.arr.n; i++) {
+                const wh_value *v = &c->decode_how->as.arr.items[i];
+                if (v->type == WH_V_STR) fprintf(m, "%s%s", i ? ", then " : "", v->as.str.s);
+            }
+            fclose(m);
+            if (hn) field(r, 2, "decoded:", how, 300);
+            free(how);
+        }
+        field(r, 2, "runs:", c->decoded, 1200);
+    }
+    if (c->program) field(r, 2, "program:", c->program, 300);
+    if (c->iocs.n) {
+        char *s = NULL;
+        size_t sn = 0;
+        FILE *m = open_memstream(&s, &sn);
+        if (m) {
+            bool first = true; // the program has its own line
+            for (size_t i = 0; i + 1 < c->iocs.n; i += 2) {
+                if (!strcmp(c->iocs.v[i], "program")) continue;
+                fprintf(m, "%s%s %s", first ? "" : "; ", (const char *)c->iocs.v[i], (const char *)c->iocs.v[i + 1]);
+                first = false;
+            }
+            fclose(m);
+            field(r, 2, "iocs:", s, 800);
+            free(s);
+        }
+    }
     if (c->payload) {
-        field(r, 2, "runs:", c->payload, 1200);
+        field(r, 2, c->decoded ? "raw:" : "runs:", c->payload, 1200);
         field(r, 2, "sha256:", c->payload_sha256, 100);
     }
     strarr_line(r, "MOF:", &c->mofs);

@@ -84,7 +84,8 @@ static int by_time(const void *x, const void *y)
 /* What the record says it runs or asks, the first of these fields. */
 static const char *content(const wh_record *r)
 {
-    static const char *const F[] = {"command_line", "script_block_text", "payload", "destination", "query",
+    // decoded first: what really runs (hunt_enrich.c)
+    static const char *const F[] = {"decoded", "command_line", "script_block_text", "payload", "destination", "query",
                                     "filter_query", "consumer_action", "path", "provider_path", "object"};
     for (size_t i = 0; i < sizeof(F) / sizeof(F[0]); i++) {
         const char *s = hr_str(r, F[i]);

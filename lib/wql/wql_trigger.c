@@ -200,6 +200,25 @@ static long clock_field(const wh_wql *w, const char *name, long lo, long hi)
     return v;
 }
 
+/* DayOfWeek as a set of days: one "= n", or an OR of "= n" when the ORs of
+ * the query are all of that kind ("Monday to Friday"). Bit n for day n;
+ * 0 when absent, -1 in a form the sentence cannot say. */
+static long day_set(const wh_wql *w)
+{
+    long mask = 0;
+    for (size_t i = 0; i < w->ncmp; i++) {
+        const wh_wql_cmp *c = &w->cmps[i];
+        if (c->having) continue;
+        if (!prop_is(c, "DayOfWeek")) {
+            if (c->in_or) return -1; // another OR: not only days
+            continue;
+        }
+        if (c->op != WH_WQL_EQ || c->negated || c->type != WH_WQL_V_NUMBER || !whole(c->num, 0, 6)) return -1;
+        mask |= 1L << (long)c->num;
+    }
+    return mask;
+}
+
 static void clock_time(desc *d, bool utc)
 {
     static const char *const DAYS[] = {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"};
@@ -208,9 +227,11 @@ static void clock_time(desc *d, bool utc)
     wh_wql *w = d->w;
     long h = clock_field(w, "Hour", 0, 23), m = clock_field(w, "Minute", 0, 59);
     long s = clock_field(w, "Second", 0, 59), dow = clock_field(w, "DayOfWeek", 0, 6);
+    long days = day_set(w);
+    if (dow == -2 && days > 0) dow = -3; // several days, said below
     long day = clock_field(w, "Day", 1, 31), mon = clock_field(w, "Month", 1, 12);
     long year = clock_field(w, "Year", 1601, 30827);
-    if (h == -2 || m == -2 || s == -2 || dow == -2 || day == -2 || mon == -2 || year == -2) {
+    if (h == -2 || m == -2 || s == -2 || dow == -2 || day == -2 || mon == -2 || year == -2 || days < 0) {
         wh_sbuf_printf(&d->b, "when the %s clock changes (conditions on its fields; see the query)",
                        utc ? "UTC" : "local");
         return;
@@ -226,9 +247,18 @@ static void clock_time(desc *d, bool utc)
         snprintf(when, sizeof(when), "on day %ld of every month", day);
     else if (dow >= 0)
         snprintf(when, sizeof(when), "every %s", DAYS[dow]);
+    else if (dow == -3 && days == 0x3e) // bits 1..5
+        snprintf(when, sizeof(when), "every Monday to Friday");
+    else if (dow == -3 && days == 0x41)
+        snprintf(when, sizeof(when), "every Saturday and Sunday");
+    else if (dow == -3) {
+        size_t k = (size_t)snprintf(when, sizeof(when), "every");
+        for (int i = 0; i < 7 && k < sizeof(when); i++)
+            if (days & (1L << i)) k += (size_t)snprintf(when + k, sizeof(when) - k, "%s%s", k > 5 ? ", " : " ", DAYS[i]);
+    }
     else
         snprintf(when, sizeof(when), "every day");
-    bool daily = year < 0 && mon < 0 && day < 0 && dow < 0;
+    bool daily = year < 0 && mon < 0 && day < 0 && dow == -1;
     if (h >= 0 && m >= 0) {
         wh_sbuf_printf(b, "%s at %02ld:%02ld", when, h, m);
         if (s >= 0) wh_sbuf_printf(b, ":%02ld", s);

@@ -122,6 +122,20 @@ static void timer_clock(void **state)
     assert_null(wh_wql_timer_id(w));
     assert_null(wh_wql_timer_trigger(w, 60, NULL)); // not a __TimerEvent
     wh_wql_free(w);
+    // Working days as an OR of DayOfWeek (a weekday-only beacon's filter)
+    says("SELECT * FROM __InstanceModificationEvent WITHIN 60 WHERE TargetInstance ISA 'Win32_LocalTime' AND "
+         "(TargetInstance.DayOfWeek = 1 OR TargetInstance.DayOfWeek = 2 OR TargetInstance.DayOfWeek = 3 OR "
+         "TargetInstance.DayOfWeek = 4 OR TargetInstance.DayOfWeek = 5) AND TargetInstance.Hour = 11 AND "
+         "TargetInstance.Minute = 33 AND TargetInstance.Second = 0",
+         WH_WQL_TIMER, "every Monday to Friday at 11:33:00");
+    says("SELECT * FROM __InstanceModificationEvent WITHIN 60 WHERE TargetInstance ISA 'Win32_LocalTime' AND "
+         "(TargetInstance.DayOfWeek = 2 OR TargetInstance.DayOfWeek = 4) AND TargetInstance.Hour = 3 AND "
+         "TargetInstance.Minute = 0",
+         WH_WQL_TIMER, "every Tuesday, Thursday at 03:00");
+    // an OR that is not only days cannot be said as days
+    says("SELECT * FROM __InstanceModificationEvent WITHIN 60 WHERE TargetInstance ISA 'Win32_LocalTime' AND "
+         "(TargetInstance.DayOfWeek = 1 OR TargetInstance.Hour = 5)",
+         WH_WQL_TIMER, "when the local clock changes (conditions on its fields; see the query)");
     says("SELECT * FROM __InstanceModificationEvent WITHIN 60 WHERE TargetInstance ISA 'Win32_LocalTime' AND "
          "TargetInstance.Minute = 15",
          WH_WQL_TIMER, "every hour at minute 15");
