@@ -64,6 +64,14 @@ const char *wh_payload_indicator(const wh_payload *p, size_t i, const char **kin
  * expanded. NULL when the text is not a command line (e.g. a script). */
 const char *wh_payload_program(const wh_payload *p);
 
+/* What a script does, as short phrases read from every text layer
+ * ("connects to WMI (root\\cimv2)", "queries Win32_Process", "terminates
+ * the process that set it off", "makes HTTP GET requests to http://...",
+ * "runs code it builds or downloads (Execute / eval / Invoke-Expression)").
+ * Nothing is executed; at most 16 phrases. */
+size_t wh_payload_behaviour_count(const wh_payload *p);
+const char *wh_payload_behaviour(const wh_payload *p, size_t i);
+
 /* True when a bound (bytes, depth, time, indicators, inflate size or ratio,
  * memory) stopped some decoding; each was also said on the sink. */
 bool wh_payload_limited(const wh_payload *p);

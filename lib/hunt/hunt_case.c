@@ -724,6 +724,16 @@ static void activity(wh_hunt_host *hh, hrec *k)
 {
     const wh_record *r = k->r;
     int64_t id = hr_int(r, "event_id", 0);
+    if (id == 5857) // a provider a rule called out, loaded
+        for (size_t i = 0; i < hh->ncases; i++) {
+            hcase *c = hh->cases[i];
+            if (c->kind != K_PROVIDER) continue;
+            if (!(c->pdll && hr_ieq(c->pdll, hr_str(r, "provider_path"))) && !(c->pname && hr_ieq(c->pname, hr_str(r, "wmi_provider"))))
+                continue;
+            add_rec(hh, c, k);
+            life(hh, c, k, k->t, "fired", wh_arena_printf(hh->a, "5857: loaded into %s", hr_str(r, "host_process") ? hr_str(r, "host_process") : "?"));
+            return;
+        }
     if (id == 5857 && hr_icontains(hr_str(r, "provider_path"), "scrcons.exe")) {
         hcase *c = only_script_consumer(hh, k->t);
         if (c) { // the script consumer's host started: it is about to run
@@ -758,6 +768,55 @@ static void activity(wh_hunt_host *hh, hrec *k)
     c->title = title;
     add_rec(hh, c, k);
     life(hh, c, k, k->t, "seen", r->summary);
+}
+
+/* A value stored in a class: the persistence whose script names its class
+ * or property loads it (one story: critical when that persistence is);
+ * else a case of its own when a rule called it out. */
+static void stored_payload(wh_hunt_host *hh, hrec *k)
+{
+    const wh_record *r = k->r;
+    const char *cls = hr_str(r, "class"), *prop = hr_str(r, "property");
+    for (size_t i = 0; i < hh->ncases; i++) {
+        hcase *c = hh->cases[i];
+        if (!sub_kind(c->kind) || !c->payload) continue;
+        const char *dec = NULL; // its script decoded (hunt_enrich.c), when it was encoded
+        for (size_t j = 0; j < c->recs.n && !dec; j++) dec = hr_str(((hrec *)c->recs.v[j])->r, "decoded");
+        bool reads = mentions(c->payload, cls) || (dec && mentions(dec, cls)) ||
+                     (prop && strlen(prop) >= 6 && (mentions(c->payload, prop) || (dec && mentions(dec, prop))));
+        if (!reads) continue;
+        add_rec(hh, c, k);
+        life(hh, c, k, k->t, "seen",
+             wh_arena_printf(hh->a, "its script reads %s.%s: %s", cls ? cls : "?", prop ? prop : "?",
+                             r->summary ? r->summary : "a stored value"));
+        return;
+    }
+    if (!worth_a_case(k)) return;
+    hcase *c = hk_new(hh, K_STASH);
+    if (!c) return;
+    c->ns = hr_str(r, "namespace");
+    c->title = wh_arena_printf(hh->a, "stored payload %s:%s.%s (%s, %llu bytes)", c->ns ? c->ns : "?", cls ? cls : "?",
+                               prop ? prop : "?", hr_str(r, "type") ? hr_str(r, "type") : "?",
+                               (unsigned long long)hr_int(r, "size", 0));
+    add_rec(hh, c, k);
+    life(hh, c, k, k->t, "written", r->summary);
+}
+
+/* A WMI provider a rule called out (a DLL in a user folder...); the
+ * WMI-Activity 5857 that loaded it joins it (activity()). */
+static void provider(wh_hunt_host *hh, hrec *k)
+{
+    if (!worth_a_case(k)) return;
+    const wh_record *r = k->r;
+    hcase *c = hk_new(hh, K_PROVIDER);
+    if (!c) return;
+    c->ns = hr_str(r, "namespace");
+    c->pname = hr_str(r, "name");
+    c->pdll = hr_str(r, "dll");
+    c->title = wh_arena_printf(hh->a, "WMI provider %s in %s: %s", c->pname ? c->pname : "?", c->ns ? c->ns : "?",
+                               c->pdll ? c->pdll : "(no DLL registered)");
+    add_rec(hh, c, k);
+    life(hh, c, k, k->t, "registered", r->summary);
 }
 
 static int by_time(const void *x, const void *y)
@@ -865,6 +924,11 @@ void hk_correlate(wh_hunt_host *hh)
         }
     for (size_t i = 0; i < m; i++)
         if (!strcmp(v[i]->r->artifact, "reg.autorecover_mof")) autorecover(hh, v[i]);
+    for (size_t i = 0; i < m; i++) { // what the subscriptions' scripts read is decoded by now (enrichment)
+        const char *a = v[i]->r->artifact;
+        if (!strcmp(a, "cim.stored_payload")) stored_payload(hh, v[i]);
+        else if (!strcmp(a, "wmi.provider")) provider(hh, v[i]);
+    }
     for (size_t i = 0; i < m; i++) {
         hrec *k = v[i];
         if (k->cs >= 0) continue;

@@ -6,6 +6,7 @@
  *   indicators       [{kind, value}]: urls, domains, ips, unc, paths, registry keys
  *   urls             the url indicators alone (for simple rules)
  *   program          the program that actually runs (8.3 names expanded)
+ *   behaviour        what a script does, in short phrases
  *   decode_limited   true when a bound stopped the decoding (said on the sink)
  * The enriched record lives in a scratch arena until the next call of the
  * same kind (raw records, subscription records). */
@@ -38,7 +39,8 @@ const wh_record *he_enrich(wh_hunt_host *hh, wh_arena *scratch, const wh_record 
     size_t nl = wh_payload_layer_count(p), ni = wh_payload_indicator_count(p);
     const char *prog = wh_payload_program(p);
     bool limited = wh_payload_limited(p);
-    if (nl <= 1 && !ni && !prog && !limited) {
+    size_t nb = wh_payload_behaviour_count(p);
+    if (nl <= 1 && !ni && !prog && !limited && !nb) {
         wh_payload_free(p);
         return r;
     }
@@ -82,6 +84,14 @@ const wh_record *he_enrich(wh_hunt_host *hh, wh_arena *scratch, const wh_record 
         if (nu) wh_recb_add(&b, "urls", a2);
     }
     if (prog) wh_recb_str(&b, "program", wh_arena_strdup(scratch, prog));
+    if (nb) {
+        wh_value *bv = wh_arena_calloc(scratch, nb, sizeof(wh_value));
+        for (size_t i = 0; bv && i < nb; i++) bv[i] = wh_v_str(wh_arena_strdup(scratch, wh_payload_behaviour(p, i)));
+        wh_value arr = {.type = WH_V_ARRAY};
+        arr.as.arr.items = bv;
+        arr.as.arr.n = bv ? nb : 0;
+        wh_recb_add(&b, "behaviour", arr);
+    }
     if (limited) wh_recb_add(&b, "decode_limited", wh_v_bool(true));
     wh_payload_free(p);
     const wh_record *e = wh_recb_done(&b);
@@ -98,6 +108,10 @@ void he_case(wh_hunt_host *hh, hcase *c)
             const hrec *k = c->recs.v[i];
             if (pass == 0 && !k->sub) continue;
             if (!c->decoded) c->decoded = hr_str(k->r, "decoded");
+            if (!c->behaviour) {
+                const wh_field *bf = wh_record_field(k->r, "behaviour");
+                if (bf && bf->v.type == WH_V_ARRAY && bf->v.as.arr.n) c->behaviour = &bf->v;
+            }
             if (!c->program && (k->sub || c->kind == K_EXEC || c->kind == K_EVENT)) c->program = hr_str(k->r, "program");
             if (!c->decode_how && c->decoded == hr_str(k->r, "decoded")) {
                 const wh_field *f = wh_record_field(k->r, "decoded_layers");

@@ -42,7 +42,7 @@ typedef struct hlife {
     const hrec *src;
 } hlife;
 
-typedef enum hkind { K_SUBSCRIPTION, K_FILTER, K_CONSUMER, K_MOF, K_AUTORECOVER, K_EXEC, K_EVENT } hkind;
+typedef enum hkind { K_SUBSCRIPTION, K_FILTER, K_CONSUMER, K_MOF, K_AUTORECOVER, K_EXEC, K_EVENT, K_STASH, K_PROVIDER } hkind;
 typedef enum hstate { S_LIVE, S_LOGGED, S_MOF_ONLY, S_REMOVED, S_ACTIVITY } hstate;
 
 typedef struct hcase {
@@ -64,8 +64,10 @@ typedef struct hcase {
     const char *decoded;      /* the payload decoded (hunt_enrich.c), NULL when plain */
     const wh_value *decode_how; /* array: how each layer was peeled off */
     const char *program;      /* the program that actually runs */
+    const wh_value *behaviour; /* array: what its script does (lib/payload) */
     wh_ptrvec iocs;           /* indicators: kind, value, kind, value... */
     const char *title;
+    const char *pname, *pdll; /* a provider's name and DLL */
     /* execution bursts: the grouping key */
     const char *b_parent, *b_user, *b_computer;
     wh_ptrvec mofs, autorecs; /* paths (char *) */

@@ -12,7 +12,7 @@
 
 static const char *const CSV_COLS[] = {
     "host", "case_id", "rank", "kind", "severity", "inventory", "known_good", "state", "title", "namespace",
-    "filter_name", "filter_query", "trigger", "trigger_kind", "consumer_class", "consumer_name", "payload", "payload_sha256", "payload_decoded", "decoded_layers", "program", "indicators", "mof_paths",
+    "filter_name", "filter_query", "trigger", "trigger_kind", "consumer_class", "consumer_name", "payload", "payload_sha256", "payload_decoded", "decoded_layers", "program", "behaviour", "indicators", "mof_paths",
     "autorecover_paths", "users", "sids", "process_ids", "event_ids", "record_ids", "channels", "first_seen",
     "last_seen", "created", "changed", "removed", "fired_first", "fired_last", "fired_count", "attack", "rules",
     "reasons", "lifecycle", "evidence", "rule", "why", "evidence_artifact", "detail", "time", "host_from", "paths",
@@ -114,6 +114,7 @@ static void one_case(wh_writer *w, wh_arena *a, const wh_hunt_host *hh, const hc
     wh_recb_str(&b, "payload_decoded", c->decoded);
     wh_recb_add(&b, "decoded_layers", c->decode_how ? *c->decode_how : wh_v_null());
     wh_recb_str(&b, "program", c->program);
+    wh_recb_add(&b, "behaviour", c->behaviour ? *c->behaviour : wh_v_null());
     {
         size_t n = c->iocs.n / 2;
         wh_value *iv = wh_arena_calloc(a, n ? n : 1, sizeof(wh_value));

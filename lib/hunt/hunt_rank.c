@@ -19,7 +19,8 @@
 
 const char *hk_kind_name(hkind k)
 {
-    static const char *const n[] = {"subscription", "filter", "consumer", "mof", "autorecover", "wmi_execution", "event"};
+    static const char *const n[] = {"subscription", "filter", "consumer", "mof", "autorecover", "wmi_execution", "event",
+                                    "stored_payload", "provider"};
     return n[k];
 }
 
@@ -73,6 +74,10 @@ static void decide_state(const wh_hunt_host *hh, hcase *c)
         c->state = S_ACTIVITY;
         return;
     }
+    if (c->kind == K_STASH || c->kind == K_PROVIDER) { // read from the live repository
+        c->state = S_LIVE;
+        return;
+    }
     // In the live repository now is live, whatever the logs said before
     // (removed and made again is still there).
     if (c->live) c->state = S_LIVE;
@@ -122,6 +127,9 @@ static void make_title(wh_hunt_host *hh, hcase *c)
     case K_EVENT:
         if (!c->title) c->title = "WMI event";
         break;
+    case K_STASH:
+    case K_PROVIDER:
+        break; // titled when made (hunt_case.c)
     }
 }
 
@@ -158,6 +166,11 @@ static void make_id(const wh_hunt_host *hh, hcase *c)
         break;
     case K_AUTORECOVER:
         lower_into(&h, c->autorecs.n ? c->autorecs.v[0] : NULL);
+        break;
+    case K_STASH:
+    case K_PROVIDER:
+        lower_into(&h, c->ns);
+        lower_into(&h, c->title);
         break;
     default: {
         const hrec *k = c->recs.n ? c->recs.v[0] : NULL;

@@ -133,6 +133,7 @@ static bool wanted(const wh_record *r)
     }
     if (!strcmp(a, "mof.file") || !strcmp(a, "reg.autorecover_mof")) return true;
     if (!strcmp(a, "cim.instance")) return hr_icontains(hr_str(r, "class"), "TimerInstruction");
+    if (!strcmp(a, "cim.stored_payload") || !strcmp(a, "wmi.provider")) return true;
     if (!strcmp(a, "mof.instance")) return hr_str(r, "persistence_role") != NULL;
     return false;
 }

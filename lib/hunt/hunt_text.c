@@ -315,6 +315,10 @@ static void one_case(wh_hunt_report *r, const wh_hunt_host *hh, hcase *c)
         field(r, 2, "runs:", c->decoded, 1200);
     }
     if (c->program) field(r, 2, "program:", c->program, 300);
+    for (size_t i = 0; c->behaviour && i < c->behaviour->as.arr.n; i++) {
+        const wh_value *v = &c->behaviour->as.arr.items[i];
+        if (v->type == WH_V_STR) field(r, 2, i ? "" : "does:", v->as.str.s, 300);
+    }
     if (c->iocs.n) {
         char *s = NULL;
         size_t sn = 0;

@@ -224,6 +224,7 @@ static void run(wh_payload *p)
         pl_iocs(p, (pl_text){p->layers[i].text, p->layers[i].len});
     }
     if (p->program) pl_add_ind(p, "program", p->program, strlen(p->program));
+    pl_behaviour(p);
 }
 
 wh_status wh_payload_analyze(const char *text, size_t len, const wh_payload_opts *o, wh_diag_sink *diags,

@@ -44,6 +44,7 @@
 #define WH_PAYLOAD_MAX_IOC       2048u
 /* Memory of one analysis: layers, indicators and copies; a multiple of the
  * byte bound because passes copy (the arena cap is the last guard). */
+#define WH_PAYLOAD_MAX_BEHAVIOUR 16u /* phrases of what a script does */
 #define WH_PAYLOAD_ARENA_FACTOR  8u
 
 /* limit kinds, each said once */
@@ -89,6 +90,8 @@ struct wh_payload {
     size_t ninds, capinds;
     uint32_t ind_hash[WH_PAYLOAD_MAX_INDICATORS * 2]; /* open addressing: index+1, 0 empty */
     const char *program;
+    const char *beh[WH_PAYLOAD_MAX_BEHAVIOUR]; /* what a script does (payload_script.c) */
+    size_t nbeh;
 };
 
 /* A view of text: every read goes through pl_at / pl_has, which check the
@@ -211,5 +214,8 @@ bool pl_prog_is(pl_text tok, const char *name);
 /* ---- payload_ioc.c: indicators ---- */
 void pl_iocs(wh_payload *p, pl_text t);
 void pl_add_ind(wh_payload *p, const char *kind, const char *v, size_t n);
+
+/* payload_script.c: what a script does, from every text layer */
+void pl_behaviour(wh_payload *p);
 
 #endif

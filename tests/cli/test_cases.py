@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from checks import check, finish  # noqa: E402
 
 TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
-KINDS = {"subscription", "filter", "consumer", "mof", "autorecover", "wmi_execution", "event"}
+KINDS = {"subscription", "filter", "consumer", "mof", "autorecover", "wmi_execution", "event", "stored_payload", "provider"}
 SEVERITIES = ["info", "low", "medium", "high", "critical"]
 STATES = {"live", "removed", "logged", "mof_only", "activity"}
 LIFE_EVENTS = {"created", "changed", "removed", "fired", "registered", "defined", "listed", "written", "command",

@@ -93,6 +93,15 @@ def main():
                   "%s: the case carries its filter and query" % name)
             check("Terminate" in (k["payload"] or "") and "WbemScripting" in (k["payload"] or ""),
                   "%s: the case carries its script" % name)
+            # issue 11: what the script does and what sets it off, in words (EXPECTED: the VBScript
+            # connects to root\cimv2, queries Win32_Process by the triggering ProcessID, terminates it)
+            does = k.get("behaviour") or []
+            check(any("root\\cimv2" in d for d in does) and "queries Win32_Process" in does
+                  and any(d.startswith("terminates the process") for d in does),
+                  "%s: the case says what its script does (%s)" % (name, does))
+            check(k.get("trigger_kind") == "process_start" and "procexp64.exe" in (k.get("trigger") or "")
+                  and "analysis tool" in (k.get("trigger") or ""),
+                  "%s: the trigger in words (%s)" % (name, k.get("trigger")))
             check(k["payload_sha256"] == hashlib.sha256(k["payload"].encode()).hexdigest(),
                   "%s: payload_sha256 is the script's" % name)
             check(any(s.startswith("S-1-") for s in k["sids"]), "%s: the CreatorSID is a pivot (%s)" % (name, k["sids"]))
@@ -116,6 +125,8 @@ def main():
             check(ids == {k["case_id"]}, "%s: every finding on it links to its case (%s)" % (name, ids))
         else:
             check(not found, "%s: a clean Windows 11 repository has no case above info (%s)" % (name, show(found)))
+            loud = [f for f in findings(recs) if SEV[f["severity"]] > SEV["low"]]
+            check(not loud, "%s: no finding above low on the clean repository (%s)" % (name, [f["rule"] for f in loud][:5]))
 
     # --- MOF files ---
     mof = os.path.join(corpus, "mof")
@@ -133,6 +144,13 @@ def main():
                    and any((x or "").startswith(n) and not (x or "")[len(n):len(n) + 1].isdigit()
                            for x in (c["filter_name"], c["consumer_name"]))]
             check(len(hit) == 1, "%s: %s is one case, high or above (%s)" % (rel, n, show(found)))
+    # issue 11: the whole benign MOF corpus gives no finding above low
+    p = os.path.join(mof, "benign")
+    if os.path.isdir(p):
+        recs, rc, _ = hunt(w, p)
+        loud = [f for f in findings(recs) if SEV[f["severity"]] > SEV["low"]]
+        check(not loud, "benign MOF corpus: no finding above low (%s)" % "; ".join(
+            "%s %s %s" % (f["rule"], f["severity"], (f["evidence"] or "")[:60]) for f in loud[:5]))
     p = os.path.join(mof, "benign/classic-decoupled-event_consumer-ProvReg.mof")
     if os.path.isfile(p):
         recs, rc, _ = hunt(w, p)

