@@ -181,15 +181,32 @@ static bool compatible(const hcase *c, const sid *s)
     return both(c->fname, s->fname) || both(c->cname, s->cname);
 }
 
-static void fill(hcase *c, const sid *s)
+/* How much a source's copy of the content is to be believed: the
+ * repository holds the object itself; a MOF its definition; 5861 renders
+ * it as text; Sysmon gives one property. */
+static int trust(const char *source_artifact)
 {
+    if (!source_artifact) return 0;
+    if (!strncmp(source_artifact, "cim.", 4)) return 4;
+    if (!strncmp(source_artifact, "mof.", 4)) return 3;
+    if (!strcmp(source_artifact, "evtx.wmi_activity")) return 2;
+    return 1;
+}
+
+static void fill(hcase *c, const sid *s, const char *from)
+{
+    int t = trust(from);
     if (!c->ns) c->ns = s->ns;
     if (!c->fname) c->fname = s->fname;
-    if (!c->fquery) c->fquery = s->fquery;
+    if (!c->fquery || (s->fquery && t > c->trust)) c->fquery = s->fquery ? s->fquery : c->fquery;
     if (!c->cclass) c->cclass = s->cclass;
     if (!c->cname) c->cname = s->cname;
-    // the fuller payload (more of the consumer's properties) tells more
-    if (!c->payload || (s->payload && strlen(s->payload) > strlen(c->payload))) c->payload = s->payload;
+    // the payload from the most trusted source; among equals the fuller one
+    // (more of the consumer's properties)
+    if (s->payload && (!c->payload || t > c->trust || (t == c->trust && strlen(s->payload) > strlen(c->payload)))) {
+        c->payload = s->payload;
+        c->trust = t;
+    }
     if (c->kind != K_SUBSCRIPTION && c->fname && c->cname) c->kind = K_SUBSCRIPTION;
 }
 
@@ -215,7 +232,7 @@ static void subscriptions(wh_hunt_host *hh)
             c = hk_new(hh, kind);
             if (!c) return;
         }
-        fill(c, &s);
+        fill(c, &s, hr_str(k->r, "source_artifact"));
         add_rec(hh, c, k);
         const char *from = hr_str(k->r, "source_artifact");
         if (from && !strcmp(from, "mof.instance")) {

@@ -57,6 +57,7 @@ typedef struct hcase {
     int ix;            /* its index in the host's cases (kept current by ranking) */
     /* identity (subscription-like kinds) */
     const char *ns, *fname, *fquery, *cclass, *cname, *payload;
+    int trust;               /* how far the payload's source is believed (hunt_case.c) */
     char payload_sha256[65]; /* of payload (UTF-8), "" when none */
     const char *trigger;      /* the filter's query in words (hunt_trigger.c) */
     const char *trigger_kind; /* "timer", "uptime", "process_start", ... */
@@ -196,6 +197,9 @@ const char *hr_ostr(const wh_record *r, const char *obj, const char *name);
 int64_t hr_int(const wh_record *r, const char *name, int64_t dflt);
 bool hr_bool(const wh_record *r, const char *name);
 bool hr_ieq(const char *a, const char *b);
+/* A SID as "S-1-..." also when a log wrote it as the MOF byte array
+ * "{1, 5, 0, ...}" (5861); s itself when it is neither. */
+const char *hr_sid(wh_arena *a, const char *s);
 /* a contains b, ASCII case-insensitive */
 bool hr_icontains(const char *a, const char *b);
 

@@ -132,7 +132,7 @@ static void one_case(wh_writer *w, wh_arena *a, const wh_hunt_host *hh, const hc
         const wh_record *r = ((const hrec *)c->recs.v[i])->r;
         sset_add(a, &users, hr_str(r, "user"));
         sset_add(a, &sids, hr_str(r, "user_sid"));
-        sset_add(a, &sids, hr_str(r, "filter_creator_sid"));
+        sset_add(a, &sids, hr_sid(a, hr_str(r, "filter_creator_sid")));
         sset_add(a, &pids, hr_str(r, "process_id"));
         uset_add(a, &eids, hr_int(r, "event_id", -1));
         uset_add(a, &rids, hr_int(r, "event_record_id", -1));

@@ -71,6 +71,24 @@ bool hr_icontains(const char *a, const char *b)
     return false;
 }
 
+const char *hr_sid(wh_arena *a, const char *s)
+{
+    // 5861 renders CreatorSID as the MOF array "{1, 5, 0, ..., 232, 3, 0, 0}"
+    if (!s || s[0] != '{') return s;
+    uint8_t b[80];
+    size_t n = 0;
+    for (const char *p = s + 1; *p && *p != '}' && n < sizeof(b);) {
+        while (*p == ' ' || *p == ',') p++;
+        if (*p < '0' || *p > '9') break;
+        unsigned v = 0;
+        while (*p >= '0' && *p <= '9' && v < 256) v = v * 10 + (unsigned)(*p++ - '0');
+        if (v > 255) return s;
+        b[n++] = (uint8_t)v;
+    }
+    const char *sid = n ? wh_sid_str(a, b, n) : NULL;
+    return sid ? sid : s;
+}
+
 uint64_t hr_time(const wh_record *r)
 {
     const wh_field *f = wh_record_field(r, "time");

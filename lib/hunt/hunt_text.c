@@ -293,7 +293,7 @@ static void one_case(wh_hunt_report *r, const wh_hunt_host *hh, hcase *c)
     for (size_t i = 0; i < c->recs.n; i++) {
         const char *sid = hr_str(((const hrec *)c->recs.v[i])->r, "filter_creator_sid");
         if (sid && *sid) {
-            field(r, 2, "creator:", sid, 200);
+            field(r, 2, "creator:", hr_sid(hh->a, sid), 200);
             break;
         }
     }
