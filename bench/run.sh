@@ -5,7 +5,8 @@
 # readers are available (see bench/README.md), they run on the same files:
 #   WH_REF_PYCIM="python3 /path/run_pycim.py"  WH_REF_DISSECT="python3 /path/run_dissect.py"
 # Prints one JSON line per measurement and a table of ratios. Then the
-# EVTX, MOF, hive and hunt benchmarks (bench/evtx.sh, mof.sh, regf.sh, hunt.sh).
+# EVTX, MOF, hive and hunt benchmarks (bench/evtx.sh, mof.sh, regf.sh, hunt.sh,
+# hunt_prev.sh: this build against the build before issue 11).
 set -euo pipefail
 BUILD=${1:-build}
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -63,3 +64,6 @@ PY
 "$here/bench/mof.sh" "$BUILD"
 "$here/bench/regf.sh" "$BUILD"
 "$here/bench/hunt.sh" "$BUILD"
+"$here/bench/hunt_prev.sh" "$BUILD"
+"$here/bench/hash.sh" "$BUILD"  # SHA-256 of evidence files: ours against libcrypto
+"$here/bench/fleet.sh" "$BUILD" # peak memory against hosts in one folder

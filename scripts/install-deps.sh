@@ -10,6 +10,8 @@ pkgs=(build-essential cmake pkg-config libcmocka-dev clang libclang-rt-14-dev)
 pkgs+=(libsqlite3-dev libyaml-dev libpcre2-dev)
 # lib/payload inflates gzip/deflate streams hidden in payloads.
 pkgs+=(zlib1g-dev)
+# lib/hunt hashes every evidence file with libcrypto (SHA extensions).
+pkgs+=(libssl-dev)
 # Test oracles and reference tools (EVTX/registry), used when present.
 pkgs+=(libevtx-utils libregf-utils python3 python3-evtx python3-yaml)
 

@@ -107,6 +107,7 @@ typedef struct wh_cim_loc {
     uint32_t record_id;
     uint32_t size;
     uint64_t offset;        /* absolute offset in OBJECTS.DATA */
+    uint32_t pages;         /* physical pages the bytes were read from (0 or 1: one) */
     bool recovered;
     const char *recovered_from; /* "unallocated", "slack", "old-mapping" */
 } wh_cim_loc;
@@ -156,6 +157,22 @@ typedef struct wh_cim_class {
     const wh_cim_method *methods;
     bool layout_complete;  /* every ancestor was found */
     wh_cim_loc loc;
+    /* Recovered objects (wh_cim_recover) only; zero/NULL for live ones.
+     * ns is set only when the evidence shows the namespace, and ns_from
+     * says which: "index-key" (a key of the index names this record),
+     * "live-twin" (a live object has the same bytes), "page-toc" (the other
+     * objects of its page's table of contents are all in that namespace).
+     * Otherwise ns is NULL and ns_candidates lists the namespaces whose
+     * class definition decodes the bytes consistently (empty for a system
+     * class, which any namespace may hold). */
+    const char *ns_from;
+    size_t nns_candidates;
+    const char *const *ns_candidates;
+    /* Every place these exact bytes were found, loc first; a live twin's
+     * location is in the list too (recovered false). */
+    size_t nlocs;
+    const wh_cim_loc *locs;
+    bool live_twin;        /* the same bytes are also a live object */
 } wh_cim_class;
 
 /* State of one instance value. */
@@ -181,6 +198,22 @@ typedef struct wh_cim_instance {
     size_t nquals;
     const wh_cim_qualifier *quals;
     wh_cim_loc loc;
+    /* Recovered objects (wh_cim_recover) only; zero/NULL for live ones.
+     * ns is set only when the evidence shows the namespace, and ns_from
+     * says which: "index-key" (a key of the index names this record),
+     * "live-twin" (a live object has the same bytes), "page-toc" (the other
+     * objects of its page's table of contents are all in that namespace).
+     * Otherwise ns is NULL and ns_candidates lists the namespaces whose
+     * class definition decodes the bytes consistently (empty for a system
+     * class, which any namespace may hold). */
+    const char *ns_from;
+    size_t nns_candidates;
+    const char *const *ns_candidates;
+    /* Every place these exact bytes were found, loc first; a live twin's
+     * location is in the list too (recovered false). */
+    size_t nlocs;
+    const wh_cim_loc *locs;
+    bool live_twin;        /* the same bytes are also a live object */
 } wh_cim_instance;
 
 /* A handle with no files, to decode single object records (carved bytes,
@@ -205,6 +238,9 @@ const char *wh_cim_namespace(wh_cim *cim, size_t i);
 wh_status wh_cim_classes(wh_cim *cim, const char *ns, const wh_cim_class *const **out, size_t *n);
 /* One class by name; looks in ns, then in __SystemClass. */
 wh_status wh_cim_class_get(wh_cim *cim, const char *ns, const char *name, const wh_cim_class **out);
+/* Every instance stored in ns, each once, whatever its class (the full
+ * walk: one pass instead of one query per class). */
+wh_status wh_cim_ns_instances(wh_cim *cim, const char *ns, const wh_cim_instance *const **out, size_t *n);
 /* Instances of a class in ns; with deep, of its subclasses too. */
 wh_status wh_cim_instances(wh_cim *cim, const char *ns, const char *cls, bool deep,
                            const wh_cim_instance *const **out, size_t *n);
@@ -232,7 +268,11 @@ typedef struct wh_cim_persistence {
 wh_status wh_cim_get_persistence(wh_cim *cim, const wh_cim_persistence **out);
 
 /* Objects recovered from unallocated pages, page slack and older mapping
- * files (classes and instances whose class layout is known). */
+ * files (classes, and instances whose bytes one of the class definitions of
+ * their class hash decodes consistently: every namespace's live definition
+ * and the recovered ones are tried). Byte-identical copies are one object
+ * with all their locations; an object whose bytes are also live is kept,
+ * marked live_twin. */
 typedef struct wh_cim_recovered {
     size_t nclasses;
     const wh_cim_class *const *classes;

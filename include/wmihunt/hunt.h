@@ -99,13 +99,17 @@ typedef struct wh_hunt_report_opts {
     wh_hunt_sort sort;   /* text: worst first (default), or chronological */
     bool color;          /* text: ANSI colours */
     int width;           /* text: terminal width (0: 100) */
+    FILE *html;          /* also the HTML report here (one self-contained page, every host; NULL: none);
+                          * the caller opens and closes it; min_severity and sort apply to it too */
 } wh_hunt_report_opts;
 
 typedef struct wh_hunt_report wh_hunt_report;
+/* out may be NULL when o->html is set: the HTML page alone. */
 wh_hunt_report *wh_hunt_report_new(FILE *out, const wh_hunt_report_opts *o);
 /* Writes one host's section. */
 void wh_hunt_report_host(wh_hunt_report *r, const wh_hunt_host *hh);
-/* Closes the JSON array; in text, the closing summary over all hosts. */
+/* Closes the JSON array; in text, the closing summary over all hosts; in
+ * HTML, the index of the hosts and the end of the page. */
 void wh_hunt_report_finish(wh_hunt_report *r);
 void wh_hunt_report_free(wh_hunt_report *r);
 

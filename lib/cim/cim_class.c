@@ -145,6 +145,7 @@ wh_value cim_value_decode(wh_cim *cim, uint32_t cimtype, const uint8_t *slot, si
     if (!(cimtype & WH_CIM_ARRAY_FLAG)) {
         cim->str_limit_hit = false;
         wh_value v = scalar(cim, cimtype, slot, heap, heapsize, &bad);
+        if (bad) cim->value_bad++;
         if (bad && cim->str_limit_hit)
             CIM_DIAG(cim, WH_SEV_WARN, WH_E_LIMIT, src, abs, "string longer than %u bytes; not read",
                      WH_LIMIT_STRING);
@@ -158,6 +159,7 @@ wh_value cim_value_decode(wh_cim *cim, uint32_t cimtype, const uint8_t *slot, si
     // strings, datetimes, references and objects).
     uint32_t off = wh_get_u32le(slot);
     if (off >= heapsize || heapsize - off < 4) {
+        cim->value_bad++;
         CIM_DIAG(cim, WH_SEV_INFO, WH_E_CORRUPT, src, abs, "array offset 0x%X is outside the heap", off);
         return wh_v_null();
     }
@@ -165,11 +167,13 @@ wh_value cim_value_decode(wh_cim *cim, uint32_t cimtype, const uint8_t *slot, si
     uint32_t base = cimtype & ~WH_CIM_ARRAY_FLAG;
     size_t es = cim_slot_size(base);
     if (count > WH_LIMIT_CIM_ARRAY) {
+        cim->value_bad++;
         CIM_DIAG(cim, WH_SEV_WARN, WH_E_LIMIT, src, abs, "array of %u elements (limit %u); not read", count,
                  WH_LIMIT_CIM_ARRAY);
         return wh_v_null();
     }
     if ((size_t)count * es > heapsize - off - 4) {
+        cim->value_bad++;
         CIM_DIAG(cim, WH_SEV_INFO, WH_E_CORRUPT, src, abs,
                  "array of %u elements does not fit in the heap", count);
         return wh_v_null();
@@ -179,8 +183,10 @@ wh_value cim_value_decode(wh_cim *cim, uint32_t cimtype, const uint8_t *slot, si
     for (uint32_t i = 0; i < count; i++) {
         items[i] = scalar(cim, base, heap + off + 4 + (size_t)i * es, heap, heapsize, &bad);
     }
-    if (bad)
+    if (bad) {
+        cim->value_bad++;
         CIM_DIAG(cim, WH_SEV_INFO, WH_E_CORRUPT, src, abs, "array element points outside its heap");
+    }
     wh_value v = {.type = WH_V_ARRAY};
     v.as.arr.items = items;
     v.as.arr.n = count;

@@ -64,26 +64,59 @@ static const char *make_key(wh_cim *cim, wh_cim_instance *in)
     return out;
 }
 
+/* Header of an instance record: class-name hash (upper-cased), the two
+ * FILETIMEs and the size of the rest. false when it is not one. */
+bool cim_instance_header(const wh_cim *cim, const uint8_t *p, size_t n, char hash[65], uint32_t *rest)
+{
+    size_t hchars = cim->xp ? 32 : 64;
+    if (n < hchars * 2 + 20 || !is_hex_utf16(p, hchars)) return false;
+    for (size_t i = 0; i < hchars; i++) {
+        char ch = (char)p[2 * i];
+        hash[i] = (ch >= 'a' && ch <= 'f') ? (char)(ch - 32) : ch;
+    }
+    hash[hchars] = 0;
+    *rest = wh_get_u32le(p + hchars * 2 + 16);
+    return true;
+}
+
 wh_cim_instance *cim_instance_decode(wh_cim *cim, const uint8_t *p, size_t n, const wh_cim_loc *loc,
                                      const char *ns_hash, const char *ns_name, bool carving)
 {
     const char *src = cim->objects.path;
-    wh_reader r;
-    wh_rd_init(&r, p, n, loc ? loc->offset : 0, src);
-    size_t hchars = cim->xp ? 32 : 64;
-    const uint8_t *hp = wh_rd_bytes(&r, hchars * 2);
-    if (!hp || !is_hex_utf16(hp, hchars)) {
+    char hash[65];
+    uint32_t rest;
+    if (!cim_instance_header(cim, p, n, hash, &rest)) {
         if (!carving)
-            CIM_DIAG(cim, WH_SEV_WARN, WH_E_CORRUPT, src, r.file_off,
+            CIM_DIAG(cim, WH_SEV_WARN, WH_E_CORRUPT, src, loc ? loc->offset : 0,
                      "instance record does not start with a class-name hash; skipped");
         return NULL;
     }
-    char hash[65];
-    for (size_t i = 0; i < hchars; i++) {
-        char ch = (char)hp[2 * i];
-        hash[i] = (ch >= 'a' && ch <= 'f') ? (char)(ch - 32) : ch;
-    }
-    hash[hchars] = 0;
+    cim_classrec *c = cim_class_by_hash(cim, ns_hash, hash);
+    if (c) return cim_instance_decode_as(cim, p, n, loc, c, ns_name, carving, NULL);
+    if (carving) return NULL;
+    const char *nm = cim_name_of(cim, hash);
+    CIM_DIAG(cim, WH_SEV_WARN, WH_E_NOTFOUND, src, (loc ? loc->offset : 0) + (cim->xp ? 64 : 128),
+             "instance of class %s: class definition not found; values not decoded", nm ? nm : hash);
+    wh_cim_instance *in = wh_arena_calloc(cim->arena, 1, sizeof(*in));
+    if (!in) return NULL;
+    size_t hl = cim->xp ? 64 : 128;
+    in->ns = ns_name;
+    if (loc) in->loc = *loc;
+    in->ts_written = wh_get_u64le(p + hl);
+    in->ts_class = wh_get_u64le(p + hl + 8);
+    in->class_name = nm ? nm : wh_arena_strdup(cim->arena, hash);
+    return in;
+}
+
+wh_cim_instance *cim_instance_decode_as(wh_cim *cim, const uint8_t *p, size_t n, const wh_cim_loc *loc,
+                                        cim_classrec *c, const char *ns_name, bool carving, bool *valid)
+{
+    const char *src = cim->objects.path;
+    bool ok = true;
+    wh_reader r;
+    wh_rd_init(&r, p, n, loc ? loc->offset : 0, src);
+    size_t hchars = cim->xp ? 32 : 64;
+    if (!wh_rd_bytes(&r, hchars * 2)) return NULL;
     wh_cim_instance *in = wh_arena_calloc(cim->arena, 1, sizeof(*in));
     if (!in) return NULL;
     in->ns = ns_name;
@@ -102,16 +135,7 @@ wh_cim_instance *cim_instance_decode(wh_cim *cim, const uint8_t *p, size_t n, co
     if (!wh_rd_sub(&r, r.pos, size - 4, &b)) return NULL;
     uint32_t name_off = wh_rd_u32(&b);
     (void)wh_rd_u8(&b);
-    cim_classrec *c = cim_class_by_hash(cim, ns_hash, hash);
-    if (!c) {
-        const char *nm = cim_name_of(cim, hash);
-        if (!carving)
-            CIM_DIAG(cim, WH_SEV_WARN, WH_E_NOTFOUND, src, r.file_off,
-                     "instance of class %s: class definition not found; values not decoded",
-                     nm ? nm : hash);
-        in->class_name = nm ? nm : wh_arena_strdup(cim->arena, hash);
-        return carving ? NULL : in;
-    }
+    unsigned long bad_before = cim->value_bad;
     cim_class_layout(cim, c);
     in->cls = &c->pub;
     in->class_name = c->pub.name;
@@ -121,6 +145,9 @@ wh_cim_instance *cim_instance_decode(wh_cim *cim, const uint8_t *p, size_t n, co
     size_t table_pos = b.pos;
     const uint8_t *table = wh_rd_bytes(&b, c->table_size);
     if (!state || !table) goto bad;
+    // The padding bits after the last property's pair are zero.
+    for (size_t i = total; i < sbytes * 4; i++)
+        if ((state[i / 4] >> ((i % 4) * 2)) & 3) ok = false;
     // Qualifier values point into the heap, which comes last: skip the
     // list now and decode it once the heap is known.
     size_t quals_pos = b.pos;
@@ -137,17 +164,22 @@ wh_cim_instance *cim_instance_decode(wh_cim *cim, const uint8_t *p, size_t n, co
             if (qs < 4 || !wh_rd_skip(&b, qs - 4)) goto bad;
         }
     } else if (flag != 1) {
-        CIM_DIAG(cim, WH_SEV_INFO, WH_E_CORRUPT, src, wh_rd_abs(&b) - 1,
-                 "instance of %s: property-qualifier flag is %u, expected 1 or 2", c->pub.name, flag);
+        ok = false;
+        if (!carving)
+            CIM_DIAG(cim, WH_SEV_INFO, WH_E_CORRUPT, src, wh_rd_abs(&b) - 1,
+                     "instance of %s: property-qualifier flag is %u, expected 1 or 2", c->pub.name, flag);
     }
     uint32_t hsize = wh_rd_u32(&b) & HEAP_SIZE_MASK;
     if (!wh_rd_ok(&b) || hsize > wh_rd_left(&b)) goto bad;
     const uint8_t *heap = wh_rd_bytes(&b, hsize);
+    // The heap ends the record: a layout that leaves bytes over is not this one.
+    if (wh_rd_left(&b) != 0) ok = false;
     wh_reader q;
     if (wh_rd_sub(&b, quals_pos, b.size - quals_pos, &q))
         (void)cim_quals_decode(cim, &q, heap, hsize, &in->quals, &in->nquals);
     const char *hname = cim_heap_string(cim, heap, hsize, name_off, NULL);
-    if (hname && wh_strcasecmp(hname, c->pub.name) != 0)
+    if (!hname || wh_strcasecmp(hname, c->pub.name) != 0) ok = false;
+    if (hname && wh_strcasecmp(hname, c->pub.name) != 0 && !carving)
         CIM_DIAG(cim, WH_SEV_INFO, WH_E_CORRUPT, src, r.file_off,
                  "instance names class %s but its hash resolves to %s", hname, c->pub.name);
     wh_cim_propval *vals = wh_arena_calloc(cim->arena, c->pub.nprops ? c->pub.nprops : 1, sizeof(*vals));
@@ -190,9 +222,12 @@ wh_cim_instance *cim_instance_decode(wh_cim *cim, const uint8_t *p, size_t n, co
             }
         }
     }
+    // A value pointing outside its heap: the bytes are not laid out so.
+    if (cim->value_bad != bad_before) ok = false;
     in->vals = vals;
     in->nvals = c->pub.nprops;
     in->key = make_key(cim, in);
+    if (valid) *valid = ok;
     return in;
 bad:
     if (!carving)

@@ -78,6 +78,7 @@ struct wh_cim {
     cim_file files[CIM_MAX_FILES];
     unsigned layout_depth;   /* classes whose layout is being built (a chain of supers) */
     bool str_limit_hit;      /* the last heap string failed at WH_LIMIT_STRING */
+    unsigned long value_bad; /* values that pointed outside their heap (carving checks it) */
     size_t nfiles;
     wh_diag_sink *diags;
     unsigned flags;          /* WH_CIM_OPT_* */
@@ -154,6 +155,14 @@ const char *cim_heap_string(wh_cim *cim, const uint8_t *heap, size_t heapsize, u
 /* cim_instance.c */
 wh_cim_instance *cim_instance_decode(wh_cim *cim, const uint8_t *p, size_t n, const wh_cim_loc *loc,
                                      const char *ns_hash, const char *ns_name, bool carving);
+/* Class-name hash (upper case) and the size field of an instance record
+ * (the record is hash + 16 + that many bytes); false when p is not one. */
+bool cim_instance_header(const wh_cim *cim, const uint8_t *p, size_t n, char hash[65], uint32_t *rest);
+/* Decodes with the layout of c. valid (may be NULL): every consistency
+ * check held (heap ends the record, the heap names the class, padding state
+ * bits clear, qualifier flag 1 or 2, every value inside the heap). */
+wh_cim_instance *cim_instance_decode_as(wh_cim *cim, const uint8_t *p, size_t n, const wh_cim_loc *loc,
+                                        cim_classrec *c, const char *ns_name, bool carving, bool *valid);
 
 /* cim_names.c */
 void cim_names_seed(wh_cim *cim);

@@ -543,6 +543,15 @@ typedef struct cim_query {
     size_t n;
 } cim_query;
 
+wh_status wh_cim_ns_instances(wh_cim *cim, const char *ns, const wh_cim_instance *const **out, size_t *n)
+{
+    cim_ns *x = cim_ns_find(cim, ns);
+    if (!x) return WH_E_NOTFOUND;
+    *out = (const wh_cim_instance *const *)x->insts;
+    *n = x->ninsts;
+    return WH_OK;
+}
+
 wh_status wh_cim_instances(wh_cim *cim, const char *ns, const char *cls, bool deep,
                            const wh_cim_instance *const **out, size_t *n)
 {

@@ -9,9 +9,9 @@
 #include <unistd.h>
 
 #include "core/file.h"
-#include "core/hash.h"
 #include "core/limits.h"
 #include "core/text.h"
+#include "hunt/hunt_hash.h"
 #include "hunt/hunt_int.h"
 #include "wmihunt/cim.h"
 #include "wmihunt/evtx.h"
@@ -36,12 +36,7 @@ static void note_file(wh_hunt_host *hh, const char *path)
     f->mtime = (int64_t)st.st_mtime;
     wh_mapped m;
     if (wh_map_file(path, &m) == WH_OK) {
-        wh_sha256 c;
-        uint8_t d[32];
-        wh_sha256_init(&c);
-        if (m.size) wh_sha256_update(&c, m.data, m.size);
-        wh_sha256_final(&c, d);
-        wh_hex(d, 32, f->sha256, 0);
+        hh_sha256_hex(m.data, m.size, f->sha256); // libcrypto when built with it (hunt_hash.c)
         wh_unmap_file(&m);
     }
     hh->nfiles++;
@@ -68,7 +63,6 @@ static void read_cim(wh_hunt_host *hh, const char *dir, bool backup)
     }
     hh->usable++;
     if (!backup) hh->repo_read = true;
-    if (!backup) (void)wh_ptrvec_push(hh->a, &hh->repos, wh_arena_strdup(hh->a, dir)); // providers (hunt_provider.c)
     hr_note(hh, backup ? "CIM repository backup" : "CIM repository", dir, NULL);
     static const char *const names[] = {"OBJECTS.DATA", "INDEX.BTR", "MAPPING1.MAP", "MAPPING2.MAP", "MAPPING3.MAP",
                                         "OBJECTS.MAP", "INDEX.MAP", "MAPPING.VER"};
@@ -86,6 +80,7 @@ static void read_cim(wh_hunt_host *hh, const char *dir, bool backup)
     for (size_t i = 0; !backup && i < wh_cim_namespace_count(cim); i++)
         (void)wh_cim_emit_instances(cim, wh_cim_namespace(cim, i), "__TimerInstruction", hc_on_record, hh);
     if (!backup) hs_scan_repository(hh, cim);
+    if (!backup) hp_collect(hh, cim, dir); // providers (hunt_provider.c), resolved after collection
     wh_cim_close(cim);
 }
 

@@ -108,6 +108,8 @@ typedef struct hfeed {
     hrec *subk;
 } hfeed;
 
+struct hpv;
+
 struct wh_hunt_host {
     wh_hunt *hunt;
     wh_arena *a;      /* names, notes, cases, findings: the host's bookkeeping */
@@ -123,6 +125,7 @@ struct wh_hunt_host {
     size_t step, total;
     bool repo_read; /* a live repository was read: absence from it means something */
     bool cap_said;  /* the host's memory cap was reached and said */
+    struct hpv *provs; /* providers read from the live repository (hunt_provider.c) */
     /* read again after collection (hunt_provider.c), for the SOFTWARE hive
      * may come before or after the repository (char *, in a) */
     wh_ptrvec repos;     /* live repository folders read */
@@ -160,6 +163,11 @@ const char *hh_system_computer_name(const char *software_path, wh_arena *a, size
                                     char **system_path_out, wh_record_fn fn, void *ud);
 /* hunt_provider.c: every __Win32Provider of the live repositories, its CLSID
  * resolved through the SOFTWARE hives (wmi.provider records) */
+struct wh_cim;
+/* hunt_provider.c: the live repository's __Win32Provider registrations,
+ * read while it is open (hp_collect), resolved through the SOFTWARE hives
+ * and emitted as wmi.provider records after collection (hp_providers). */
+void hp_collect(wh_hunt_host *hh, struct wh_cim *cim, const char *dir);
 void hp_providers(wh_hunt_host *hh);
 struct wh_cim; void hs_scan_repository(wh_hunt_host *hh, struct wh_cim *cim); /* hunt_stash.c: stored payloads */
 

@@ -31,25 +31,43 @@ const char *hk_state_name(hstate s)
 }
 
 /* What makes a payload worth a page at 3 a.m.: it fetches, decodes, or
- * hands over to a script host or a living-off-the-land binary. */
+ * hands over to a script host or a living-off-the-land binary. A script
+ * that starts some program (WScript.Shell.Run) counts by what it starts
+ * (its behaviour, lib/payload), not by the object it uses. */
 static const char *const DANGER[] = {
     // downloads
     "http://", "https://", "ftp://", "downloadstring", "downloadfile", "downloaddata", "net.webclient",
     "invoke-webrequest", "invoke-restmethod", "iwr ", "irm ", "start-bitstransfer", "bitsadmin", "xmlhttp",
-    "winhttp", "urldownloadtofile", "-urlcache", "msxml2", "system.net.", "curl ", "wget ",
+    "winhttp", "urldownloadtofile", "-urlcache", "system.net.", "curl ", "wget ",
     // decoding
     " -e ", " -ec ", " -en ", " -enc", " -encodedcommand", " /enc", "frombase64string", "-decode", "[convert]::",
     "gzipstream", "deflatestream",
     // script hosts and LOLBins
     "powershell", "pwsh", "cmd.exe", "cmd /c", "cmd /k", "wscript", "cscript", "mshta", "rundll32", "regsvr32",
-    "certutil", "msiexec", "installutil", "regasm", "regsvcs", "msbuild", "wmic", "forfiles", "schtasks",
-    "wscript.shell", "shell.application", ".run ", ".run(", ".exec(", ".shellexecute"};
+    "certutil", "msiexec", "installutil", "regasm", "regsvcs", "msbuild", "wmic", "forfiles", "schtasks"};
 
 static bool dangerous(const char *payload)
 {
     if (!payload) return false;
     for (size_t i = 0; i < sizeof(DANGER) / sizeof(DANGER[0]); i++)
-        if (hr_icontains(payload, DANGER[i])) return true;
+        // "wscript" alone, not the WScript.Shell object a script uses to start something
+        if (hr_icontains(payload, DANGER[i]) && !(!strcmp(DANGER[i], "wscript") && hr_icontains(payload, "wscript.shell") &&
+                                                 !hr_icontains(payload, "wscript.exe")))
+            return true;
+    return false;
+}
+
+/* What its script does, said by lib/payload: fetching, running code it
+ * builds or downloads, or starting a script host or LOLBin. */
+static bool dangerous_behaviour(const wh_value *b)
+{
+    for (size_t i = 0; b && i < b->as.arr.n; i++) {
+        const wh_value *v = &b->as.arr.items[i];
+        if (v->type != WH_V_STR) continue;
+        const char *s = v->as.str.s;
+        if (!strncmp(s, "downloads", 9) || !strncmp(s, "makes HTTP", 10) || !strncmp(s, "runs code", 9)) return true;
+        if (!strncmp(s, "starts a program: ", 18) && dangerous(s + 18)) return true;
+    }
     return false;
 }
 
@@ -242,7 +260,8 @@ void hk_rank(wh_hunt_host *hh)
         bool fetches = false; // a URL among what it runs, once decoded
         for (size_t j = 0; j + 1 < c->iocs.n && !fetches; j += 2) fetches = !strcmp(c->iocs.v[j], "url");
         if (persistence && (c->state == S_LIVE || recent) &&
-            (dangerous(c->payload) || dangerous(c->decoded) || fetches) && c->sev >= WH_FSEV_MEDIUM)
+            (dangerous(c->payload) || dangerous(c->decoded) || dangerous_behaviour(c->behaviour) || fetches) &&
+            c->sev >= WH_FSEV_MEDIUM)
             c->sev = WH_FSEV_CRITICAL;
     }
     if (hh->ncases > 1) qsort(hh->cases, hh->ncases, sizeof(hcase *), cmp_case);

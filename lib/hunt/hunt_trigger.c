@@ -6,16 +6,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/text.h"
 #include "hunt/hunt_int.h"
 #include "wmihunt/wql.h"
 
-/* The timer instruction with this TimerId, among the records kept. */
-static hrec *timer_instruction(wh_hunt_host *hh, const char *id)
+/* The timer instruction with this TimerId, among the records kept: one
+ * in the namespace the filter listens in (its EventNamespace) or lives in
+ * first, else any (the same TimerId in two namespaces is two timers). */
+static hrec *timer_instruction(wh_hunt_host *hh, const char *id, const char *ns1, const char *ns2)
 {
+    hrec *any = NULL;
     for (size_t i = 0; i < hh->recs.n; i++) {
         hrec *k = hh->recs.v[i];
         if (strcmp(k->r->artifact, "cim.instance") || !hr_icontains(hr_str(k->r, "class"), "TimerInstruction")) continue;
-        if (hr_ieq(hr_ostr(k->r, "properties", "TimerId"), id)) return k;
+        if (!hr_ieq(hr_ostr(k->r, "properties", "TimerId"), id)) continue;
+        const char *ns = hr_str(k->r, "namespace");
+        if ((ns1 && wh_ns_equal(ns, ns1)) || (ns2 && wh_ns_equal(ns, ns2))) return k;
+        if (!any) any = k;
+    }
+    return any;
+}
+
+/* The filter's EventNamespace, from any of the case's records. */
+static const char *event_namespace(const hcase *c)
+{
+    for (size_t i = 0; i < c->recs.n; i++) {
+        const char *ns = hr_str(((const hrec *)c->recs.v[i])->r, "filter_event_namespace");
+        if (ns && *ns) return ns;
     }
     return NULL;
 }
@@ -54,7 +71,7 @@ void ht_trigger(wh_hunt_host *hh, hcase *c)
     const char *id = wh_wql_timer_id(w);
     if (id) {
         c->timer_id = wh_arena_strdup(hh->a, id);
-        hrec *t = timer_instruction(hh, id);
+        hrec *t = timer_instruction(hh, id, event_namespace(c), c->ns);
         if (t) {
             double ms = interval_ms(t->r);
             const char *abs = hr_ostr(t->r, "properties", "EventDateTime");

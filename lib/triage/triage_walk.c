@@ -39,6 +39,7 @@ typedef struct tart {
 typedef struct tmissing {
     wh_triage_kind kind;
     int group;
+    int root; /* first root of the group */
     const char *expected;
     const char *why;
 } tmissing;
@@ -61,7 +62,7 @@ struct wh_triage {
     int ngroups;
     wh_ptrvec arts;
     tmissing *missing;
-    size_t nmissing;
+    size_t nmissing, missing_cap;
     devino *walked;
     size_t nwalked, walked_cap;
     // walk state
@@ -556,52 +557,76 @@ static int open_root(wh_triage *t, size_t i)
 
 /* ---- Missing ---- */
 
-static bool group_has(const wh_triage *t, int g, wh_triage_kind k, const char *name)
+/* A group's artifacts: arts is sorted by group (art_cmp), so they are the
+ * run [lo, hi); looking at only those keeps the check linear in the
+ * artifacts over all groups (a folder of 1,000 hosts). */
+typedef struct grange {
+    size_t lo, hi;
+} grange;
+
+static bool group_has(const wh_triage *t, grange r, wh_triage_kind k, const char *name)
 {
-    for (size_t i = 0; i < t->arts.n; i++) {
+    for (size_t i = r.lo; i < r.hi; i++) {
         const tart *a = t->arts.v[i];
-        if (a->group == g && a->a.kind == k && (!name || wh_strcasecmp(a->name, name) == 0)) return true;
+        if (a->a.kind == k && (!name || wh_strcasecmp(a->name, name) == 0)) return true;
     }
     return false;
 }
 
-static bool group_xp(const wh_triage *t, int g)
+static bool group_xp(const wh_triage *t, grange r)
 {
-    for (size_t i = 0; i < t->arts.n; i++) {
+    for (size_t i = r.lo; i < r.hi; i++) {
         const tart *a = t->arts.v[i];
-        if (a->group == g && a->xp) return true;
+        if (a->xp) return true;
     }
     return false;
 }
 
-static void miss(wh_triage *t, int g, wh_triage_kind k, const char *vol, const char *rel, const char *why)
+/* Appends one expected-but-absent artifact. The list grows by doubling
+ * (wh_arena_grow): before, it was copied whole into a new block for every
+ * entry, so a folder of many hosts used memory in the square of them. */
+static void miss(wh_triage *t, int g, int root, wh_triage_kind k, const char *vol, const char *rel, const char *why)
 {
-    tmissing *nm = wh_arena_calloc(t->arena, t->nmissing + 1, sizeof(*nm));
+    tmissing *nm = wh_arena_grow(t->arena, t->missing, t->nmissing, &t->missing_cap, sizeof(*nm), 16);
     if (!nm) return;
-    if (t->nmissing) memcpy(nm, t->missing, t->nmissing * sizeof(*nm));
     t->missing = nm;
     tmissing *m = &t->missing[t->nmissing++];
     m->kind = k;
     m->group = g;
+    m->root = root;
     m->expected = wh_arena_printf(t->arena, "%s\\Windows\\System32\\%s", vol, rel);
     m->why = why;
 }
 
 static void find_missing(wh_triage *t)
 {
+    // Each group's first root, in one pass over the roots.
+    int *first = t->ngroups > 0 ? calloc((size_t)t->ngroups, sizeof(int)) : NULL;
+    if (t->ngroups > 0 && !first) return;
+    for (int g = 0; g < t->ngroups; g++) first[g] = -1;
+    for (size_t i = 0; i < t->nroots; i++) {
+        int g = t->roots[i].group;
+        if (g >= 0 && g < t->ngroups && first[g] < 0) first[g] = (int)i;
+    }
+    size_t at = 0; // arts sorted by group: groups 0, 1, ... then loose (-1)
     for (int g = 0; g < t->ngroups; g++) {
-        const troot *r = NULL;
-        for (size_t i = 0; i < t->nroots && !r; i++)
-            if (t->roots[i].group == g) r = &t->roots[i];
-        if (!r) continue;
-        bool xp = group_xp(t, g);
+        while (at < t->arts.n && ((const tart *)t->arts.v[at])->group >= 0 &&
+               ((const tart *)t->arts.v[at])->group < g)
+            at++;
+        grange gr = {at, at};
+        while (gr.hi < t->arts.n && ((const tart *)t->arts.v[gr.hi])->group == g) gr.hi++;
+        at = gr.hi;
+        if (first[g] < 0) continue;
+        const troot *r = &t->roots[first[g]];
+        int ri = first[g];
+        bool xp = group_xp(t, gr);
         const char *v = r->volume;
-        if (!group_has(t, g, WH_TRIAGE_CIM_REPOSITORY, NULL))
-            miss(t, g, WH_TRIAGE_CIM_REPOSITORY, v, "wbem\\Repository", kind_why(WH_TRIAGE_CIM_REPOSITORY));
-        if (!group_has(t, g, WH_TRIAGE_AUTORECOVER_DIR, NULL))
-            miss(t, g, WH_TRIAGE_AUTORECOVER_DIR, v, "wbem\\AutoRecover", kind_why(WH_TRIAGE_AUTORECOVER_DIR));
-        if (!group_has(t, g, WH_TRIAGE_HIVE_SOFTWARE, NULL)) {
-            miss(t, g, WH_TRIAGE_HIVE_SOFTWARE, v, "config\\SOFTWARE", kind_why(WH_TRIAGE_HIVE_SOFTWARE));
+        if (!group_has(t, gr, WH_TRIAGE_CIM_REPOSITORY, NULL))
+            miss(t, g, ri, WH_TRIAGE_CIM_REPOSITORY, v, "wbem\\Repository", kind_why(WH_TRIAGE_CIM_REPOSITORY));
+        if (!group_has(t, gr, WH_TRIAGE_AUTORECOVER_DIR, NULL))
+            miss(t, g, ri, WH_TRIAGE_AUTORECOVER_DIR, v, "wbem\\AutoRecover", kind_why(WH_TRIAGE_AUTORECOVER_DIR));
+        if (!group_has(t, gr, WH_TRIAGE_HIVE_SOFTWARE, NULL)) {
+            miss(t, g, ri, WH_TRIAGE_HIVE_SOFTWARE, v, "config\\SOFTWARE", kind_why(WH_TRIAGE_HIVE_SOFTWARE));
         } else {
             // XP keeps one SOFTWARE.LOG; Vista and later two (.LOG1, .LOG2).
             static const char *const logs_new[] = {"SOFTWARE.LOG1", "SOFTWARE.LOG2"};
@@ -609,16 +634,17 @@ static void find_missing(wh_triage *t)
             const char *const *logs = xp ? logs_xp : logs_new;
             size_t nl = xp ? 1 : 2;
             for (size_t i = 0; i < nl; i++)
-                if (!group_has(t, g, WH_TRIAGE_HIVE_LOG, logs[i]))
-                    miss(t, g, WH_TRIAGE_HIVE_LOG, v, wh_arena_printf(t->arena, "config\\%s", logs[i]),
+                if (!group_has(t, gr, WH_TRIAGE_HIVE_LOG, logs[i]))
+                    miss(t, g, ri, WH_TRIAGE_HIVE_LOG, v, wh_arena_printf(t->arena, "config\\%s", logs[i]),
                          kind_why(WH_TRIAGE_HIVE_LOG));
         }
         if (xp) continue; // XP writes .evt logs in config\, not winevt\Logs
         for (int i = 0; i < WH_TRIAGE_NWMI_LOGS; i++)
-            if (!group_has(t, g, WH_TRIAGE_EVTX, WH_TRIAGE_WMI_LOGS[i].name))
-                miss(t, g, WH_TRIAGE_EVTX, v, wh_arena_printf(t->arena, "winevt\\Logs\\%s", WH_TRIAGE_WMI_LOGS[i].name),
+            if (!group_has(t, gr, WH_TRIAGE_EVTX, WH_TRIAGE_WMI_LOGS[i].name))
+                miss(t, g, ri, WH_TRIAGE_EVTX, v, wh_arena_printf(t->arena, "winevt\\Logs\\%s", WH_TRIAGE_WMI_LOGS[i].name),
                      WH_TRIAGE_WMI_LOGS[i].why);
     }
+    free(first);
 }
 
 /* ---- API ---- */
@@ -794,9 +820,7 @@ wh_status wh_triage_emit(const wh_triage *t, wh_record_fn fn, void *ud)
     }
     for (size_t i = 0; i < t->nmissing && st == WH_OK; i++) {
         const tmissing *m = &t->missing[i];
-        const troot *r = NULL;
-        for (size_t j = 0; j < t->nroots && !r; j++)
-            if (t->roots[j].group == m->group) r = &t->roots[j];
+        const troot *r = m->root >= 0 && (size_t)m->root < t->nroots ? &t->roots[m->root] : NULL;
         wh_recb b;
         wh_recb_start(&b, a, "triage.missing", r ? r->path : t->dir, WH_NO_OFFSET);
         common(&b, wh_triage_kind_name(m->kind), NULL, m->expected);
