@@ -24,6 +24,9 @@ static const char CIM_USAGE[] =
     "  recover           objects still in unallocated pages, page slack and pages only\n"
     "                    an older mapping file reaches (deleted subscriptions live here)\n"
     "  keys              every INDEX.BTR key, with hashed names resolved where known\n"
+    "  dump              every namespace, class (derivation, qualifiers, properties,\n"
+    "                    defaults) and instance (every value) in one pass; JSONL unless\n"
+    "                    --format says otherwise; --recover adds the recovered objects\n"
     "\n"
     "options: --format text|jsonl|json|csv, -n/--namespace NS, --max-memory N, -v, -q\n"
     "\n"
@@ -32,6 +35,7 @@ static const char CIM_USAGE[] =
     "  wmihunt cim instances CommandLineEventConsumer -n root\\subscription Repository/\n"
     "  wmihunt cim info --format json Repository/ | jq .classes\n"
     "  wmihunt cim timeline --format csv Repository/ > cim_timeline.csv\n"
+    "  wmihunt cim dump --recover Repository/ | grep -i powershell\n"
     "\n"
     "instance timestamps: 'instance_written' changes whenever the instance is written;\n"
     "'class_defined' is the definition time of its class (not a creation time).\n";
@@ -44,10 +48,19 @@ int cmd_cim(int argc, char **argv)
     }
     const char *sub = argv[0];
     cli_opts o = {0};
+    // --recover belongs to 'dump' alone: take it out before the common options.
+    bool recover = false;
+    int nargc = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--recover") == 0 && strcmp(sub, "dump") == 0) recover = true;
+        else argv[++nargc] = argv[i];
+    }
+    argc = nargc + 1;
     if (!cli_parse(argc - 1, argv + 1, &o)) return WH_EXIT_USAGE;
+    if (strcmp(sub, "dump") == 0 && !o.fmt_set) o.fmt = WH_FMT_JSONL;
     bool needs_arg = strcmp(sub, "class") == 0 || strcmp(sub, "instances") == 0;
     static const char *const subs[] = {"info", "namespaces", "classes", "class", "instances",
-                                       "persistence", "timeline", "recover", "keys"};
+                                       "persistence", "timeline", "recover", "keys", "dump"};
     bool known = false;
     for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) known |= strcmp(sub, subs[i]) == 0;
     if (!known) {
@@ -87,6 +100,7 @@ int cmd_cim(int argc, char **argv)
     else if (strcmp(sub, "timeline") == 0) st = wh_cim_emit(cim, WH_CIM_VIEW_TIMELINE, o.ns, wh_writer_record, w);
     else if (strcmp(sub, "recover") == 0) st = wh_cim_emit(cim, WH_CIM_VIEW_RECOVERED, o.ns, wh_writer_record, w);
     else if (strcmp(sub, "keys") == 0) st = wh_cim_emit(cim, WH_CIM_VIEW_KEYS, NULL, wh_writer_record, w);
+    else if (strcmp(sub, "dump") == 0) st = wh_cim_dump(cim, o.ns, recover, wh_writer_record, w);
     else if (strcmp(sub, "class") == 0) st = wh_cim_emit_class(cim, o.ns, o.pos[0], wh_writer_record, w);
     else st = wh_cim_emit_instances(cim, o.ns, o.pos[0], wh_writer_record, w);
     size_t n = wh_writer_finish(w);

@@ -9,13 +9,16 @@
 #include "cli.h"
 #include "core/limits.h"
 #include "wmihunt/hunt.h"
+#include "wmihunt/source.h"
 
 static const char HUNT_USAGE[] =
     "usage: wmihunt hunt [options] DIR...\n"
     "\n"
     "The main job: finds the WMI evidence in each DIR (a mounted Windows volume\n"
     "or a KAPE / CyLR / Velociraptor collection, see 'wmihunt triage'; a single\n"
-    "wbem\\Repository folder, .evtx, .mof or hive file works too), reads all\n"
+    "wbem\\Repository folder, .evtx, .mof or hive file works too; so does a .zip,\n"
+    ".7z, .tar or .tar.gz of any of these, extracted to a private temporary folder\n"
+    "and named ARCHIVE!member in the report), reads all\n"
     "of it (CIM repository, event logs, SOFTWARE hive, MOF files), runs the\n"
     "detection rules, and groups everything about one thing the attacker left\n"
     "(a subscription, a lone filter or consumer, a MOF, an autorecover entry, a\n"
@@ -37,6 +40,9 @@ static const char HUNT_USAGE[] =
     "                     it to stdout instead of the report (CSV, or JSONL with\n"
     "                     --format jsonl)\n"
     "  --timeline-all     also the repository's bulk class-definition times\n"
+    "  --html FILE        also the report as one self-contained HTML page (no\n"
+    "                     network, scripts optional): summary, timeline, each\n"
+    "                     case's story, inventory, files with SHA-256\n"
     "  --rules FILE       rule file to use instead of the built-in rules\n"
     "  --baseline FILE    report what is new, changed or missing against a\n"
     "                     baseline made by 'wmihunt baseline create'\n"
@@ -61,7 +67,8 @@ static const char HUNT_USAGE[] =
     "examples:\n"
     "  wmihunt hunt /mnt/evidence/C\n"
     "  wmihunt hunt --min-severity high /cases/*/          # one section per host\n"
-    "  wmihunt hunt --timeline host42.csv --format jsonl /cases/host42 > host42.jsonl\n";
+    "  wmihunt hunt --timeline host42.csv --format jsonl /cases/host42 > host42.jsonl\n"
+    "  wmihunt hunt --html host42.html /cases/host42     # then open host42.html\n";
 
 typedef struct prog {
     bool on, latched;
@@ -123,7 +130,7 @@ int cmd_hunt(int argc, char **argv)
             fputs(HUNT_USAGE, stdout);
             return WH_EXIT_OK;
         }
-    const char *tl_path = NULL, *fail_on = "high", *min_sev = "info", *sort = "rank";
+    const char *tl_path = NULL, *html_path = NULL, *fail_on = "high", *min_sev = "info", *sort = "rank";
     wh_hunt_opts ho = {.size = sizeof(ho)};
     bool progress_on = true, color = true, tl_all = false;
     // Options of this command come out; the rest moves down in argv (every
@@ -135,6 +142,7 @@ int cmd_hunt(int argc, char **argv)
         bool has = i + 1 < argc;
         if (!strcmp(a, "--timeline") && has) tl_path = argv[++i];
         else if (!strcmp(a, "--timeline-all")) tl_all = true;
+        else if (!strcmp(a, "--html") && has) html_path = argv[++i];
         else if (!strcmp(a, "--rules") && has) ho.rules_path = argv[++i];
         else if (!strcmp(a, "--baseline") && has) ho.baseline = argv[++i];
         else if (!strcmp(a, "--fail-on") && has) fail_on = argv[++i];
@@ -143,7 +151,7 @@ int cmd_hunt(int argc, char **argv)
         else if (!strcmp(a, "--no-progress")) progress_on = false;
         else if (!strcmp(a, "--no-color") || !strcmp(a, "--no-colour")) color = false;
         else if (!strcmp(a, "--no-cases")) ho.no_cases = true;
-        else if (!strcmp(a, "--timeline") || !strcmp(a, "--rules") || !strcmp(a, "--baseline") ||
+        else if (!strcmp(a, "--timeline") || !strcmp(a, "--html") || !strcmp(a, "--rules") || !strcmp(a, "--baseline") ||
                  !strcmp(a, "--fail-on") || !strcmp(a, "--min-severity") || !strcmp(a, "--sort")) {
             fprintf(stderr, "wmihunt hunt: %s needs a value (try 'wmihunt hunt --help')\n", a);
             return WH_EXIT_USAGE;
@@ -174,6 +182,19 @@ int cmd_hunt(int argc, char **argv)
         }
     }
     bool tl_stdout = tl_path && !strcmp(tl_path, "-");
+    FILE *html = NULL;
+    if (html_path) {
+        if (!*html_path || !strcmp(html_path, "-")) {
+            fprintf(stderr, "wmihunt hunt: --html takes the name of the file to write\n");
+            wh_hunt_timeline_close(tl);
+            return WH_EXIT_USAGE;
+        }
+        if (!(html = fopen(html_path, "w"))) {
+            fprintf(stderr, "wmihunt hunt: --html %s: cannot write there\n", cli_vis(html_path));
+            wh_hunt_timeline_close(tl);
+            return WH_EXIT_USAGE;
+        }
+    }
     cli_diag diag;
     cli_diag_init(&diag, &o);
     prog pg = {.on = progress_on && !o.quiet, .t0 = cli_now()};
@@ -188,16 +209,23 @@ int cmd_hunt(int argc, char **argv)
         fprintf(stderr, "wmihunt hunt: cannot load the %s%s%s (%s)\n", ho.baseline && st != WH_E_CORRUPT ? "rules or baseline" : "rules",
                 ho.rules_path ? " from " : "", ho.rules_path ? cli_vis(ho.rules_path) : "", wh_status_str(st));
         wh_hunt_timeline_close(tl);
+        if (html) fclose(html);
         return WH_EXIT_USAGE;
     }
     hostlist hosts = {0};
-    for (int d = 0; d < o.npos; d++) (void)wh_hunt_hosts(o.pos[d], add_host, &hosts);
+    size_t *ends = calloc((size_t)o.npos, sizeof(*ends)); // the hosts of path d end before ends[d]
+    for (int d = 0; d < o.npos; d++) {
+        (void)wh_hunt_hosts(o.pos[d], add_host, &hosts);
+        if (ends) ends[d] = hosts.n;
+    }
     if (hosts.nomem) {
         fprintf(stderr, "wmihunt hunt: out of memory listing the hosts\n");
         for (size_t d = 0; d < hosts.n; d++) free(hosts.v[d]);
         free(hosts.v);
+        free(ends);
         wh_hunt_free(hunt);
         wh_hunt_timeline_close(tl);
+        if (html) fclose(html);
         return WH_EXIT_NOINPUT;
     }
     pg.hosts = (int)hosts.n;
@@ -205,22 +233,29 @@ int cmd_hunt(int argc, char **argv)
                               .sort = !strcmp(sort, "time") ? WH_HUNT_SORT_TIME : WH_HUNT_SORT_RANK};
     ro.color = color && !getenv("NO_COLOR") && isatty(STDOUT_FILENO) && o.fmt == WH_FMT_TEXT;
     ro.width = term_width();
+    ro.html = html;
     wh_hunt_report *rep = NULL; // made at the first usable host: no report at all when nothing could be read
     int worst = -1, usable = 0;
     bool nomem = false;
-    for (size_t d = 0; d < hosts.n; d++) {
-        const char *path = hosts.v[d];
+    for (size_t d = 0, done = 0; d < hosts.n; d++) {
+        for (; ends && done < (size_t)o.npos && ends[done] <= d; done++) { // archives read: their folders go
+            bool again = false; // the same archive named twice keeps its folder until its last turn
+            for (int k = (int)done + 1; k < o.npos && !again; k++) again = !strcmp(o.pos[k], o.pos[done]);
+            if (!again) wh_hunt_hosts_release(o.pos[done]);
+        }
+        char shown[WH_SOURCE_SHOWN_MAX];
+        const char *path = hosts.v[d], *spath = wh_source_shown(path, shown, sizeof(shown)); // ARCHIVE!host
         pg.host = (int)d + 1;
         pg.dir = path;
         wh_hunt_host *hh = NULL;
         if (wh_hunt_run(hunt, path, &hh) != WH_OK) {
-            fprintf(stderr, "wmihunt hunt: out of memory reading %s\n", cli_vis(path));
+            fprintf(stderr, "wmihunt hunt: out of memory reading %s\n", cli_vis(spath));
             nomem = true;
             continue;
         }
         if (!wh_hunt_host_usable(hh)) {
             // the others go on; this one is not silently dropped
-            wh_diagf(&diag.sink, WH_SEV_WARN, WH_E_NOTFOUND, path, WH_NO_OFFSET,
+            wh_diagf(&diag.sink, WH_SEV_WARN, WH_E_NOTFOUND, spath, WH_NO_OFFSET,
                      "nothing here could be read as evidence (check it with 'wmihunt triage')%s",
                      hosts.n > 1 ? "; the other paths are read" : "");
             wh_hunt_host_free(hh);
@@ -229,13 +264,15 @@ int cmd_hunt(int argc, char **argv)
         usable++;
         int w = wh_hunt_host_worst(hh);
         if (w > worst) worst = w;
-        if (!tl_stdout) {
-            if (!rep && !(rep = wh_hunt_report_new(stdout, &ro))) nomem = true;
+        if (!tl_stdout || html) { // with --timeline -, the HTML page alone
+            if (!rep && !(rep = wh_hunt_report_new(tl_stdout ? NULL : stdout, &ro))) nomem = true;
             wh_hunt_report_host(rep, hh);
         }
         wh_hunt_timeline_host(tl, hh);
         wh_hunt_host_free(hh);
     }
+    wh_hunt_hosts_release(NULL); // every archive's private folder
+    free(ends);
     wh_hunt_report_finish(rep);
     wh_hunt_report_free(rep);
     wh_hunt_free(hunt);
@@ -248,6 +285,18 @@ int cmd_hunt(int argc, char **argv)
             nomem = true;
         } else if (!o.quiet && !tl_stdout) {
             fprintf(stderr, "hunt: timeline: %lu lines in %s\n", lines, cli_vis(tl_path));
+        }
+    }
+    if (html) {
+        bool ok = !ferror(html);
+        long size = ftell(html);
+        ok &= fclose(html) == 0;
+        if (!usable && size == 0) (void)remove(html_path); // no report at all, as on stdout
+        else if (!ok) {
+            fprintf(stderr, "wmihunt hunt: writing the HTML report to %s failed\n", cli_vis(html_path));
+            nomem = true;
+        } else if (!o.quiet) {
+            fprintf(stderr, "hunt: HTML report: %s\n", cli_vis(html_path));
         }
     }
     int drc = cli_exit_code(&diag);

@@ -9,6 +9,7 @@
 #include "core/limits.h"
 #include "core/text.h"
 #include "wmihunt/mof.h"
+#include "wmihunt/source.h"
 
 static const char MOF_USAGE[] =
     "usage: wmihunt mof [options] PATH...\n"
@@ -18,7 +19,7 @@ static const char MOF_USAGE[] =
     "skipped), per class declaration and per instance, with every property.\n"
     "Filters, event consumers and bindings are marked persistence. A folder is\n"
     "walked for *.mof (any case); symbolic links are not followed, files over\n"
-    "64 MiB are skipped.\n"
+    "64 MiB are skipped. A .zip, .7z or .tar(.gz) is walked like a folder.\n"
     "\n"
     "options:\n"
     "  --strict             stop each file at its first syntax error (as a compiler\n"
@@ -47,7 +48,7 @@ static int filtered(void *ud, const wh_record *rec)
         const wh_field *f = wh_record_field(rec, "namespace");
         if (!f || f->v.type != WH_V_STR || wh_strcasecmp(f->v.as.str.s, r->ns) != 0) return 0;
     }
-    return wh_writer_record(r->w, rec);
+    return wh_writer_record(r->w, wh_source_record(rec)); // in an archive: ARCHIVE!member
 }
 
 static void one_file(run *r, const char *path)
@@ -170,8 +171,18 @@ int cmd_mof(int argc, char **argv)
     r.mo = (wh_mof_opts){.size = sizeof(r.mo), .flags = strict ? WH_MOF_OPT_STRICT : 0, .max_memory = o.max_memory};
     for (int i = 0; i < npaths; i++) {
         struct stat st;
-        if (stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode)) walk(&r, paths[i], 0);
-        else one_file(&r, paths[i]);
+        wh_source *src = NULL; // a .zip/.7z/.tar of MOF files: extracted to a private folder, removed after
+        const char *p = paths[i];
+        if (wh_source_is_archive(p)) {
+            if (wh_source_open(p, NULL, &diag.sink, &src) != WH_OK) { // said
+                r.failed++;
+                continue;
+            }
+            p = wh_source_dir(src);
+        }
+        if (stat(p, &st) == 0 && S_ISDIR(st.st_mode)) walk(&r, p, 0);
+        else one_file(&r, p);
+        wh_source_close(src);
     }
     wh_writer_finish(r.w);
     wh_writer_free(r.w);

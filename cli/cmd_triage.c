@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "wmihunt/source.h"
 #include "wmihunt/triage.h"
 
 static const char TRIAGE_USAGE[] =
@@ -15,7 +16,9 @@ static const char TRIAGE_USAGE[] =
     "every .mof, the SOFTWARE hive and its logs, the event logs (the ones wmihunt\n"
     "evtx reads for WMI evidence flagged), and what it expected but did not find.\n"
     "Names match in any case; %XX in collection paths is decoded. Nothing in DIR\n"
-    "is opened for reading or written; symbolic links are not followed.\n"
+    "is opened for reading or written; symbolic links are not followed. DIR may\n"
+    "be a .zip, .7z, .tar or .tar.gz of a collection: it is extracted to a private\n"
+    "temporary folder (removed at the end) and paths are shown as ARCHIVE!member.\n"
     "\n"
     "options:\n"
     "  --format text|jsonl|json|csv\n"
@@ -31,6 +34,10 @@ static const char TRIAGE_USAGE[] =
     "examples:\n"
     "  wmihunt triage /mnt/evidence/C\n"
     "  wmihunt triage --format jsonl kape_out/ | jq -r 'select(.artifact==\"triage.artifact\") | .path'\n";
+
+/* An archive's private folder is shown as ARCHIVE!member (wmihunt/source.h). */
+static void shown_diag(void *ud, const wh_diag *d) { wh_source_diag(ud, d); }
+static int shown_record(void *ud, const wh_record *r) { return wh_writer_record(ud, wh_source_record(r)); }
 
 static bool num(const char *s, unsigned long long max, unsigned long long *out)
 {
@@ -85,19 +92,24 @@ int cmd_triage(int argc, char **argv)
     const char *dir = o.pos[0];
     cli_diag diag;
     cli_diag_init(&diag, &o);
+    wh_diag_sink sink = {.fn = shown_diag, .ud = &diag.sink};
     wh_triage *t = NULL;
-    wh_status st = wh_triage_open(dir, &to, &diag.sink, &t);
+    wh_source *src = NULL; // an archive is extracted to a private folder, removed at the end
+    wh_status st = wh_source_open(dir, NULL, &sink, &src);
+    if (st == WH_OK) st = wh_triage_open(wh_source_dir(src), &to, &sink, &t);
     if (st != WH_OK) {
         fprintf(stderr, "wmihunt triage: %s: cannot be searched (%s)\n", cli_vis(dir), wh_status_str(st));
         cli_exit_code(&diag);
+        wh_source_close(src);
         return WH_EXIT_NOINPUT;
     }
     wh_writer *w = wh_writer_new(stdout, o.fmt, false);
     if (!w) {
         wh_triage_close(t);
+        wh_source_close(src);
         return WH_EXIT_NOINPUT;
     }
-    (void)wh_triage_emit(t, wh_writer_record, w);
+    (void)wh_triage_emit(t, shown_record, w);
     wh_writer_finish(w);
     wh_writer_free(w);
     fflush(stdout);
@@ -105,9 +117,11 @@ int cmd_triage(int argc, char **argv)
         for (size_t i = 0; i < wh_triage_roots(t); i++) {
             const char *path, *vol;
             wh_triage_layout l;
+            char shown[WH_SOURCE_SHOWN_MAX];
             if (wh_triage_root(t, i, &path, &l, &vol))
                 fprintf(stderr, "wmihunt triage: Windows volume %s at %s (layout %s)\n",
-                        *vol ? cli_vis(vol) : "(no drive letter)", cli_vis(path), wh_triage_layout_name(l));
+                        *vol ? cli_vis(vol) : "(no drive letter)", cli_vis(wh_source_shown(path, shown, sizeof(shown))),
+                        wh_triage_layout_name(l));
         }
     }
     size_t found = wh_triage_count(t);
@@ -129,5 +143,6 @@ int cmd_triage(int argc, char **argv)
         rc = WH_EXIT_NOINPUT;
     }
     wh_triage_close(t);
+    wh_source_close(src);
     return rc;
 }

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "wmihunt/source.h"
 
 static bool parse_size(const char *s, size_t *out)
 {
@@ -125,7 +126,9 @@ static void show(void *ud, const wh_diag *d)
     // File names and messages carry evidence (names chosen by whoever
     // made the files): escaped like every other text output.
     fprintf(stderr, "wmihunt: %s: ", sev[d->sev]);
-    wh_out_text(stderr, d->source, strlen(d->source));
+    char shown[WH_SOURCE_SHOWN_MAX]; // a file in an archive's private folder as ARCHIVE!member
+    const char *src = wh_source_shown(d->source, shown, sizeof(shown));
+    wh_out_text(stderr, src, strlen(src));
     if (d->offset != WH_NO_OFFSET) fprintf(stderr, " @ offset %llu (0x%llx)", (unsigned long long)d->offset,
                                            (unsigned long long)d->offset);
     fputs(": ", stderr);

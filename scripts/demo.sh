@@ -16,13 +16,18 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 out="$BUILD/demo"
 rm -rf "$out" && mkdir -p "$out"
 python3 "$here/tests/gen/casegen.py" --gen "$BUILD/tests/gen" demo "$out/collection" >/dev/null
-echo "== wmihunt hunt --timeline $out/timeline.csv $out/collection"
+echo "== wmihunt hunt --timeline $out/timeline.csv --html $out/report.html $out/collection"
 echo
 set +e
-"$BUILD/wmihunt" hunt --no-progress --timeline "$out/timeline.csv" "$out/collection"
+"$BUILD/wmihunt" hunt --no-progress --timeline "$out/timeline.csv" --html "$out/report.html" "$out/collection"
 rc=$?
 set -e
+report=$(cd "$out" && pwd)/report.html
 echo
 echo "(exit code $rc: 1 means a case at high or above; the sorted timeline is in $out/timeline.csv;"
 echo " try also: $BUILD/wmihunt hunt --format jsonl $out/collection, or --sort time, --min-severity high)"
+echo
+echo "HTML report: $report"
+echo "  open it in any browser (it loads nothing from the network): xdg-open $report"
+echo "  or: chromium file://$report"
 [ $rc -le 1 ]

@@ -12,8 +12,14 @@ pkgs+=(libsqlite3-dev libyaml-dev libpcre2-dev)
 pkgs+=(zlib1g-dev)
 # lib/hunt hashes every evidence file with libcrypto (SHA extensions).
 pkgs+=(libssl-dev)
+# lib/source opens collections given as archives (zip, 7z, tar); the
+# archive tests pack trees with Debian's zip and 7z.
+pkgs+=(libarchive-dev zip p7zip-full)
 # Test oracles and reference tools (EVTX/registry), used when present.
-pkgs+=(libevtx-utils libregf-utils python3 python3-evtx python3-yaml)
+pkgs+=(libevtx-utils libregf-utils python3 python3-evtx python3-yaml time)
+# The HTML report is rendered in headless Chromium by tests/cli/test_html.py
+# (large, but the browser test needs a real browser; it skips without one).
+pkgs+=(chromium)
 
 missing=()
 for p in "${pkgs[@]}"; do

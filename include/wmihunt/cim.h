@@ -299,6 +299,13 @@ wh_status wh_cim_emit_class(wh_cim *cim, const char *ns, const char *name, wh_re
 /* "cim.instance" records for a class (deep). */
 wh_status wh_cim_emit_instances(wh_cim *cim, const char *ns, const char *cls, wh_record_fn fn, void *ud);
 
+/* The whole repository in one pass, streamed: "cim.namespace", then that
+ * namespace's "cim.class" records (derivation, qualifiers, every property
+ * with its default) and "cim.instance" records (every value); with recover,
+ * "cim.class" (recovered) and "cim.recovered_instance" records last. ns may
+ * be NULL (all). Records are built in a scratch arena reset after each. */
+wh_status wh_cim_dump(wh_cim *cim, const char *ns, bool recover, wh_record_fn fn, void *ud);
+
 /* Name hash as stored in keys: upper-case, UTF-16LE, SHA-256 (v2.2) or MD5
  * (v2.1), upper-case hex. out needs 65 bytes. */
 void wh_cim_hash_name(const char *utf8_name, bool xp, char out[65]);

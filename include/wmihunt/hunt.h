@@ -57,8 +57,14 @@ size_t wh_hunt_rule_count(const wh_hunt *h);
  * (each with its own volume roots) gives each host's folder; anything else
  * gives path itself. fn is called once per host; returns how many. */
 size_t wh_hunt_hosts(const char *path, void (*fn)(void *ud, const char *host_path), void *ud);
+/* path may be an archive (include/wmihunt/source.h): it is extracted to a
+ * private folder, the host paths lie in it, and it stays until
+ * wh_hunt_hosts_release(path) (NULL: every one) or the end of the process.
+ * Reports name what was read in it as ARCHIVE!member. */
+void wh_hunt_hosts_release(const char *path);
 
-/* Reads one host: path is a mounted volume, a collection, or one piece
+/* Reads one host: path is a mounted volume, a collection (also as a zip,
+ * 7z or tar archive), or one piece
  * of evidence (a repository folder, an .evtx, a .mof, a hive). WH_OK with
  * *out set even when nothing could be read (wh_hunt_host_usable says so);
  * WH_E_NOMEM when out of memory. */

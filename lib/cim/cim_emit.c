@@ -8,18 +8,43 @@
 
 #define TMP_ARENA (64u << 20)
 
+/* A uint8[] whose property name says SID (CreatorSID, ...) and whose bytes
+ * are one: the S-1-... text, and *raw the bytes. Instances and class
+ * defaults show SIDs the same way. */
+static bool sid_value(wh_arena *a, const wh_cim_property *p, const wh_value *v, wh_value *text, wh_value *raw)
+{
+    if (v->type != WH_V_ARRAY || (p->cimtype & WH_CIM_TYPE_MASK) != WH_CIM_UINT8 ||
+        !(p->cimtype & WH_CIM_ARRAY_FLAG) || !strstr(p->name, "SID") || v->as.arr.n < 8 || v->as.arr.n > 68)
+        return false;
+    uint8_t *b = wh_arena_alloc(a, v->as.arr.n);
+    if (!b) return false;
+    for (size_t i = 0; i < v->as.arr.n; i++) b[i] = (uint8_t)v->as.arr.items[i].as.u;
+    char *s = wh_sid_str(a, b, v->as.arr.n);
+    if (!s) return false;
+    *text = wh_v_str(s);
+    raw->type = WH_V_BYTES;
+    raw->as.bytes.p = b;
+    raw->as.bytes.len = v->as.arr.n;
+    return true;
+}
+
 static wh_value prop_value(wh_arena *a, const wh_cim_propval *pv)
 {
-    // CreatorSID and other SIDs are stored as uint8 arrays: show S-1-...
-    const wh_value *v = &pv->value;
-    if (v->type == WH_V_ARRAY && (pv->prop->cimtype & WH_CIM_TYPE_MASK) == WH_CIM_UINT8 &&
-        strstr(pv->prop->name, "SID") && v->as.arr.n >= 8 && v->as.arr.n <= 68) {
-        uint8_t b[68];
-        for (size_t i = 0; i < v->as.arr.n; i++) b[i] = (uint8_t)v->as.arr.items[i].as.u;
-        char *s = wh_sid_str(a, b, v->as.arr.n);
-        if (s) return wh_v_str(s);
+    wh_value t, raw;
+    return sid_value(a, pv->prop, &pv->value, &t, &raw) ? t : pv->value;
+}
+
+/* The raw bytes of every SID shown as S-1-... ({} when none). */
+static wh_value sid_bytes_object(wh_arena *a, const wh_cim_instance *in)
+{
+    wh_field f[16];
+    size_t n = 0;
+    for (size_t i = 0; i < in->nvals && n < 16; i++) {
+        wh_value t, raw;
+        if (sid_value(a, in->vals[i].prop, &in->vals[i].value, &t, &raw))
+            f[n++] = (wh_field){in->vals[i].prop->name, raw};
     }
-    return *v;
+    return wh_v_object(a, f, n);
 }
 
 static wh_value props_object(wh_arena *a, const wh_cim_instance *in)
@@ -46,6 +71,45 @@ static void add_loc(wh_recb *b, const wh_cim_loc *l)
     if (l->recovered) wh_recb_str(b, "recovered_from", l->recovered_from);
 }
 
+static wh_value loc_object(wh_arena *a, const wh_cim_loc *l)
+{
+    wh_field f[9];
+    size_t n = 0;
+    f[n++] = (wh_field){"physical_page", wh_v_uint(l->physical_page)};
+    f[n++] = (wh_field){"logical_page", l->logical_page != UINT32_MAX ? wh_v_uint(l->logical_page) : wh_v_null()};
+    f[n++] = (wh_field){"offset", wh_v_uint(l->offset)};
+    f[n++] = (wh_field){"record_id", wh_v_uint(l->record_id)};
+    f[n++] = (wh_field){"size", wh_v_uint(l->size)};
+    f[n++] = (wh_field){"pages", wh_v_uint(l->pages ? l->pages : 1)};
+    f[n++] = (wh_field){"recovered", wh_v_bool(l->recovered)};
+    f[n++] = (wh_field){"recovered_from", l->recovered ? wh_v_str(l->recovered_from) : wh_v_null()};
+    return wh_v_object(a, f, n);
+}
+
+/* Recovered objects: how the namespace was decided, the namespaces that
+ * fit, and every place the same bytes were found. */
+static void add_provenance(wh_recb *b, wh_arena *a, const char *from, size_t ncand, const char *const *cand,
+                           size_t nlocs, const wh_cim_loc *locs, bool live_twin)
+{
+    wh_recb_str(b, "namespace_from", from);
+    wh_value *cv = wh_arena_calloc(a, ncand ? ncand : 1, sizeof(*cv));
+    for (size_t i = 0; cv && i < ncand; i++) cv[i] = wh_v_str(cand[i]);
+    wh_value ca = {.type = WH_V_ARRAY};
+    ca.as.arr.items = cv;
+    ca.as.arr.n = cv ? ncand : 0;
+    wh_recb_add(b, "namespace_candidates", ca);
+    wh_recb_add(b, "live_twin", wh_v_bool(live_twin));
+    size_t copies = 0;
+    for (size_t i = 0; i < nlocs; i++) copies += locs[i].recovered;
+    wh_recb_add(b, "copies", wh_v_uint(copies));
+    wh_value *lv = wh_arena_calloc(a, nlocs ? nlocs : 1, sizeof(*lv));
+    for (size_t i = 0; lv && i < nlocs; i++) lv[i] = loc_object(a, &locs[i]);
+    wh_value la = {.type = WH_V_ARRAY};
+    la.as.arr.items = lv;
+    la.as.arr.n = lv ? nlocs : 0;
+    wh_recb_add(b, "locations", la);
+}
+
 /* One instance: identity, both timestamps, every property. */
 static const wh_record *instance_record(wh_cim *cim, wh_arena *a, const char *artifact,
                                         const wh_cim_instance *in)
@@ -60,7 +124,10 @@ static const wh_record *instance_record(wh_cim *cim, wh_arena *a, const char *ar
     wh_recb_ts(&b, in->ts_written, "instance_written");
     wh_recb_ts(&b, in->ts_class, "class_defined");
     add_loc(&b, &in->loc);
+    if (in->loc.recovered)
+        add_provenance(&b, a, in->ns_from, in->nns_candidates, in->ns_candidates, in->nlocs, in->locs, in->live_twin);
     wh_recb_add(&b, "properties", props_object(a, in));
+    wh_recb_add(&b, "property_bytes", sid_bytes_object(a, in));
     b.rec.summary = wh_arena_printf(a, "%s:%s.%s", in->ns ? in->ns : "?", in->class_name, in->key ? in->key : "");
     return wh_recb_done(&b);
 }
@@ -127,6 +194,8 @@ static const wh_record *class_record(wh_cim *cim, wh_arena *a, const wh_cim_clas
     wh_recb_add(&b, "properties_total", wh_v_uint(c->nprops));
     wh_recb_add(&b, "properties_own", wh_v_uint(c->nown));
     add_loc(&b, &c->loc);
+    if (c->loc.recovered)
+        add_provenance(&b, a, c->ns_from, c->nns_candidates, c->ns_candidates, c->nlocs, c->locs, c->live_twin);
     if (full) {
         wh_value *d = wh_arena_calloc(a, c->nderiv ? c->nderiv : 1, sizeof(*d));
         for (size_t i = 0; d && i < c->nderiv; i++) d[i] = wh_v_str(c->derivation[i]);
@@ -143,14 +212,17 @@ static const wh_record *class_record(wh_cim *cim, wh_arena *a, const wh_cim_clas
         for (size_t i = 0; pv && i < c->nprops; i++) {
             const wh_cim_property *p = &c->props[i];
             char tn[32];
-            wh_field f[10];
+            wh_field f[12];
             size_t n = 0;
             f[n++] = (wh_field){"name", wh_v_str(p->name)};
             f[n++] = (wh_field){"type", wh_v_str(wh_arena_strdup(a, wh_cim_type_name(p->cimtype, tn, sizeof(tn))))};
             f[n++] = (wh_field){"index", wh_v_uint(p->index)};
             f[n++] = (wh_field){"origin", wh_v_str(p->origin)};
             f[n++] = (wh_field){"key", wh_v_bool(p->is_key)};
-            f[n++] = (wh_field){"default", p->has_default ? p->default_value : wh_v_null()};
+            wh_value st, sraw;
+            bool sid = p->has_default && sid_value(a, p, &p->default_value, &st, &sraw);
+            f[n++] = (wh_field){"default", sid ? st : p->has_default ? p->default_value : wh_v_null()};
+            if (sid) f[n++] = (wh_field){"default_bytes", sraw};
             wh_field pq[64];
             size_t npq = 0;
             for (size_t k = 0; k < p->nquals && npq < 64; k++) pq[npq++] = (wh_field){p->quals[k].name, p->quals[k].value};
@@ -413,4 +485,50 @@ wh_status wh_cim_emit_instances(wh_cim *cim, const char *ns, const char *cls, wh
         wh_arena_free(a);
     }
     return found;
+}
+
+/* Everything in one pass: each namespace, then its classes (full) and its
+ * instances (every value); with recover, the recovered objects last. One
+ * scratch arena, reset after every record: nothing is kept. */
+wh_status wh_cim_dump(wh_cim *cim, const char *ns, bool recover, wh_record_fn fn, void *ud)
+{
+    wh_arena *a = wh_arena_new(0);
+    if (!a) return WH_E_NOMEM;
+    int stop = 0;
+    for (size_t i = 0; i < cim->nss.n && !stop; i++) {
+        const cim_ns *x = cim->nss.v[i];
+        if (!ns_match(ns, x->name)) continue;
+        wh_recb b;
+        wh_recb_start(&b, a, "cim.namespace", cim->index.path, WH_NO_OFFSET);
+        wh_recb_str(&b, "namespace", x->name);
+        wh_recb_str(&b, "hash", x->hash + 3);
+        wh_recb_add(&b, "classes", wh_v_uint(x->nclasses));
+        wh_recb_add(&b, "instances", wh_v_uint(x->ninsts));
+        b.rec.summary = x->name;
+        stop = emit(fn, ud, wh_recb_done(&b));
+        wh_arena_reset(a);
+        for (size_t k = 0; k < x->nclasses && !stop; k++) {
+            stop = emit(fn, ud, class_record(cim, a, x->classes[k], true));
+            wh_arena_reset(a);
+        }
+        for (size_t k = 0; k < x->ninsts && !stop; k++) {
+            stop = emit(fn, ud, instance_record(cim, a, "cim.instance", x->insts[k]));
+            wh_arena_reset(a);
+        }
+    }
+    const wh_cim_recovered *r;
+    if (recover && !stop && wh_cim_recover(cim, &r) == WH_OK) {
+        for (size_t i = 0; i < r->nclasses && !stop; i++) {
+            if (ns && !ns_match(ns, r->classes[i]->ns)) continue;
+            stop = emit(fn, ud, class_record(cim, a, r->classes[i], true));
+            wh_arena_reset(a);
+        }
+        for (size_t i = 0; i < r->ninstances && !stop; i++) {
+            if (ns && !ns_match(ns, r->instances[i]->ns)) continue;
+            stop = emit(fn, ud, instance_record(cim, a, "cim.recovered_instance", r->instances[i]));
+            wh_arena_reset(a);
+        }
+    }
+    wh_arena_free(a);
+    return WH_OK;
 }

@@ -1,36 +1,101 @@
 /* Recovery: objects left in unallocated physical pages (no logical page
- * maps them) and in the slack of allocated pages (bytes no TOC entry or
- * object covers). Instances are found by their leading class-name hash
- * (64 or 32 UTF-16 hex digits) and decoded with that class's layout;
- * class definitions are tried at every offset an intact old TOC names. */
+ * maps them), in pages only an older mapping file reaches, and in the slack
+ * of allocated pages (bytes no TOC entry or object covers). Class
+ * definitions are read at the offsets an intact old TOC names; instances
+ * are found by their leading class-name hash (64 or 32 UTF-16 hex digits)
+ * and decoded with every definition of that class (cim_carve.c), keeping
+ * one every consistency check holds for. Objects may run over several
+ * pages. Byte-identical copies are one object with all their locations;
+ * the namespace is stated only on evidence (an index key naming the
+ * record, a live twin, the page's other objects). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cim/cim_int.h"
+#include "cim/cim_carve.h"
+#include "core/text.h"
 
-typedef struct carve {
-    wh_cim *cim;
-    uint32_t *old_logical; /* physical page -> logical page in an older map */
-    wh_ptrvec classes, insts;
-    wh_strmap seen;      /* dedupe: class/key/ts */
-    wh_strmap by_hash;   /* class hash -> cim_classrec * (first found) */
-    uint8_t *old_ref;    /* physical pages an older mapping still reaches */
-} carve;
+static const char AMBIGUOUS[] = "?";
 
 static bool hexch(uint8_t c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F'); }
 
-static void add_instance(carve *cv, wh_cim_instance *in)
+static carve_site site_of(const carve *cv, uint32_t phys, const char *why)
+{
+    carve_site s = {.phys = phys, .logical = UINT32_MAX, .oldmap = -1, .why = why};
+    if (strcmp(why, "old-mapping") == 0) {
+        s.logical = cv->old_logical[phys];
+        s.oldmap = cv->old_map[phys];
+    }
+    return s;
+}
+
+static wh_cim_loc site_loc(const carve_site *s, uint32_t off)
+{
+    wh_cim_loc l = {.logical_page = UINT32_MAX, .physical_page = s->phys, .offset = (uint64_t)s->phys * CIM_PAGE + off,
+                    .recovered = true, .recovered_from = s->why};
+    if (s->oldmap >= 0) l.logical_page = s->logical;
+    return l;
+}
+
+static bool push_loc(carve *cv, carve_obj *o, const wh_cim_loc *l)
+{
+    wh_cim_loc *c = wh_arena_alloc(cv->cim->arena, sizeof(*c));
+    if (!c) return false;
+    *c = *l;
+    return wh_ptrvec_push(cv->cim->arena, &o->locs, c) == 0;
+}
+
+/* A copy found at l: one more location of an object already known, or a
+ * new recovered object (twin of a live one when its bytes are live).
+ * Returns the new object, NULL when the copy was only a location. */
+static carve_obj *place(carve *cv, const uint8_t **p, size_t n, bool is_class, const wh_cim_loc *l, bool *known)
 {
     wh_cim *cim = cv->cim;
-    char *k = wh_arena_printf(cim->arena, "%s|%s|%llu", in->class_name, in->key ? in->key : "",
-                              (unsigned long long)in->ts_written);
-    if (!k || wh_strmap_get(&cv->seen, k)) return;
-    (void)wh_strmap_put(&cv->seen, k, in);
-    (void)wh_ptrvec_push(cim->arena, &cv->insts, in);
+    *known = false;
+    carve_obj *ex = carve_find(cv, *p, n);
+    if (ex && ex->live) ex = ex->twin ? ex->twin : ex;
+    if (ex && !ex->live) {
+        (void)push_loc(cv, ex, l);
+        *known = true;
+        return NULL;
+    }
+    // Bytes assembled over pages live in scratch: keep a copy.
+    if (*p == cv->scratch) {
+        uint8_t *cp = wh_arena_alloc(cim->arena, n);
+        if (!cp) return NULL;
+        memcpy(cp, *p, n);
+        *p = cp;
+    }
+    carve_obj *o;
+    if (ex) { // a live object has these bytes
+        o = wh_arena_calloc(cim->arena, 1, sizeof(*o));
+        if (!o) return NULL;
+        o->bytes = *p;
+        o->n = n;
+        o->is_class = is_class;
+        o->twin = ex;
+        ex->twin = o;
+    } else {
+        o = carve_add(cv, *p, n, false, is_class);
+        if (!o) return NULL;
+    }
+    (void)push_loc(cv, o, l);
+    return o;
+}
+
+/* Record id of the object at off in an intact TOC of the page, or 0. */
+static uint32_t toc_id(const uint8_t *pg, size_t off)
+{
+    for (uint32_t t = 0; t < CIM_TOC_MAX && (t + 1) * 16 <= off; t++) {
+        uint32_t id = wh_get_u32le(pg + 16 * t), o = wh_get_u32le(pg + 16 * t + 4);
+        if (id == 0 && o == 0) break;
+        if (o == off) return id;
+    }
+    return 0;
 }
 
 /* Scans [from, to) of one physical page for instance records. */
-static void scan_instances(carve *cv, const uint8_t *pg, uint32_t phys, size_t from, size_t to, const char *why)
+static void scan_instances(carve *cv, const uint8_t *pg, const carve_site *site, size_t from, size_t to)
 {
     wh_cim *cim = cv->cim;
     size_t hl = cim->xp ? 32 : 64;
@@ -45,35 +110,51 @@ static void scan_instances(carve *cv, const uint8_t *pg, uint32_t phys, size_t f
             continue;
         }
         char h[65];
-        for (size_t k = 0; k < hl; k++) h[k] = (char)pg[o + 2 * k];
-        h[hl] = 0;
-        cim_classrec *c = wh_strmap_get(&cv->by_hash, h);
-        if (!c) continue;
-        wh_cim_loc loc = {.logical_page = UINT32_MAX, .physical_page = phys, .record_id = 0,
-                          .offset = (uint64_t)phys * CIM_PAGE + o, .recovered = true, .recovered_from = why};
-        if (cv->old_logical && strcmp(why, "old-mapping") == 0) loc.logical_page = cv->old_logical[phys];
-        // An intact TOC in the same page may still name the record.
-        if (strcmp(why, "slack") != 0)
-            for (uint32_t t = 0; t < CIM_TOC_MAX && (t + 1) * 16 <= o; t++) {
-                uint32_t id = wh_get_u32le(pg + 16 * t), off = wh_get_u32le(pg + 16 * t + 4);
-                if (id == 0 && off == 0) break;
-                if (off == o) loc.record_id = id;
+        uint32_t rest;
+        if (!cim_instance_header(cim, pg + o, to - o, h, &rest)) continue;
+        wh_ptrvec *cands = carve_cands(cv, h);
+        size_t rn = hl * 2 + 16 + (size_t)rest;
+        if (!cands || rest < 4 || rn > WH_LIMIT_CIM_OBJECT) continue;
+        // In slack the record ends where the region does, unless that is
+        // the page's end and the object goes on.
+        if (o + rn > to && to < CIM_PAGE) continue;
+        wh_cim_loc loc = site_loc(site, (uint32_t)o);
+        if (strcmp(site->why, "slack") != 0) loc.record_id = toc_id(pg, o);
+        loc.size = (uint32_t)rn;
+        const uint8_t *p = carve_bytes(cv, site, (uint32_t)o, rn, &loc.pages);
+        if (!p) {
+            if (loc.record_id)
+                CIM_DIAG(cim, WH_SEV_INFO, WH_E_TRUNCATED, cim->objects.path, loc.offset,
+                         "deleted instance record of %zu bytes (record id %u) continues on a page that no "
+                         "longer holds it; not recovered", rn, loc.record_id);
+            continue;
+        }
+        wh_ptrvec nsl = {0};
+        wh_cim_instance *in = NULL;
+        carve_obj *ex = carve_find(cv, p, rn);
+        if (!ex || ex->live) {
+            in = carve_decode_instance(cv, p, rn, &loc, cands, &nsl);
+            if (!in) continue;
+        }
+        bool known, multi = p == cv->scratch;
+        carve_obj *ob = place(cv, &p, rn, false, &loc, &known);
+        if (ob) {
+            if (multi) { // decode again from the kept copy: values point into it
+                nsl = (wh_ptrvec){0};
+                in = carve_decode_instance(cv, p, rn, &loc, cands, &nsl);
             }
-        // The record may not end inside this region: decode what is there.
-        wh_cim_instance *in = cim_instance_decode(cim, pg + o, to - o, &loc, c->ns_hash, c->pub.ns, true);
-        if (!in) continue;
-        // Record size: hash, two FILETIMEs, then the size field counts the rest.
-        in->loc.size = (uint32_t)(hl * 2 + 16) + wh_get_u32le(pg + o + hl * 2 + 16);
-        // Carved bytes do not say which namespace held them; a system
-        // class could have been instantiated in any.
-        if (c->ns_hash && cim->sys_ns_hash && strcmp(c->ns_hash, cim->sys_ns_hash) == 0) in->ns = NULL;
-        add_instance(cv, in);
-        o += need - 1;
+            ob->inst = in;
+            ob->nscand = nsl;
+            ob->cands = cands;
+            if (in) (void)wh_ptrvec_push(cim->arena, &cv->insts, ob);
+        }
+        if (o + rn <= to) o += rn - 1; // past the record
+        else o = to;
     }
 }
 
 /* Class definitions at the offsets an (old) TOC in an unallocated page names. */
-static void scan_toc_classes(carve *cv, const uint8_t *pg, uint32_t phys, const char *why)
+static void scan_toc_classes(carve *cv, const uint8_t *pg, const carve_site *site)
 {
     wh_cim *cim = cv->cim;
     for (uint32_t i = 0; i < CIM_TOC_MAX && (i + 1) * 16 <= CIM_PAGE; i++) {
@@ -81,25 +162,162 @@ static void scan_toc_classes(carve *cv, const uint8_t *pg, uint32_t phys, const 
         uint32_t size = wh_get_u32le(pg + 16 * i + 8);
         if (id == 0 && off == 0 && size == 0) break;
         if (off < 16 * (i + 1) || off >= CIM_PAGE || size < 16) break; // not a TOC (any more)
-        size_t avail = CIM_PAGE - off < size ? CIM_PAGE - off : size;
-        const uint8_t *p = pg + off;
-        if (avail >= 128 && hexch(p[0]) && p[1] == 0) continue; // an instance: handled by the scan
-        wh_cim_loc loc = {.logical_page = UINT32_MAX, .physical_page = phys, .record_id = id, .size = size,
-                          .offset = (uint64_t)phys * CIM_PAGE + off, .recovered = true, .recovered_from = why};
-        if (cv->old_logical && strcmp(why, "old-mapping") == 0) loc.logical_page = cv->old_logical[phys];
-        wh_diag_sink *saved = cim->diags;
-        cim->diags = NULL; // a failed guess is not a finding
-        cim_classrec *c = cim_class_decode(cim, p, avail, &loc, NULL, NULL);
-        cim->diags = saved;
-        if (!c || !c->pub.name || !c->pub.defined) continue;
-        // The same old definition often survives in several pages: once.
-        char *k = wh_arena_printf(cim->arena, "class|%s|%llu", c->pub.name, (unsigned long long)c->pub.defined);
-        if (!k || wh_strmap_get(&cv->seen, k)) continue;
-        (void)wh_strmap_put(&cv->seen, k, c);
-        (void)wh_ptrvec_push(cim->arena, &cv->classes, &c->pub);
+        if (CIM_PAGE - off >= 128 && hexch(pg[off]) && pg[off + 1] == 0) continue; // an instance: the scan's
+        wh_cim_loc loc = site_loc(site, off);
+        loc.record_id = id;
+        loc.size = size;
+        if (size > WH_LIMIT_CIM_OBJECT) continue;
+        const uint8_t *p = carve_bytes(cv, site, off, size, &loc.pages);
+        if (!p) {
+            CIM_DIAG(cim, WH_SEV_INFO, WH_E_TRUNCATED, cim->objects.path, loc.offset,
+                     "deleted object of %u bytes (record id %u) continues on a page that no longer holds it; "
+                     "not recovered", size, id);
+            continue;
+        }
+        carve_obj *ex = carve_find(cv, p, size);
+        cim_classrec *c = NULL;
+        if (!ex || ex->live) {
+            wh_diag_sink *saved = cim->diags;
+            cim->diags = NULL; // a failed guess is not a finding
+            c = cim_class_decode(cim, p, size, &loc, NULL, NULL);
+            cim->diags = saved;
+            if (!c || !c->pub.name || !c->pub.defined) continue;
+        }
+        bool known, multi = p == cv->scratch;
+        carve_obj *ob = place(cv, &p, size, true, &loc, &known);
+        if (!ob) continue;
+        if (multi) {
+            wh_diag_sink *saved = cim->diags;
+            cim->diags = NULL;
+            c = cim_class_decode(cim, p, size, &loc, NULL, NULL);
+            cim->diags = saved;
+        }
+        ob->cls = c;
+        if (c) (void)wh_ptrvec_push(cim->arena, &cv->classes, ob);
     }
 }
 
+/* "<record id>.<size>" of every index key -> its namespace hash. */
+static void index_keys(carve *cv)
+{
+    wh_cim *cim = cv->cim;
+    for (size_t i = 0; i < cim->nkeys; i++) {
+        const cim_key *k = &cim->keys[i];
+        const char *sl = strchr(k->str, '/');
+        if (!k->has_ref || strncmp(k->str, "NS_", 3) != 0 || !sl) continue;
+        char *ref = wh_arena_printf(cim->arena, "%u.%u", k->id, k->size);
+        char *nh = wh_arena_strndup(cim->arena, k->str, (size_t)(sl - k->str));
+        if (!ref || !nh) return;
+        const char *was = wh_strmap_get(&cv->keyref, ref);
+        (void)wh_strmap_put(&cv->keyref, ref, (void *)(was && strcmp(was, nh) != 0 ? AMBIGUOUS : nh));
+    }
+}
+
+/* Namespace an index key gives one of the object's locations, or NULL. */
+static const cim_ns *key_ns(carve *cv, const carve_obj *o)
+{
+    for (size_t i = 0; i < o->locs.n; i++) {
+        const wh_cim_loc *l = o->locs.v[i];
+        if (!l->record_id) continue;
+        char ref[32];
+        snprintf(ref, sizeof(ref), "%u.%u", l->record_id, l->size);
+        const char *nh = wh_strmap_get(&cv->keyref, ref);
+        if (nh && nh != AMBIGUOUS) return wh_strmap_get(&cv->cim->ns_by_hash, nh);
+    }
+    return NULL;
+}
+
+static bool in_list(const wh_ptrvec *v, const char *ns)
+{
+    for (size_t i = 0; i < v->n; i++)
+        if (wh_strcasecmp(v->v[i], ns) == 0) return true;
+    return false;
+}
+
+/* Where the object is, and what its bytes say about its namespace. */
+typedef struct settled {
+    const char *ns, *from;
+    size_t ncand;
+    const char *const *cand;
+    size_t nlocs;
+    const wh_cim_loc *locs;
+} settled;
+
+static void settle_locs(carve *cv, const carve_obj *o, const wh_cim_loc *live, settled *st)
+{
+    size_t n = o->locs.n + (live ? 1 : 0);
+    wh_cim_loc *ls = wh_arena_calloc(cv->cim->arena, n ? n : 1, sizeof(*ls));
+    const char **cs = wh_arena_calloc(cv->cim->arena, o->nscand.n + 1, sizeof(*cs));
+    if (!ls || !cs) return;
+    for (size_t i = 0; i < o->locs.n; i++) ls[i] = *(const wh_cim_loc *)o->locs.v[i];
+    if (live) ls[o->locs.n] = *live;
+    for (size_t i = 0; i < o->nscand.n; i++) cs[i] = o->nscand.v[i];
+    st->locs = ls;
+    st->nlocs = n;
+    st->cand = cs;
+    st->ncand = o->nscand.n;
+}
+
+/* Recovered class definitions: namespace on evidence, candidates (the
+ * namespaces defining that class now), a layout (parents looked up in the
+ * namespace the evidence or the first candidate gives), and a place among
+ * the definitions instances are tried with. */
+static void settle_classes(carve *cv)
+{
+    wh_cim *cim = cv->cim;
+    wh_diag_sink *saved = cim->diags;
+    cim->diags = NULL;
+    for (size_t i = 0; i < cv->classes.n; i++) {
+        carve_obj *o = cv->classes.v[i];
+        cim_classrec *c = o->cls;
+        char h[65];
+        cim_hash(c->pub.name, strlen(c->pub.name), cim->xp, h);
+        c->hash = wh_arena_strdup(cim->arena, h);
+        const char *nsname = NULL, *nshash = NULL, *from = NULL;
+        if (o->twin && o->twin->cls) {
+            nsname = o->twin->cls->pub.ns;
+            nshash = o->twin->cls->ns_hash;
+            from = "live-twin";
+        } else {
+            const cim_ns *kn = key_ns(cv, o);
+            if (kn) {
+                nsname = kn->name;
+                nshash = kn->hash;
+                from = "index-key";
+            }
+        }
+        wh_ptrvec *lc = carve_cands(cv, h);
+        bool system = false;
+        for (size_t k = 0; lc && k < lc->n; k++) {
+            const carve_cand *cd = lc->v[k];
+            if (cd->recovered) continue;
+            if (cd->system) system = true;
+            else if (cd->ns && !in_list(&o->nscand, cd->ns))
+                (void)wh_ptrvec_push(cim->arena, &o->nscand, (void *)cd->ns);
+            if (!nshash) nshash = cd->c->ns_hash;
+        }
+        if (!nshash && c->pub.super) { // a class no namespace has now: where its parent is
+            char sh[65];
+            cim_hash(c->pub.super, strlen(c->pub.super), cim->xp, sh);
+            wh_ptrvec *pc = carve_cands(cv, sh);
+            if (pc && pc->n) nshash = ((const carve_cand *)pc->v[0])->c->ns_hash;
+        }
+        c->ns_hash = nshash ? nshash : cim->sys_ns_hash;
+        if (nsname && strcmp(nsname, "__SystemClass") == 0) nsname = NULL, from = NULL, system = true;
+        c->pub.ns = nsname;
+        c->pub.ns_from = from;
+        cim_class_layout(cim, c);
+        settled st = {0};
+        settle_locs(cv, o, o->twin ? &o->twin->cls->pub.loc : NULL, &st);
+        c->pub.nns_candidates = st.ncand;
+        c->pub.ns_candidates = st.cand;
+        c->pub.nlocs = st.nlocs;
+        c->pub.locs = st.locs;
+        c->pub.live_twin = o->twin != NULL;
+        if (c->pub.layout_complete) carve_cand_add(cv, h, c, nsname, system, true);
+    }
+    cim->diags = saved;
+}
 static void mark(uint8_t *cov, size_t from, size_t to)
 {
     for (size_t i = from; i < to && i < CIM_PAGE; i++) cov[i] = 1;
@@ -149,6 +367,89 @@ size_t cim_slack_regions(const wh_cim *cim, uint32_t logical, uint64_t *carry, u
     return n < max ? n : max;
 }
 
+/* Namespace of the page's other objects, from those the evidence placed. */
+static void page_namespaces(carve *cv, wh_strmap *pages)
+{
+    wh_cim *cim = cv->cim;
+    for (int pass = 0; pass < 2; pass++) {
+        wh_ptrvec *v = pass ? &cv->insts : &cv->classes;
+        for (size_t i = 0; i < v->n; i++) {
+            const carve_obj *o = v->v[i];
+            const char *ns = pass ? o->inst->ns : o->cls->pub.ns;
+            if (!ns) continue;
+            for (size_t k = 0; k < o->locs.n; k++) {
+                const wh_cim_loc *l = o->locs.v[k];
+                if (!l->record_id || strcmp(l->recovered_from, "slack") == 0) continue;
+                char *pk = wh_arena_printf(cim->arena, "%u", l->physical_page);
+                if (!pk) return;
+                const char *was = wh_strmap_get(pages, pk);
+                (void)wh_strmap_put(pages, pk, (void *)(was && wh_strcasecmp(was, ns) != 0 ? AMBIGUOUS : ns));
+            }
+        }
+    }
+}
+
+static void settle_instances(carve *cv)
+{
+    wh_cim *cim = cv->cim;
+    for (size_t i = 0; i < cv->insts.n; i++) {
+        carve_obj *o = cv->insts.v[i];
+        wh_cim_instance *in = o->inst;
+        in->ns = NULL;
+        in->ns_from = NULL;
+        if (o->twin && o->twin->inst) {
+            in->ns = o->twin->inst->ns;
+            in->ns_from = "live-twin";
+        } else {
+            const cim_ns *kn = key_ns(cv, o);
+            if (kn && (o->nscand.n == 0 || in_list(&o->nscand, kn->name))) {
+                in->ns = kn->name;
+                in->ns_from = "index-key";
+            }
+        }
+    }
+    wh_strmap pages;
+    wh_strmap_init(&pages, cim->arena);
+    page_namespaces(cv, &pages);
+    wh_diag_sink *saved = cim->diags;
+    cim->diags = NULL;
+    for (size_t i = 0; i < cv->insts.n; i++) {
+        carve_obj *o = cv->insts.v[i];
+        wh_cim_instance *in = o->inst;
+        for (size_t k = 0; !in->ns && k < o->locs.n; k++) {
+            const wh_cim_loc *l = o->locs.v[k];
+            if (!l->record_id || strcmp(l->recovered_from, "slack") == 0) continue;
+            char pk[16];
+            snprintf(pk, sizeof(pk), "%u", l->physical_page);
+            const char *pn = wh_strmap_get(&pages, pk);
+            if (pn && pn != AMBIGUOUS && in_list(&o->nscand, pn)) {
+                in->ns = pn;
+                in->ns_from = "page-toc";
+            }
+        }
+        // Known namespace: its own definition decodes the values.
+        for (size_t k = 0; in->ns && o->cands && k < o->cands->n; k++) {
+            const carve_cand *cd = o->cands->v[k];
+            if (!cd->ns || wh_strcasecmp(cd->ns, in->ns) != 0 || &cd->c->pub == in->cls) continue;
+            bool valid = false;
+            wh_cim_instance *again = cim_instance_decode_as(cim, o->bytes, o->n, &in->loc, cd->c, in->ns, true, &valid);
+            if (again && valid) {
+                again->ns_from = in->ns_from;
+                o->inst = in = again;
+            }
+            break;
+        }
+        settled st = {0};
+        settle_locs(cv, o, o->twin && o->twin->inst ? &o->twin->inst->loc : NULL, &st);
+        in->nns_candidates = st.ncand;
+        in->ns_candidates = st.cand;
+        in->nlocs = st.nlocs;
+        in->locs = st.locs;
+        in->live_twin = o->twin != NULL;
+    }
+    cim->diags = saved;
+}
+
 wh_status wh_cim_recover(wh_cim *cim, const wh_cim_recovered **out)
 {
     if (cim->recovered_built) {
@@ -156,45 +457,51 @@ wh_status wh_cim_recover(wh_cim *cim, const wh_cim_recovered **out)
         return WH_OK;
     }
     carve cv = {.cim = cim};
-    wh_strmap_init(&cv.seen, cim->arena);
-    wh_strmap_init(&cv.by_hash, cim->arena);
-    // Every class we know, by hash (namespace of the first one found).
-    for (size_t i = 0; i < cim->classes.cap; i++) {
-        cim_classrec *c = cim->classes.vals ? cim->classes.vals[i] : NULL;
-        if (!cim->classes.keys || !cim->classes.keys[i] || !c || !c->hash) continue;
-        cim_class_layout(cim, c);
-        if (!wh_strmap_get(&cv.by_hash, c->hash)) (void)wh_strmap_put(&cv.by_hash, c->hash, c);
-    }
+    wh_strmap_init(&cv.cands, cim->arena);
+    wh_strmap_init(&cv.objs, cim->arena);
+    wh_strmap_init(&cv.keyref, cim->arena);
     uint32_t npages = cim->info.data_pages;
+    cv.npages = npages;
     const cim_section *d = &cim->cur->data;
-    uint8_t *alloc = calloc(npages ? npages : 1, 1);
-    cv.old_ref = calloc(npages ? npages : 1, 1);
+    cv.alloc = calloc(npages ? npages : 1, 1);
+    cv.old_map = malloc(npages ? npages : 1);
     cv.old_logical = calloc(npages ? npages : 1, sizeof(uint32_t));
-    if (!alloc || !cv.old_ref || !cv.old_logical) {
-        free(alloc);
-        free(cv.old_ref);
+    if (!cv.alloc || !cv.old_map || !cv.old_logical) {
+        free(cv.alloc);
+        free(cv.old_map);
         free(cv.old_logical);
         return WH_E_NOMEM;
     }
+    memset(cv.old_map, 0xFF, npages ? npages : 1);
     for (uint32_t l = 0; l < d->nentries; l++)
-        if (d->l2p[l] < npages) alloc[d->l2p[l]] = 1;
+        if (d->l2p[l] < npages) cv.alloc[d->l2p[l]] = 1;
     for (size_t m = 0; m < cim->nmaps; m++) {
         const cim_mapfile *mf = &cim->maps[m];
         if (mf == cim->cur || !mf->has_data) continue;
-        for (uint32_t l = 0; l < mf->data.nentries; l++)
-            if (mf->data.l2p[l] < npages && !cv.old_ref[mf->data.l2p[l]]) {
-                cv.old_ref[mf->data.l2p[l]] = 1;
-                cv.old_logical[mf->data.l2p[l]] = l;
+        for (uint32_t l = 0; l < mf->data.nentries; l++) {
+            uint32_t ph = mf->data.l2p[l];
+            if (ph < npages && cv.old_map[ph] < 0) {
+                cv.old_map[ph] = (int8_t)m;
+                cv.old_logical[ph] = l;
             }
+        }
     }
-    // Unallocated pages.
+    (void)carve_cands_live(&cv);
+    (void)carve_index_live(&cv);
+    index_keys(&cv);
+    // Class definitions first: instances are tried with them too.
     for (uint32_t ph = 0; ph < npages; ph++) {
         if ((ph & 255) == 0 && wh_diag_expired(cim->diags, cim->objects.path, (uint64_t)ph * CIM_PAGE)) break;
-        if (alloc[ph]) continue;
-        const uint8_t *pg = cim_data_page(cim, ph);
-        const char *why = cv.old_ref[ph] ? "old-mapping" : "unallocated";
-        scan_toc_classes(&cv, pg, ph, why);
-        scan_instances(&cv, pg, ph, 0, CIM_PAGE, why);
+        if (cv.alloc[ph]) continue;
+        carve_site s = site_of(&cv, ph, cv.old_map[ph] >= 0 ? "old-mapping" : "unallocated");
+        scan_toc_classes(&cv, cim_data_page(cim, ph), &s);
+    }
+    settle_classes(&cv);
+    for (uint32_t ph = 0; ph < npages; ph++) {
+        if ((ph & 255) == 0 && wh_diag_expired(cim->diags, cim->objects.path, (uint64_t)ph * CIM_PAGE)) break;
+        if (cv.alloc[ph]) continue;
+        carve_site s = site_of(&cv, ph, cv.old_map[ph] >= 0 ? "old-mapping" : "unallocated");
+        scan_instances(&cv, cim_data_page(cim, ph), &s, 0, CIM_PAGE);
     }
     // Slack of allocated pages: what neither the TOC nor an object covers.
     uint64_t carry = 0;
@@ -204,18 +511,22 @@ wh_status wh_cim_recover(wh_cim *cim, const wh_cim_recovered **out)
         uint32_t ph = d->l2p[l];
         const uint8_t *pg = ph == CIM_UNMAPPED ? NULL : cim_data_page(cim, ph);
         size_t nr = cim_slack_regions(cim, l, &carry, reg, CIM_PAGE / 16);
+        carve_site s = {.phys = ph, .logical = l, .oldmap = -1, .why = "slack"};
         for (size_t i = 0; pg && i < nr; i++)
-            if (reg[i][1] >= 160) scan_instances(&cv, pg, ph, reg[i][0], reg[i][0] + reg[i][1], "slack");
+            if (reg[i][1] >= 160) scan_instances(&cv, pg, &s, reg[i][0], reg[i][0] + reg[i][1]);
     }
-    free(alloc);
-    free(cv.old_ref);
+    free(cv.alloc);
+    free(cv.old_map);
     free(cv.old_logical);
-    cv.old_logical = NULL;
-    cim->recovered.classes = (const wh_cim_class *const *)wh_arena_calloc(cim->arena, cv.classes.n + 1, sizeof(void *));
-    cim->recovered.instances = (const wh_cim_instance *const *)wh_arena_calloc(cim->arena, cv.insts.n + 1, sizeof(void *));
-    if (!cim->recovered.classes || !cim->recovered.instances) return WH_E_NOMEM;
-    for (size_t i = 0; i < cv.classes.n; i++) ((const wh_cim_class **)cim->recovered.classes)[i] = cv.classes.v[i];
-    for (size_t i = 0; i < cv.insts.n; i++) ((const wh_cim_instance **)cim->recovered.instances)[i] = cv.insts.v[i];
+    free(cv.scratch);
+    settle_instances(&cv);
+    const wh_cim_class **cl = wh_arena_calloc(cim->arena, cv.classes.n + 1, sizeof(void *));
+    const wh_cim_instance **il = wh_arena_calloc(cim->arena, cv.insts.n + 1, sizeof(void *));
+    if (!cl || !il) return WH_E_NOMEM;
+    for (size_t i = 0; i < cv.classes.n; i++) cl[i] = &((carve_obj *)cv.classes.v[i])->cls->pub;
+    for (size_t i = 0; i < cv.insts.n; i++) il[i] = ((carve_obj *)cv.insts.v[i])->inst;
+    cim->recovered.classes = cl;
+    cim->recovered.instances = il;
     cim->recovered.nclasses = cv.classes.n;
     cim->recovered.ninstances = cv.insts.n;
     cim->recovered_built = true;

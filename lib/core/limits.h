@@ -166,4 +166,30 @@
 #define WH_LIMIT_WQL_ARENA       (8u << 20)   /* bytes one parse may allocate (the bounds above need < 2 MiB) */
 #endif
 
+/* ---- archives opened as evidence (lib/source): members are extracted to a
+ * private temporary folder, so these bound the disk and time an archive
+ * can cost. Each can be lowered (or raised) for one run with
+ * WMIHUNT_ARCHIVE_LIMITS, e.g. "members=100,total=1G" (docs/security.md). ---- */
+#ifndef WH_LIMIT_ARCHIVE_MEMBERS
+#define WH_LIMIT_ARCHIVE_MEMBERS   1000000ull     /* members looked at (a full KAPE target set: ~100,000) */
+#endif
+#ifndef WH_LIMIT_ARCHIVE_TOTAL
+#define WH_LIMIT_ARCHIVE_TOTAL     (64ull << 30)  /* bytes extracted in all (a large collection: 10-30 GiB) */
+#endif
+#ifndef WH_LIMIT_ARCHIVE_MEMBER
+#define WH_LIMIT_ARCHIVE_MEMBER    (16ull << 30)  /* bytes of one member (the largest repository or log seen: ~4 GiB) */
+#endif
+#ifndef WH_LIMIT_ARCHIVE_RATIO
+#define WH_LIMIT_ARCHIVE_RATIO     1000ull        /* expanded / compressed, past RATIO_MIN (deflate's best is ~1030) */
+#endif
+#ifndef WH_LIMIT_ARCHIVE_RATIO_MIN
+#define WH_LIMIT_ARCHIVE_RATIO_MIN (64ull << 20)  /* bytes a member may expand to before its ratio counts */
+#endif
+#ifndef WH_LIMIT_ARCHIVE_DEPTH
+#define WH_LIMIT_ARCHIVE_DEPTH     64u            /* folder levels of a member name (Windows paths: under 30) */
+#endif
+#ifndef WH_LIMIT_ARCHIVE_PATH
+#define WH_LIMIT_ARCHIVE_PATH      2048u          /* bytes of a member name (PATH_MAX is 4096 with the folder) */
+#endif
+
 #endif

@@ -157,3 +157,13 @@ bool wh_ns_equal(const char *a, const char *b)
     }
     return !*a && !*b;
 }
+
+int wh_b64_value(int c, bool url_safe)
+{
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+' || (url_safe && c == '-')) return 62;
+    if (c == '/' || (url_safe && c == '_')) return 63;
+    return -1;
+}

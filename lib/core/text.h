@@ -27,6 +27,10 @@ uint32_t wh_utf8_next(const char *s, size_t n, size_t *i);
 /* Case-insensitive ASCII comparison. */
 int wh_strcasecmp(const char *a, const char *b);
 
+/* The 6-bit value of a base64 character (RFC 4648 alphabet; with url_safe
+ * also '-' and '_'), -1 for any other byte. */
+int wh_b64_value(int c, bool url_safe);
+
 /* s matches the glob pat: '*' any run, '?' any one byte, ASCII case folded. */
 bool wh_glob(const char *pat, const char *s);
 

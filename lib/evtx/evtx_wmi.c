@@ -607,15 +607,6 @@ static bool ps_binary(const char *path)
     return false;
 }
 
-static int b64val(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-}
 
 /* The text of powershell.exe -EncodedCommand BASE64 (UTF-16LE; the
  * parameter by any prefix PowerShell accepts: -e, -ec, -en, -enc, ...,
@@ -634,7 +625,7 @@ static const char *encoded_command(wh_arena *a, const char *cmd)
         size_t v = pe;
         while (v < n && (cmd[v] == ' ' || cmd[v] == '\t' || cmd[v] == ':' || cmd[v] == '"' || cmd[v] == '\'')) v++;
         size_t ve = v;
-        while (ve < n && (b64val((unsigned char)cmd[ve]) >= 0 || cmd[ve] == '=')) ve++;
+        while (ve < n && (wh_b64_value((unsigned char)cmd[ve], false) >= 0 || cmd[ve] == '=')) ve++;
         if (ve - v < 8) continue;
         uint8_t *out = wh_arena_alloc(a, (ve - v) * 3 / 4 + 3);
         if (!out) return NULL;
@@ -642,7 +633,7 @@ static const char *encoded_command(wh_arena *a, const char *cmd)
         uint32_t acc = 0;
         int bits = 0;
         for (size_t i = v; i < ve && cmd[i] != '='; i++) {
-            acc = (acc << 6) | (uint32_t)b64val((unsigned char)cmd[i]);
+            acc = (acc << 6) | (uint32_t)wh_b64_value((unsigned char)cmd[i], false);
             bits += 6;
             if (bits >= 8) {
                 bits -= 8;

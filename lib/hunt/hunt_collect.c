@@ -13,6 +13,7 @@
 #include "core/text.h"
 #include "hunt/hunt_hash.h"
 #include "hunt/hunt_int.h"
+#include "hunt/hunt_source.h"
 #include "wmihunt/cim.h"
 #include "wmihunt/evtx.h"
 #include "wmihunt/mof.h"
@@ -30,7 +31,8 @@ static void note_file(wh_hunt_host *hh, const char *path)
     hh->files = f;
     f = &hh->files[hh->nfiles];
     memset(f, 0, sizeof(*f));
-    f->path = wh_arena_strdup(hh->a, path);
+    char shown[WH_SOURCE_SHOWN_MAX]; // a member of an archive as ARCHIVE!member
+    f->path = wh_arena_strdup(hh->a, wh_source_shown(path, shown, sizeof(shown)));
     if (!f->path) return;
     f->size = (uint64_t)st.st_size;
     f->mtime = (int64_t)st.st_mtime;
@@ -45,7 +47,9 @@ static void note_file(wh_hunt_host *hh, const char *path)
 static void progress(wh_hunt_host *hh, const char *what, const char *path)
 {
     hh->step++;
-    if (hh->hunt->o.progress) hh->hunt->o.progress(hh->hunt->o.progress_ud, hh->step, hh->total, what, path);
+    char shown[WH_SOURCE_SHOWN_MAX];
+    if (hh->hunt->o.progress)
+        hh->hunt->o.progress(hh->hunt->o.progress_ud, hh->step, hh->total, what, wh_source_shown(path, shown, sizeof(shown)));
 }
 
 static void file_start(wh_hunt_host *hh) { wh_diag_budget(&hh->sink, hh->hunt->o.file_seconds); }
@@ -274,6 +278,8 @@ static void note_unread(wh_hunt_host *hh, const wh_triage_artifact *a)
 
 void hc_collect(wh_hunt_host *hh, const char *path)
 {
+    const char *archive = hx_archive_of(path); // the archive itself is evidence too
+    if (archive) note_file(hh, archive);
     if (collect_direct(hh, path)) return;
     wh_triage *t = NULL;
     wh_triage_opts to = {.size = sizeof(to)};
@@ -354,6 +360,7 @@ static char *host_folder(const char *root)
 
 size_t wh_hunt_hosts(const char *path, void (*fn)(void *ud, const char *host_path), void *ud)
 {
+    if (wh_source_is_archive(path)) return hx_hosts_archive(path, fn, ud); // hunt_source.c
     struct stat st;
     wh_triage *t = NULL;
     wh_diag_sink quiet = {0}; // the hunt walks each host again and says what it finds then

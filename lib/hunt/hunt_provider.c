@@ -75,7 +75,7 @@ static void from_repository(wh_hunt_host *hh, wh_cim *cim, const char *dir, hpv 
     wh_diag_sink quiet = {0}; // said when the repository was read
     wh_diag_budget(&quiet, hh->hunt->o.file_seconds);
     char *objects = wh_find_icase(wh_cim_get_info(cim)->dir, "OBJECTS.DATA", false);
-    const char *src = wh_arena_strdup(hh->a, objects ? objects : dir);
+    const char *src = wh_arena_strdup(hh->a, objects ? objects : dir), *repo = wh_arena_strdup(hh->a, dir);
     free(objects);
     const wh_cim_persistence *pers = NULL;
     if (wh_cim_get_persistence(cim, &pers) != WH_OK) pers = NULL;
@@ -112,7 +112,7 @@ static void from_repository(wh_hunt_host *hh, wh_cim *cim, const char *dir, hpv 
             p->asm_name = prop_str(hh->a, in, "AssemblyName"); // WMI_extension: the .NET code mscoree loads
             p->asm_path = prop_str(hh->a, in, "AssemblyPath");
             p->objects = src;
-            p->repo = dir;
+            p->repo = repo; // the triage path dies with the triage
             p->offset = in->loc.offset;
             p->written = in->ts_written;
             p->ns_subs = subs;

@@ -9,6 +9,7 @@
 #include "core/limits.h"
 #include "core/text.h"
 #include "hunt/hunt_int.h"
+#include "hunt/hunt_source.h"
 
 static const char *const SEV[] = {"info", "low", "medium", "high", "critical"};
 
@@ -124,7 +125,8 @@ void hr_note(wh_hunt_host *hh, const char *what, const char *path, const char *w
     hnote *n = wh_arena_calloc(hh->a, 1, sizeof(*n));
     if (!n) return;
     n->what = wh_arena_strdup(hh->a, what ? what : "");
-    n->path = wh_arena_strdup(hh->a, path ? path : "");
+    char shown[WH_SOURCE_SHOWN_MAX]; // a member of an archive as ARCHIVE!member
+    n->path = wh_arena_strdup(hh->a, path ? wh_source_shown(path, shown, sizeof(shown)) : "");
     n->why = why ? wh_arena_strdup(hh->a, why) : NULL;
     (void)wh_ptrvec_push(hh->a, &hh->notes, n);
 }
@@ -237,6 +239,7 @@ static void count_artifact(wh_hunt_host *hh, const char *art)
 int hc_on_record(void *ud, const wh_record *r0)
 {
     wh_hunt_host *hh = ud;
+    r0 = wh_source_record(r0); // paths in an archive's private folder named ARCHIVE!member
     const wh_record *r = hh->enrich_raw ? he_enrich(hh, hh->enrich_raw, r0) : r0;
     hh->records++;
     count_artifact(hh, r->artifact);
@@ -269,9 +272,7 @@ static void fwd(void *ud, const wh_diag *d)
     wh_hunt_host *hh = ud;
     wh_diag_sink *o = hh->hunt->out;
     if (d->sev >= WH_SEV_WARN) hh->damaged++;
-    if (!o) return;
-    o->count[d->sev]++;
-    if (o->fn) o->fn(o->ud, d);
+    wh_source_diag(o, d); // counted, its source named ARCHIVE!member when in an archive
 }
 
 /* ---- the hunt ---- */
@@ -346,15 +347,19 @@ wh_status wh_hunt_run(wh_hunt *h, const char *path, wh_hunt_host **out)
     wh_strmap_init(&hh->itemkeys, hh->a);
     hh->sink.fn = fwd;
     hh->sink.ud = hh;
-    hh->path = wh_arena_strdup(hh->a, path);
+    wh_source *own = NULL; // an archive given here: extracted now, removed below
+    const char *rpath = hx_begin(hh, path, &own);
+    char shown[WH_SOURCE_SHOWN_MAX];
+    hh->path = wh_arena_strdup(hh->a, wh_source_shown(rpath ? rpath : path, shown, sizeof(shown)));
     if (!hh->path) hh->path = "?";
     if (wh_detect_new(h->rules, &hh->det) != WH_OK) {
+        wh_source_close(own);
         wh_hunt_host_free(hh);
         return WH_E_NOMEM;
     }
     wh_detect_on_subscription(hh->det, on_subscription, hh);
     wh_detect_on_enrich(hh->det, enrich_sub, hh);
-    hc_collect(hh, path);
+    if (rpath) hc_collect(hh, rpath);
     hp_providers(hh); // needs both the repository and the SOFTWARE hive, read in either order
     wh_diag_budget(&hh->sink, 0); // the budget is per evidence file, not for detection
     hfeed fc = {0};
@@ -373,12 +378,13 @@ wh_status wh_hunt_run(wh_hunt *h, const char *path, wh_hunt_host **out)
         hh->name = hh->computer;
         hh->name_from = "event_log";
     } else {
-        hh->name = folder_name(hh->a, path);
+        hh->name = folder_name(hh->a, hh->path);
         if (!hh->name) hh->name = "?";
         hh->name_from = "folder";
     }
     hk_correlate(hh);
     hk_rank(hh);
+    wh_source_close(own);
     *out = hh;
     return WH_OK;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/hash.h"
+#include "hunt/hunt_html.h"
 #include "hunt/hunt_int.h"
 
 #define SHOW_LIFE 40  /* lifecycle lines per case (the machine formats carry all) */
@@ -19,6 +20,7 @@ struct wh_hunt_report {
     FILE *out;
     wh_hunt_report_opts o;
     wh_writer *w;       /* machine formats */
+    hh_html *html;      /* the HTML page too (hunt_html.c), when o.html */
     wh_arena *a;
     size_t hosts;
     int worst;
@@ -578,7 +580,11 @@ wh_hunt_report *wh_hunt_report_new(FILE *out, const wh_hunt_report_opts *o)
     r->out = out;
     memcpy(&r->o, o, o->size < sizeof(r->o) ? o->size : sizeof(r->o));
     r->worst = -1;
-    if (r->o.fmt != WH_FMT_TEXT) {
+    if (r->o.html && !(r->html = hh_html_new(r->o.html, &r->o))) {
+        wh_hunt_report_free(r);
+        return NULL;
+    }
+    if (out && r->o.fmt != WH_FMT_TEXT) {
         r->w = wh_writer_new(out, r->o.fmt, false);
         r->a = wh_arena_new(0);
         if (!r->w || !r->a) {
@@ -592,8 +598,9 @@ wh_hunt_report *wh_hunt_report_new(FILE *out, const wh_hunt_report_opts *o)
 void wh_hunt_report_host(wh_hunt_report *r, const wh_hunt_host *hh)
 {
     if (!r || !hh) return;
-    if (r->o.fmt == WH_FMT_TEXT) text_host(r, hh);
-    else {
+    if (r->html) hh_html_host(r->html, hh);
+    if (r->out && r->o.fmt == WH_FMT_TEXT) text_host(r, hh);
+    else if (r->out) {
         hm_host(r->w, r->a, hh, &r->o);
         wh_arena_reset(r->a);
     }
@@ -607,6 +614,8 @@ void wh_hunt_report_host(wh_hunt_report *r, const wh_hunt_host *hh)
 void wh_hunt_report_finish(wh_hunt_report *r)
 {
     if (!r) return;
+    if (r->html) hh_html_finish(r->html);
+    if (!r->out) return;
     if (r->w) wh_writer_finish(r->w);
     else if (r->hosts > 1)
         fprintf(r->out, "\n%zu host(s): %lu case(s), %lu finding(s); worst: %s\n", r->hosts, r->cases, r->findings,
@@ -618,6 +627,7 @@ void wh_hunt_report_free(wh_hunt_report *r)
 {
     if (!r) return;
     wh_writer_free(r->w);
+    hh_html_free(r->html);
     wh_arena_free(r->a);
     free(r);
 }

@@ -106,14 +106,43 @@ static void json_fields(FILE *f, const wh_field *fl, size_t n, bool *first)
     }
 }
 
+/* Integers and hex without printf: a dump writes millions of them. */
+static void put_u64(FILE *f, uint64_t u, bool neg)
+{
+    char b[24];
+    size_t i = sizeof(b);
+    do {
+        b[--i] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (neg) b[--i] = '-';
+    fwrite(b + i, 1, sizeof(b) - i, f);
+}
+
+static void put_hex(FILE *f, const uint8_t *p, size_t n)
+{
+    static const char hx[] = "0123456789abcdef";
+    char b[512];
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        b[k++] = hx[p[i] >> 4];
+        b[k++] = hx[p[i] & 15];
+        if (k == sizeof(b)) {
+            fwrite(b, 1, k, f);
+            k = 0;
+        }
+    }
+    if (k) fwrite(b, 1, k, f);
+}
+
 static void json_value(FILE *f, const wh_value *v)
 {
     char b[32];
     switch (v->type) {
     case WH_V_NULL: fputs("null", f); break;
     case WH_V_BOOL: fputs(v->as.b ? "true" : "false", f); break;
-    case WH_V_INT: fprintf(f, "%" PRId64, v->as.i); break;
-    case WH_V_UINT: fprintf(f, "%" PRIu64, v->as.u); break;
+    case WH_V_INT: put_u64(f, v->as.i < 0 ? 0 - (uint64_t)v->as.i : (uint64_t)v->as.i, v->as.i < 0); break;
+    case WH_V_UINT: put_u64(f, v->as.u, false); break;
     case WH_V_REAL:
         if (v->as.d != v->as.d || v->as.d > 1.7e308 || v->as.d < -1.7e308) fputs("null", f);
         else fprintf(f, "%.17g", v->as.d);
@@ -126,7 +155,7 @@ static void json_value(FILE *f, const wh_value *v)
         break;
     case WH_V_BYTES:
         fputc('"', f);
-        for (size_t i = 0; i < v->as.bytes.len; i++) fprintf(f, "%02x", v->as.bytes.p[i]);
+        put_hex(f, v->as.bytes.p, v->as.bytes.len);
         fputc('"', f);
         break;
     case WH_V_ARRAY:

@@ -13,15 +13,6 @@
 #include "core/text.h"
 #include "payload/payload_int.h"
 
-static int b64_val(int c)
-{
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-}
 
 bool pl_b64_plausible(pl_text t, size_t min_chars)
 {
@@ -34,7 +25,7 @@ bool pl_b64_plausible(pl_text t, size_t min_chars)
             continue;
         }
         // data after padding, or padding of more than two: not base64
-        if (pad || b64_val(c) < 0) return false;
+        if (pad || wh_b64_value(c, false) < 0) return false;
         data++;
         if (c >= 'A' && c <= 'Z') upper = true;
         else if (c >= 'a' && c <= 'z') lower = true;
@@ -56,7 +47,7 @@ bool pl_b64_decode(wh_payload *p, pl_text t, size_t min, pl_bytes *out)
             pad++;
             continue;
         }
-        if (pad || b64_val(c) < 0) return false;
+        if (pad || wh_b64_value(c, false) < 0) return false;
         data++;
     }
     if (pad > 2) return false;
@@ -70,7 +61,7 @@ bool pl_b64_decode(wh_payload *p, pl_text t, size_t min, pl_bytes *out)
     unsigned bits = 0;
     size_t n = 0;
     for (size_t i = 0; i < t.n; i++) {
-        int v = b64_val(pl_at(t, i));
+        int v = wh_b64_value(pl_at(t, i), false);
         if (v < 0) continue;
         acc = (acc << 6) | (uint32_t)v;
         bits += 6;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/hash.h"
+#include "core/text.h"
 #include "stash/stash_int.h"
 #include "wmihunt/stash.h"
 
@@ -86,15 +87,6 @@ static inline void sink_byte(sink *k, uint8_t b)
     if (k->nbuf == sizeof k->buf) sink_flush(k);
 }
 
-static int b64v(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+' || c == '-') return 62; // '-' and '_': the URL-safe alphabet
-    if (c == '/' || c == '_') return 63;
-    return -1;
-}
 
 static int hexv(unsigned char c)
 {
@@ -119,7 +111,7 @@ static size_t b64_decode(const char *s, size_t n, sink *k)
             if (++pad > 2) return 0;
             continue;
         }
-        int v = b64v(c);
+        int v = wh_b64_value(c, true);
         if (v < 0 || pad) return 0;
         std |= c == '+' || c == '/';
         url |= c == '-' || c == '_';
@@ -289,7 +281,7 @@ static void shape(const char *s, size_t n, bool *b64, bool *hex, bool *mixed)
     *b64 = *hex = true;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (b64v(c) < 0 && c != '=' && c != '\r' && c != '\n') *b64 = false;
+        if (wh_b64_value(c, true) < 0 && c != '=' && c != '\r' && c != '\n') *b64 = false;
         if (hexv(c) < 0 && !(i == 1 && (c == 'x' || c == 'X') && s[0] == '0')) *hex = false;
         up |= c >= 'A' && c <= 'Z';
         lo |= c >= 'a' && c <= 'z';

@@ -17,6 +17,9 @@
   fleet (parent) the same HOSTS folders as ONE path, their parent: the hunt
                  splits a folder of collections into hosts, HOSTS hunt.host
                  lines, the planted case under the last host only.
+                 Peak RSS of `triage` and `hunt` on that folder within
+                 16 MB of one host's (issue 16: flat memory; hunt not
+                 under ASan).
   files          a folder of FILES small MOF files (default 5,000, each with
                  different content): exactly FILES hunt.file lines with
                  distinct paths, each size, mtime and SHA-256 equal to the
@@ -265,6 +268,32 @@ def fleet(wm, gen, tmp, n):
     rc7, out7, _, _ = run(wm, ["--format", "jsonl", root + "/"])
     check(rc7 == 1 and len(of(parse("fleet parent/", out7), "hunt.host")) == n,
           "fleet parent with a trailing slash: exit %d, not %d hosts" % (rc7, n))
+
+    # c. flat memory (issue 16): one folder of n hosts costs about what one
+    # host costs. Before, triage's list of missing artifacts was copied whole
+    # for every entry (300 hosts: 70 MB against 4 MB for one). Peak RSS by
+    # /usr/bin/time (a child forked from this big Python would count its
+    # pages). Not under ASan: its redzones and quarantine (what each host
+    # freed is kept a while) make peak memory say nothing about ours.
+    tf = os.path.join(tmp, "fleet.time")
+    def peak_mb(args):
+        subprocess.run(["/usr/bin/time", "-f", "%M", "-o", tf, wm] + args, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        with open(tf) as f:
+            return int(f.read().split()[-1]) / 1024.0
+    with open(wm, "rb") as f:
+        asan = b"__asan_init" in f.read()
+    cmds = [] if asan else [["triage"], ["hunt", "--no-progress"]]
+    if asan:
+        print("fleet memory: skipped under ASan (peak memory is the sanitizer's)")
+    if not os.access("/usr/bin/time", os.X_OK):
+        print("fleet memory: skipped: /usr/bin/time not installed")
+        cmds = []
+    for c in cmds:
+        one, many = peak_mb(c + [paths[0]]), peak_mb(c + [root])
+        print("fleet memory: %s peak %.1f MB for one host, %.1f MB for %d in one folder" % (c[0], one, many, n))
+        check(many <= one + 16, "fleet memory: %s over %d hosts in one folder peaks at %.1f MB, one host at %.1f MB "
+              "(more than 16 MB apart: per-host state kept or grown quadratically)" % (c[0], n, many, one))
 
 
 MOF = ('#pragma namespace("\\\\\\\\.\\\\root\\\\cimv2")\r\n'

@@ -530,6 +530,11 @@ void cimgen_delete_instance(cimgen_inst *in, cimgen_del how)
     if (in) in->deleted = how;
 }
 
+void cimgen_stale_copy(cimgen_inst *in, cimgen_del how)
+{
+    if (in) in->stale_copy = how;
+}
+
 void cimgen_delete_class(cimgen_class *c, cimgen_del how)
 {
     if (c) c->deleted = how;
@@ -1544,6 +1549,7 @@ typedef struct pending {
     size_t n;
     const void *obj;
     bool is_class;
+    bool stale;      /* a copy of a live instance */
 } pending;
 
 typedef struct dwriter {
@@ -1726,7 +1732,7 @@ static void place_slack(dwriter *w)
         cimgen_placed *pl = &w->rep->placed[w->rep->nplaced++];
         // In-page offset is known when the page closes (TOC size).
         *pl = (cimgen_placed){p->obj, p->is_class, CIMGEN_DEL_SLACK, w->logical, 0, rid, (uint32_t)p->n,
-                              PENDING_OFF | w->dlen};
+                              PENDING_OFF | w->dlen, 1, p->stale};
     }
     w->dlen += p->n;
     w->slacknext++;
@@ -1744,7 +1750,8 @@ static uint8_t *dead_page(dwriter *w, const pending *objs, size_t n, cimgen_del 
         memcpy(data + dlen, objs[i].rec, objs[i].n);
         if (w->rep && w->rep->nplaced < 64)
             w->rep->placed[w->rep->nplaced++] = (cimgen_placed){
-                objs[i].obj, objs[i].is_class, how, logical, 0, ent[k].rid, (uint32_t)objs[i].n, dlen};
+                objs[i].obj, objs[i].is_class, how, logical, 0, ent[k].rid, (uint32_t)objs[i].n, dlen, 1,
+                objs[i].stale};
         dlen += objs[i].n;
         k++;
     }
@@ -2150,6 +2157,13 @@ int cimgen_write(cimgen_model *m, const char *dir_in, const cimgen_opts *opts_in
     psink isink;
     memset(&isink, 0, sizeof(isink));
     pending *oldp = NULL, *unp = NULL;
+    typedef struct bigobj {
+        uint8_t *pages;
+        uint32_t npages;
+        size_t placed;
+    } bigobj;
+    bigobj *bigs = NULL;
+    size_t nbig = 0, bigcap = 0;
     size_t nold = 0, nun = 0;
     uint32_t old_phys[16], un_phys[16];
     size_t nold_pages = 0, nun_pages = 0;
@@ -2170,18 +2184,44 @@ int cimgen_write(cimgen_model *m, const char *dir_in, const cimgen_opts *opts_in
         size_t n = pass ? m->ninst : m->nclasses;
         for (size_t i = 0; i < n; i++) {
             cimgen_del how = pass ? m->inst[i]->deleted : m->classes[i]->deleted;
+            bool stale = false;
+            if (pass && how == CIMGEN_LIVE && m->inst[i]->stale_copy != CIMGEN_LIVE) {
+                how = m->inst[i]->stale_copy;
+                stale = true;
+            }
             if (how == CIMGEN_LIVE) continue;
             buf r = {0};
             if (pass)
                 enc_inst(&r, m->inst[i], xp);
             else
                 enc_class(&r, m->classes[i]);
-            if (r.n + 48 > PAGE) {
-                seterr(m, "deleted object of %zu bytes: only objects that fit one page can be deleted", r.n);
+            if (r.n + 48 > PAGE && how != CIMGEN_DEL_UNALLOC) {
+                seterr(m, "deleted object of %zu bytes: only unallocated objects may span pages", r.n);
                 b_free(&r);
                 goto done;
             }
-            pending pd = {r.p, r.n, pass ? (const void *)m->inst[i] : (const void *)m->classes[i], !pass};
+            if (r.n + 48 > PAGE) {
+                // Alone from its first page on, with a one-entry TOC, over
+                // consecutive physical pages no map references (written last).
+                size_t first = PAGE - 32;
+                uint32_t np = 1 + (uint32_t)((r.n - first + PAGE - 1) / PAGE);
+                uint8_t *pages = xcalloc(np, PAGE);
+                uint32_t rid = (uint32_t)(rnd(&rng) >> 32) | 1u;
+                le(pages, rid, 4);
+                le(pages + 4, 32, 4);
+                le(pages + 8, r.n, 4);
+                memcpy(pages + 32, r.p, r.n);
+                grow(&bigs, &bigcap, nbig + 1, sizeof(*bigs));
+                bigs[nbig] = (bigobj){pages, np, rep->nplaced};
+                if (rep->nplaced < 64)
+                    rep->placed[rep->nplaced++] = (cimgen_placed){
+                        pass ? (const void *)m->inst[i] : (const void *)m->classes[i], !pass, how, UINT32_MAX, 0,
+                        rid, (uint32_t)r.n, 32, np, stale};
+                nbig++;
+                b_free(&r);
+                continue;
+            }
+            pending pd = {r.p, r.n, pass ? (const void *)m->inst[i] : (const void *)m->classes[i], !pass, stale};
             if (how == CIMGEN_DEL_OLDMAP)
                 oldp[nold++] = pd;
             else if (how == CIMGEN_DEL_UNALLOC)
@@ -2230,6 +2270,11 @@ int cimgen_write(cimgen_model *m, const char *dir_in, const cimgen_opts *opts_in
     dw_close_page(w);
     alloc_logical(w, 0); // the OLDMAP hole, when only page 0 was used
     sink_close(&w->sink, w->nold + 2);
+    for (size_t b = 0; b < nbig; b++) { // spanning unallocated objects: consecutive pages at the end
+        sink_write(&w->sink, bigs[b].pages, (size_t)bigs[b].npages * PAGE, w->sink.nphys);
+        if (bigs[b].placed < rep->nplaced) rep->placed[bigs[b].placed].physical_page = w->sink.nphys;
+        w->sink.nphys += bigs[b].npages;
+    }
     if (w->sink.err) {
         seterr(m, "OBJECTS.DATA: %s", strerror(w->sink.err));
         goto done;
@@ -2245,7 +2290,9 @@ int cimgen_write(cimgen_model *m, const char *dir_in, const cimgen_opts *opts_in
     // Absolute offsets of the deleted objects.
     for (size_t k = 0; k < rep->nplaced; k++) {
         cimgen_placed *pl = &rep->placed[k];
-        if (pl->how == CIMGEN_DEL_SLACK) {
+        if (pl->pages > 1) {
+            // placed already
+        } else if (pl->how == CIMGEN_DEL_SLACK) {
             pl->physical_page = dphys[pl->logical_page];
         } else {
             size_t pg = pl->physical_page;
@@ -2373,6 +2420,8 @@ done:
     for (size_t i = 0; i < x.dw.nslack; i++) free(x.dw.slack[i].rec);
     free(oldp);
     free(unp);
+    for (size_t i = 0; i < nbig; i++) free(bigs[i].pages);
+    free(bigs);
     free(x.dw.slack);
     free(x.dw.freeb);
     sink_free(&x.dw.sink);

@@ -141,6 +141,7 @@ typedef struct cimgen_inst {
     size_t nset;
     cimgen_setval *set;      /* values given, in the order given */
     cimgen_del deleted;
+    cimgen_del stale_copy;   /* a live instance whose identical older copy is also left here */
     bool auto_namespace;     /* a __NAMESPACE instance made by finalize */
     size_t setcap;
 } cimgen_inst;
@@ -207,6 +208,9 @@ cimgen_inst *cimgen_find_instance(const cimgen_model *m, const char *ns, const c
 /* Marks an object deleted: it is kept only where `how` says. */
 void cimgen_delete_instance(cimgen_inst *in, cimgen_del how);
 void cimgen_delete_class(cimgen_class *c, cimgen_del how);
+/* Keeps the instance live and also leaves a byte-identical older copy
+ * where `how` says (what Windows leaves when it rewrites a page). */
+void cimgen_stale_copy(cimgen_inst *in, cimgen_del how);
 
 /* Resolves super classes, makes __NAMESPACE instances for namespaces that
  * lack one, lays out properties. Returns false (see m->error) when the
@@ -246,6 +250,9 @@ typedef struct cimgen_placed {
     uint32_t record_id;
     uint32_t size;
     uint64_t offset;          /* absolute offset in OBJECTS.DATA */
+    uint32_t pages;           /* physical pages it covers (an unallocated object larger
+                                 than a page runs over consecutive physical pages) */
+    bool stale_copy;          /* a copy of a live instance */
 } cimgen_placed;
 
 /* Facts about what cimgen_write() wrote, to compare with a reader. */

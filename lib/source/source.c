@@ -1,0 +1,593 @@
+/* Evidence sources (include/wmihunt/source.h): open and close, the private
+ * folder and its removal on every way out, names shown as ARCHIVE!member. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "core/arena.h"
+#include "core/limits.h"
+#include "source/source_int.h"
+
+/* ---- the process-wide list; changed with the cleanup signals blocked ---- */
+
+static wh_source *volatile g_head;
+static wh_arena *g_scratch; /* wh_source_record's copies */
+static bool g_installed;
+/* Blocked while the list changes (they arrive from outside). */
+static const int CLEAN_SIGS[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE};
+#define NSIGS (sizeof(CLEAN_SIGS) / sizeof(CLEAN_SIGS[0]))
+/* A crash (abort, a sanitizer's report) also removes the folders; these
+ * are never blocked (blocking a synchronous signal is undefined). */
+static const int CRASH_SIGS[] = {SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL};
+#define NCRASH (sizeof(CRASH_SIGS) / sizeof(CRASH_SIGS[0]))
+
+static void block(sigset_t *old)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    for (size_t i = 0; i < NSIGS; i++) sigaddset(&set, CLEAN_SIGS[i]);
+    sigprocmask(SIG_BLOCK, &set, old);
+}
+
+static void unblock(const sigset_t *old) { sigprocmask(SIG_SETMASK, old, NULL); }
+
+/* ---- removal with async-signal-safe calls only (no malloc, no stdio) ---- */
+
+struct ws_dirent64 {
+    uint64_t d_ino;
+    int64_t d_off;
+    unsigned short d_reclen;
+    unsigned char d_type;
+    char d_name[];
+};
+
+static bool dot(const char *n) { return n[0] == '.' && (n[1] == 0 || (n[1] == '.' && n[2] == 0)); }
+
+/* Removes pfd/name and everything under it; symbolic links are removed,
+ * never followed (O_NOFOLLOW). Depth is bounded: our trees are at most
+ * WH_LIMIT_ARCHIVE_DEPTH (or the option) deep. */
+static bool rm_at(int pfd, const char *name, int depth)
+{
+    int fd = depth < 300 ? openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+    if (fd < 0) return unlinkat(pfd, name, 0) == 0 || errno == ENOENT;
+    _Alignas(8) char buf[2048];
+    for (int pass = 0; pass < 1000; pass++) { // entries removed while listing: list again until none is left
+        unsigned long removed = 0, seen = 0;
+        if (lseek(fd, 0, SEEK_SET) < 0) break;
+        for (;;) {
+            long n = syscall(SYS_getdents64, fd, buf, sizeof(buf));
+            if (n <= 0) break;
+            for (long off = 0; off < n;) {
+                struct ws_dirent64 *d = (struct ws_dirent64 *)(void *)(buf + off);
+                off += d->d_reclen;
+                if (!d->d_reclen) break;
+                if (dot(d->d_name)) continue;
+                seen++;
+                bool ok = d->d_type == 4 /* DT_DIR */ ? rm_at(fd, d->d_name, depth + 1)
+                                                      : unlinkat(fd, d->d_name, 0) == 0;
+                if (!ok && d->d_type != 4 && errno == EISDIR) ok = rm_at(fd, d->d_name, depth + 1);
+                if (ok) removed++;
+            }
+        }
+        if (!seen || !removed) break;
+    }
+    close(fd);
+    return unlinkat(pfd, name, AT_REMOVEDIR) == 0;
+}
+
+static void on_signal(int sig)
+{
+    int saved = errno;
+    for (wh_source *s = g_head; s; s = s->next)
+        if (s->extracted && s->dir) (void)rm_at(AT_FDCWD, s->dir, 0);
+    errno = saved;
+    signal(sig, SIG_DFL); // SA_RESETHAND did it already; the default action ends the process
+    raise(sig);
+}
+
+static void install_once(void)
+{
+    if (g_installed) return;
+    g_installed = true;
+    atexit(wh_source_close_all);
+    // Only where the program left the default action: a handler of its own stays.
+    for (size_t i = 0; i < NSIGS + NCRASH; i++) {
+        int sig = i < NSIGS ? CLEAN_SIGS[i] : CRASH_SIGS[i - NSIGS];
+        struct sigaction cur;
+        if (sigaction(sig, NULL, &cur) != 0 || (cur.sa_flags & SA_SIGINFO) || cur.sa_handler != SIG_DFL) continue;
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_signal;
+        sigfillset(&sa.sa_mask);
+        sa.sa_flags = SA_RESETHAND;
+        (void)sigaction(sig, &sa, NULL);
+    }
+}
+
+/* ---- diagnostics ---- */
+
+void ws_say(wh_source *s, wh_severity sev, wh_status code, const char *member, uint64_t offset, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    size_t n = strlen(s->given) + (member ? strlen(member) + 2 : 1);
+    char *src = malloc(n);
+    if (src) snprintf(src, n, member ? "%s!%s" : "%s", s->given, member ? member : "");
+    if (s->sink) wh_diagf(s->sink, sev, code, src ? src : s->given, offset, "%s", msg);
+    if (s->ndiags >= WS_KEPT_DIAGS || (s->ndiags == s->capdiags && s->capdiags >= WS_KEPT_DIAGS)) {
+        if (sev < WH_SEV_COUNT) s->dropped[sev]++;
+        free(src);
+        return;
+    }
+    if (s->ndiags == s->capdiags) {
+        size_t c = s->capdiags ? s->capdiags * 2 : 16;
+        sdiag *nd = realloc(s->diags, c * sizeof(*nd));
+        if (!nd) {
+            if (sev < WH_SEV_COUNT) s->dropped[sev]++;
+            free(src);
+            return;
+        }
+        s->diags = nd;
+        s->capdiags = c;
+    }
+    sdiag *d = &s->diags[s->ndiags++];
+    d->sev = sev;
+    d->code = code;
+    d->source = src;
+    d->msg = strdup(msg);
+    d->offset = offset;
+}
+
+void wh_source_replay(wh_source *s, wh_diag_sink *sink)
+{
+    if (!s || s->replayed) return;
+    s->replayed = true; // NULL: only marks them said
+    if (!sink) return;
+    for (size_t i = 0; i < s->ndiags; i++) {
+        const sdiag *d = &s->diags[i];
+        wh_diagf(sink, d->sev, d->code, d->source ? d->source : s->given, d->offset, "%s", d->msg ? d->msg : "?");
+    }
+    for (int v = WH_SEV_COUNT - 1; v >= 0; v--)
+        if (s->dropped[v])
+            wh_diagf(sink, (wh_severity)v, WH_E_LIMIT, s->given, WH_NO_OFFSET,
+                     "%lu more diagnostic(s) of this severity while extracting (only %u are kept)", s->dropped[v],
+                     WS_KEPT_DIAGS);
+}
+
+/* ---- bounds ---- */
+
+static uint64_t size_val(const char *s, const char **end)
+{
+    char *e;
+    unsigned long long v = strtoull(s, &e, 10);
+    uint64_t mul = 1;
+    if (*e == 'K' || *e == 'k') mul = 1ull << 10, e++;
+    else if (*e == 'M' || *e == 'm') mul = 1ull << 20, e++;
+    else if (*e == 'G' || *e == 'g') mul = 1ull << 30, e++;
+    *end = e;
+    return v > UINT64_MAX / mul ? UINT64_MAX : (uint64_t)v * mul;
+}
+
+void ws_opts(const wh_source_opts *o, wh_source_opts *out)
+{
+    wh_source_opts d = {.size = sizeof(d),
+                        .max_members = WH_LIMIT_ARCHIVE_MEMBERS,
+                        .max_total = WH_LIMIT_ARCHIVE_TOTAL,
+                        .max_member = WH_LIMIT_ARCHIVE_MEMBER,
+                        .max_ratio = WH_LIMIT_ARCHIVE_RATIO,
+                        .ratio_min = WH_LIMIT_ARCHIVE_RATIO_MIN,
+                        .max_depth = WH_LIMIT_ARCHIVE_DEPTH,
+                        .max_path = WH_LIMIT_ARCHIVE_PATH};
+    const char *env = getenv("WMIHUNT_ARCHIVE_LIMITS");
+    for (const char *p = env; p && *p;) {
+        static const char *const keys[] = {"members=", "total=", "member=", "ratio=", "ratio_min=", "depth=", "path="};
+        size_t k = 0;
+        while (k < 7 && strncmp(p, keys[k], strlen(keys[k])) != 0) k++;
+        if (k < 7) {
+            const char *e;
+            uint64_t v = size_val(p + strlen(keys[k]), &e);
+            if (v) {
+                if (k == 0) d.max_members = v;
+                else if (k == 1) d.max_total = v;
+                else if (k == 2) d.max_member = v;
+                else if (k == 3) d.max_ratio = v;
+                else if (k == 4) d.ratio_min = v;
+                else if (k == 5) d.max_depth = v > 1024 ? 1024 : (unsigned)v;
+                else d.max_path = v > 3000 ? 3000 : (unsigned)v;
+            }
+            p = e;
+        }
+        while (*p && *p != ',') p++;
+        if (*p == ',') p++;
+    }
+    if (o && o->size >= sizeof(*o)) {
+        if (o->max_members) d.max_members = o->max_members;
+        if (o->max_total) d.max_total = o->max_total;
+        if (o->max_member) d.max_member = o->max_member;
+        if (o->max_ratio) d.max_ratio = o->max_ratio;
+        if (o->ratio_min) d.ratio_min = o->ratio_min;
+        if (o->max_depth) d.max_depth = o->max_depth;
+        if (o->max_path) d.max_path = o->max_path;
+    }
+    *out = d;
+}
+
+/* ---- what a path is ---- */
+
+static int open_ro(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOATIME);
+    if (fd < 0 && errno == EPERM) fd = open(path, O_RDONLY | O_CLOEXEC); // O_NOATIME: owner only
+    return fd;
+}
+
+bool wh_source_is_archive(const char *path)
+{
+    struct stat st;
+    if (!path || stat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 4) return false;
+    int fd = open_ro(path);
+    if (fd < 0) return false;
+    unsigned char b[512];
+    ssize_t n = pread(fd, b, sizeof(b), 0);
+    close(fd);
+    if (n < 4) return false;
+    if (b[0] == 'P' && b[1] == 'K' && ((b[2] == 3 && b[3] == 4) || (b[2] == 5 && b[3] == 6) || (b[2] == 7 && b[3] == 8)))
+        return true;                                                       // zip
+    if (n >= 6 && !memcmp(b, "7z\xBC\xAF\x27\x1C", 6)) return true;        // 7z
+    if (b[0] == 0x1F && b[1] == 0x8B) return true;                         // gzip
+    if (b[0] == 'B' && b[1] == 'Z' && b[2] == 'h') return true;            // bzip2
+    if (n >= 6 && !memcmp(b, "\xFD" "7zXZ", 5) && b[5] == 0) return true;  // xz
+    if (!memcmp(b, "\x28\xB5\x2F\xFD", 4)) return true;                    // zstd
+    return n >= 262 && !memcmp(b + 257, "ustar", 5);                       // tar
+}
+
+/* ---- open and close ---- */
+
+static wh_source *new_source(const char *given)
+{
+    wh_source *s = calloc(1, sizeof(*s));
+    if (!s) return NULL;
+    s->given = strdup(given ? given : "-");
+    if (!s->given) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+static void free_source(wh_source *s)
+{
+    for (size_t i = 0; i < s->ndiags; i++) {
+        free(s->diags[i].source);
+        free(s->diags[i].msg);
+    }
+    free(s->diags);
+    if (s->dir != s->given) free(s->dir);
+    free(s->given);
+    free(s);
+}
+
+/* The private folder: mkdtemp under $TMPDIR (when it is an absolute
+ * folder) or /tmp, mode 0700, named by its absolute path so that removal
+ * does not depend on the working folder. */
+static wh_status make_private(wh_source *s)
+{
+    const char *base = getenv("TMPDIR");
+    struct stat st;
+    if (!base || base[0] != '/' || stat(base, &st) != 0 || !S_ISDIR(st.st_mode)) base = "/tmp";
+    char real[PATH_MAX];
+    if (!realpath(base, real)) {
+        ws_say(s, WH_SEV_ERROR, WH_E_IO, NULL, WH_NO_OFFSET, "no temporary folder to extract into (%s: %s)", base,
+               strerror(errno));
+        return WH_E_IO;
+    }
+    size_t n = strlen(real) + sizeof("/wmihunt-XXXXXX");
+    if (n > 1024) {
+        ws_say(s, WH_SEV_ERROR, WH_E_LIMIT, NULL, WH_NO_OFFSET, "the temporary folder's path is too long: set TMPDIR");
+        return WH_E_LIMIT;
+    }
+    char *dir = malloc(n);
+    if (!dir) return WH_E_NOMEM;
+    size_t rl = strcmp(real, "/") ? strlen(real) : 0;
+    memcpy(dir, real, rl);
+    memcpy(dir + rl, "/wmihunt-XXXXXX", sizeof("/wmihunt-XXXXXX"));
+    sigset_t old;
+    block(&old); // registered before it exists: a signal in between finds nothing to remove
+    install_once();
+    if (!mkdtemp(dir)) {
+        unblock(&old);
+        ws_say(s, WH_SEV_ERROR, WH_E_IO, NULL, WH_NO_OFFSET, "cannot make a private folder in %s: %s", real,
+               strerror(errno));
+        free(dir);
+        return WH_E_IO;
+    }
+    s->dir = dir;
+    s->dirlen = strlen(dir);
+    s->extracted = true;
+    s->next = g_head;
+    g_head = s;
+    unblock(&old);
+    return WH_OK;
+}
+
+static wh_status open_archive(wh_source *s, const wh_source_opts *o, int fd, const void *mem, size_t size,
+                              wh_diag_sink *diags, wh_source **out)
+{
+    s->sink = diags;
+    wh_source_opts lim;
+    ws_opts(o, &lim);
+    wh_status st = WH_E_ARG;
+    if (!wh_source_archives_supported())
+        ws_say(s, WH_SEV_ERROR, WH_E_ARG, NULL, WH_NO_OFFSET,
+               "an archive, but this wmihunt was built without libarchive: extract it and give the folder");
+    else if ((st = make_private(s)) == WH_OK)
+        st = ws_extract(s, &lim, fd, mem, size);
+    s->sink = NULL;
+    if (st != WH_OK) {
+        wh_source_close(s);
+        return st;
+    }
+    *out = s;
+    return WH_OK;
+}
+
+wh_status wh_source_open(const char *path, const wh_source_opts *o, wh_diag_sink *diags, wh_source **out)
+{
+    if (!path || !out) return WH_E_ARG;
+    *out = NULL;
+    wh_source *s = new_source(path);
+    if (!s) return WH_E_NOMEM;
+    if (!wh_source_is_archive(path)) { // a folder or a file: read as it is
+        s->dir = s->given;
+        s->dirlen = strlen(s->dir);
+        *out = s;
+        return WH_OK;
+    }
+    int fd = open_ro(path); // the evidence is only read
+    if (fd < 0) {
+        s->sink = diags;
+        ws_say(s, WH_SEV_ERROR, WH_E_IO, NULL, WH_NO_OFFSET, "cannot be opened: %s", strerror(errno));
+        free_source(s);
+        return WH_E_IO;
+    }
+    wh_status st = open_archive(s, o, fd, NULL, 0, diags, out);
+    close(fd);
+    return st;
+}
+
+wh_status wh_source_open_memory(const void *data, size_t size, const char *name, const wh_source_opts *o,
+                                wh_diag_sink *diags, wh_source **out)
+{
+    if (!out || (!data && size)) return WH_E_ARG;
+    *out = NULL;
+    wh_source *s = new_source(name ? name : "-");
+    if (!s) return WH_E_NOMEM;
+    return open_archive(s, o, -1, data ? data : "", size, diags, out);
+}
+
+void wh_source_close(wh_source *s)
+{
+    if (!s) return;
+    if (s->extracted) {
+        sigset_t old;
+        block(&old); // off the list and gone before a signal can look
+        for (wh_source *volatile *p = &g_head; *p; p = &(*p)->next)
+            if (*p == s) {
+                *p = s->next;
+                break;
+            }
+        (void)rm_at(AT_FDCWD, s->dir, 0);
+        unblock(&old);
+    }
+    free_source(s);
+}
+
+void wh_source_close_all(void)
+{
+    while (g_head) wh_source_close(g_head);
+    wh_arena_free(g_scratch);
+    g_scratch = NULL;
+}
+
+const char *wh_source_dir(const wh_source *s) { return s ? s->dir : NULL; }
+const char *wh_source_name(const wh_source *s) { return s ? s->given : NULL; }
+bool wh_source_extracted(const wh_source *s) { return s && s->extracted; }
+
+void wh_source_stats(const wh_source *s, uint64_t *members, uint64_t *bytes)
+{
+    if (members) *members = s ? s->members : 0;
+    if (bytes) *bytes = s ? s->bytes : 0;
+}
+
+/* ---- names ---- */
+
+static const char *shown_any(const char *str);
+
+static bool under(const wh_source *s, const char *path)
+{
+    return s->extracted && !strncmp(path, s->dir, s->dirlen) && (path[s->dirlen] == 0 || path[s->dirlen] == '/');
+}
+
+wh_source *wh_source_find(const char *path)
+{
+    for (wh_source *s = path ? g_head : NULL; s; s = s->next)
+        if (under(s, path)) return s;
+    return NULL;
+}
+
+wh_source *wh_source_find_given(const char *given)
+{
+    for (wh_source *s = given ? g_head : NULL; s; s = s->next)
+        if (!strcmp(s->given, given)) return s;
+    return NULL;
+}
+
+const char *wh_source_shown(const char *path, char *buf, size_t n)
+{
+    if (!path || !g_head || !n) return path;
+    wh_source *s = wh_source_find(path);
+    if (!s) return path;
+    const char *rest = path + s->dirlen;
+    while (*rest == '/') rest++;
+    snprintf(buf, n, *rest ? "%s!%s" : "%s", s->given, rest);
+    return buf;
+}
+
+void wh_source_diag(wh_diag_sink *to, const wh_diag *d)
+{
+    if (!to || !d) return;
+    if (d->sev < WH_SEV_COUNT) to->count[d->sev]++;
+    if (!to->fn) return;
+    char buf[WH_SOURCE_SHOWN_MAX];
+    wh_diag m = *d;
+    m.source = wh_source_shown(d->source, buf, sizeof(buf));
+    const char *msg = g_head && d->msg ? shown_any(d->msg) : NULL; // a path named in the message
+    if (msg) m.msg = msg;
+    to->fn(to->ud, &m);
+}
+
+/* ---- records: strings naming a private path, shown ---- */
+
+/* The first place in str where an open source's private folder is named
+ * (followed by '/' or the end of a path), and that source. */
+static const char *find_dir(const char *str, wh_source **which)
+{
+    const char *best = NULL;
+    for (wh_source *s = g_head; s; s = s->next) {
+        if (!s->extracted) continue;
+        for (const char *p = strstr(str, s->dir); p; p = strstr(p + 1, s->dir)) {
+            char c = p[s->dirlen];
+            if (c == '/' || c == 0 || c == ':' || c == ' ' || c == '"' || c == '\'' || c == ')' || c == ',') {
+                if (!best || p < best) {
+                    best = p;
+                    *which = s;
+                }
+                break;
+            }
+        }
+    }
+    return best;
+}
+
+/* str with every private folder named as its archive (a copy in the
+ * scratch arena), or NULL when it names none. */
+static const char *shown_any(const char *str)
+{
+    wh_source *s = NULL;
+    const char *p = str ? find_dir(str, &s) : NULL;
+    if (!p) return NULL;
+    if (!g_scratch && !(g_scratch = wh_arena_new(0))) return NULL;
+    size_t n = 0;
+    char *out = NULL;
+    for (int pass = 0; pass < 2; pass++) { // pass 0 counts, pass 1 writes
+        const char *q = str;
+        n = 0;
+        for (;;) {
+            wh_source *w = NULL;
+            const char *at = find_dir(q, &w);
+            size_t lit = at ? (size_t)(at - q) : strlen(q);
+            if (out) memcpy(out + n, q, lit);
+            n += lit;
+            if (!at) break;
+            const char *after = at + w->dirlen;
+            size_t gl = strlen(w->given);
+            if (out) memcpy(out + n, w->given, gl);
+            n += gl;
+            if (*after == '/') {
+                while (*after == '/') after++;
+                if (out) out[n] = '!';
+                n++;
+            }
+            q = after;
+        }
+        if (!out && !(out = wh_arena_alloc(g_scratch, n + 1))) return NULL;
+    }
+    out[n] = 0;
+    return out;
+}
+
+static bool str_in(const wh_value *v)
+{
+    wh_source *w;
+    return v->type == WH_V_STR && v->as.str.s && g_head && find_dir(v->as.str.s, &w);
+}
+
+static bool value_needs(const wh_value *v)
+{
+    if (str_in(v)) return true;
+    if (v->type == WH_V_ARRAY)
+        for (size_t i = 0; i < v->as.arr.n; i++)
+            if (str_in(&v->as.arr.items[i])) return true;
+    if (v->type == WH_V_OBJECT)
+        for (size_t i = 0; i < v->as.obj.n; i++)
+            if (str_in(&v->as.obj.fields[i].v)) return true;
+    return false;
+}
+
+static wh_value shown_str(const wh_value *v)
+{
+    if (!str_in(v)) return *v;
+    const char *t = shown_any(v->as.str.s);
+    if (!t) return *v;
+    wh_value r = *v;
+    r.as.str.s = t;
+    r.as.str.len = strlen(t);
+    return r;
+}
+
+static wh_value shown_value(const wh_value *v)
+{
+    if (!value_needs(v)) return *v;
+    if (v->type == WH_V_STR) return shown_str(v);
+    wh_value r = *v;
+    if (v->type == WH_V_ARRAY) {
+        wh_value *items = wh_arena_calloc(g_scratch, v->as.arr.n, sizeof(*items));
+        if (!items) return *v;
+        for (size_t i = 0; i < v->as.arr.n; i++) items[i] = shown_str(&v->as.arr.items[i]);
+        r.as.arr.items = items;
+    } else {
+        wh_field *f = wh_arena_calloc(g_scratch, v->as.obj.n, sizeof(*f));
+        if (!f) return *v;
+        for (size_t i = 0; i < v->as.obj.n; i++) {
+            f[i].name = v->as.obj.fields[i].name;
+            f[i].v = shown_str(&v->as.obj.fields[i].v);
+        }
+        r.as.obj.fields = f;
+    }
+    return r;
+}
+
+const wh_record *wh_source_record(const wh_record *r)
+{
+    if (!r || !g_head) return r;
+    wh_source *w;
+    bool need = (r->source && find_dir(r->source, &w)) || (r->summary && find_dir(r->summary, &w));
+    for (size_t i = 0; !need && i < r->nfields; i++) need = value_needs(&r->fields[i].v);
+    if (!need) return r;
+    if (!g_scratch && !(g_scratch = wh_arena_new(0))) return r;
+    wh_arena_reset(g_scratch);
+    wh_record *c = wh_arena_calloc(g_scratch, 1, sizeof(*c));
+    wh_field *f = wh_arena_calloc(g_scratch, r->nfields ? r->nfields : 1, sizeof(*f));
+    if (!c || !f) return r;
+    *c = *r;
+    const char *t;
+    if (r->source && (t = shown_any(r->source))) c->source = t;
+    if (r->summary && (t = shown_any(r->summary))) c->summary = t;
+    for (size_t i = 0; i < r->nfields; i++) {
+        f[i].name = r->fields[i].name;
+        f[i].v = shown_value(&r->fields[i].v);
+    }
+    c->fields = f;
+    return c;
+}

@@ -1,0 +1,49 @@
+/* lib/source internals: one open source, its kept diagnostics, the
+ * extraction (source_extract.c) and the signal-safe removal (source.c). */
+#ifndef WH_SOURCE_INT_H
+#define WH_SOURCE_INT_H
+
+#include <stdint.h>
+
+#include "wmihunt/source.h"
+
+/* A diagnostic said while extracting, kept for wh_source_replay. */
+typedef struct sdiag {
+    wh_severity sev;
+    wh_status code;
+    char *source, *msg;
+    uint64_t offset;
+} sdiag;
+
+/* Diagnostics kept per source; past it they are counted and replayed as one. */
+#define WS_KEPT_DIAGS 10000u
+
+struct wh_source {
+    char *given;     /* the path given: names are shown under it */
+    char *dir;       /* what to read: given itself, or the private folder */
+    size_t dirlen;
+    bool extracted;  /* dir is a private folder of ours (registered) */
+    bool replayed;
+    wh_diag_sink *sink; /* while opening: where diagnostics go at once */
+    sdiag *diags;
+    size_t ndiags, capdiags;
+    unsigned long dropped[WH_SEV_COUNT];
+    uint64_t members, bytes; /* extracted */
+    struct wh_source *volatile next; /* the process-wide list */
+};
+
+/* Says a diagnostic about the archive (member NULL) or one member (shown
+ * as "given!member"), to the sink and the kept list. */
+void ws_say(wh_source *s, wh_severity sev, wh_status code, const char *member, uint64_t offset, const char *fmt, ...)
+    WH_PRINTF(6, 7);
+/* The bounds to use: o's, else limits.h's, changed by WMIHUNT_ARCHIVE_LIMITS. */
+void ws_opts(const wh_source_opts *o, wh_source_opts *out);
+/* Extracts from fd (>= 0) or from mem into s->dir. WH_OK when the archive
+ * could be read at all (damage later on is said, not returned). */
+wh_status ws_extract(wh_source *s, const wh_source_opts *o, int fd, const void *mem, size_t size);
+/* Normalises a member name into out (relative, '/'-separated, no '.' or
+ * empty parts). NULL when it is usable; else why it is refused, and *limit
+ * set when a bound (depth, length) refused it. An empty result is the root. */
+const char *ws_member_path(const char *raw, const wh_source_opts *o, char *out, size_t n, bool *limit);
+
+#endif
