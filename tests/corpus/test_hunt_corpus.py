@@ -173,7 +173,8 @@ def main():
         ("sysmon_1_wsmprovhost_parent.evtx", "", "medium", "wsmprovhost"),
         ("sysmon_1_wmic_wmiprvse_edrtestingscript.evtx", "T1047", "medium", ""),
         ("wmi-activity_5858_cleareventlog_sigma.evtx", "T1047", "medium", ""),
-        ("powershell_4103_4104_get-wmiobject_vss.evtx", "T1047", "low", ""),
+        # EXPECTED: Get-WmiObject Win32_Shadowcopy | ForEach-Object {$_.Delete();} (4104, 4103, 800)
+        ("powershell_4103_4104_get-wmiobject_vss.evtx", "T1490", "high", "shadowcopy"),
     ]
     for f, attack, least, word in evcases:
         p = os.path.join(ev, f)
