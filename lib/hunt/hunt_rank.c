@@ -160,6 +160,26 @@ static void lower_into(wh_sha256 *h, const char *s)
     wh_sha256_update(h, "|", 1);
 }
 
+/* A path as the evidence knows it, not as this machine holds it: from the
+ * Windows folders down (…/C/Windows/System32/x.evtx -> /Windows/System32/
+ * x.evtx), the member of an archive, else the file name; so the same
+ * evidence gives the same ids wherever it was copied or unpacked. */
+static const char *evidence_path(const char *p)
+{
+    if (!p) return NULL;
+    const char *bang = strrchr(p, '!');
+    if (bang) p = bang + 1;
+    static const char *const roots[] = {"/windows/", "/users/", "/programdata/", "/program files", "/documents and settings/"};
+    for (const char *q = p; *q; q++)
+        for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+            size_t n = strlen(roots[i]), k = 0;
+            while (k < n && q[k] && (q[k] >= 'A' && q[k] <= 'Z' ? q[k] + 32 : q[k]) == roots[i][k]) k++;
+            if (k == n) return q;
+        }
+    const char *slash = strrchr(p, '/');
+    return slash ? slash + 1 : p;
+}
+
 /* The same entity in the same evidence gets the same id on every run. */
 static void make_id(const wh_hunt_host *hh, hcase *c)
 {
@@ -180,7 +200,7 @@ static void make_id(const wh_hunt_host *hh, hcase *c)
         lower_into(&h, c->payload);
         break;
     case K_MOF:
-        lower_into(&h, c->mofs.n ? c->mofs.v[0] : NULL);
+        lower_into(&h, c->mofs.n ? evidence_path(c->mofs.v[0]) : NULL);
         break;
     case K_AUTORECOVER:
         lower_into(&h, c->autorecs.n ? c->autorecs.v[0] : NULL);
@@ -194,7 +214,7 @@ static void make_id(const wh_hunt_host *hh, hcase *c)
         const hrec *k = c->recs.n ? c->recs.v[0] : NULL;
         lower_into(&h, c->title);
         lower_into(&h, k ? k->r->artifact : NULL);
-        lower_into(&h, k ? k->r->source : NULL);
+        lower_into(&h, k ? evidence_path(k->r->source) : NULL);
         char off[32];
         snprintf(off, sizeof(off), "%llu", k ? (unsigned long long)k->r->offset : 0ULL);
         lower_into(&h, off);

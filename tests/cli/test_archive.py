@@ -26,11 +26,12 @@ import zipfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from checks import check, finish  # noqa: E402
 
-# Case kinds whose case_id is a hash of content only; the others (mof,
-# event, wmi_execution) hash the collected path, which differs between a
-# folder and an archive (lib/hunt/hunt_rank.c), so for them the id is not
-# compared, only severity, state and title.
-CONTENT_KEYED = {"subscription", "filter", "consumer", "autorecover", "stored_payload", "provider"}
+# Every case kind: a case_id hashes content, or a path as the evidence
+# knows it (from the Windows folders down, or the archive member), never
+# where this machine unpacked it (lib/hunt/hunt_rank.c evidence_path), so
+# the same evidence gives the same ids in a folder and in an archive.
+CONTENT_KEYED = {"subscription", "filter", "consumer", "autorecover", "stored_payload", "provider", "mof", "event",
+                 "wmi_execution"}
 
 
 def run(wm, args, tmp, env_extra=None, timeout=300):
