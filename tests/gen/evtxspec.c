@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include "specline.h"
 
 #define PROV_SYSMON "Microsoft-Windows-Sysmon"
 #define GUID_SYSMON "{5770385F-C22A-43E0-BF4C-06F5698FFBD9}"
@@ -604,34 +605,11 @@ static int ev_800(spec *s)
 
 /* ---- script ---- */
 
-/* Splits a line at TABs and undoes the escapes, in place. */
-static size_t split(char *line, char **out, size_t max)
-{
-    size_t n = 0;
-    char *w = line, *start = line;
-    for (char *p = line;; p++) {
-        if (*p == '\t' || *p == 0) {
-            bool end = *p == 0;
-            *w = 0;
-            if (n < max) out[n++] = start;
-            if (end) break;
-            start = w = p + 1;
-            continue;
-        }
-        if (*p == '\\' && p[1]) {
-            p++;
-            *w++ = *p == 't' ? '\t' : *p == 'n' ? '\n' : *p == 'r' ? '\r' : *p;
-        } else {
-            *w++ = *p;
-        }
-    }
-    return n;
-}
 
 static int run_line(spec *s, char *line)
 {
     char *f[MAXF];
-    size_t n = split(line, f, MAXF);
+    size_t n = specline_split(line, f, MAXF);
     if (!strcmp(f[0], "host")) {
         if (n != 2 || !*f[1]) return bad(s, "host takes one name");
         snprintf(s->host, sizeof s->host, "%s", f[1]);

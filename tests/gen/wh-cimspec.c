@@ -43,6 +43,7 @@
 #include <sys/types.h>
 
 #include "gen/cimgen.h"
+#include "specline.h"
 
 enum { MAXF = 512 };
 
@@ -62,29 +63,6 @@ static int fail(unsigned no, const char *fmt, const char *a, const char *b)
     return -1;
 }
 
-/* Splits at TABs and undoes the escapes, in place. */
-static size_t split(char *s, char **out, size_t max)
-{
-    size_t n = 0;
-    char *w = s, *start = s;
-    for (char *p = s;; p++) {
-        if (*p == '\t' || *p == 0) {
-            int end = *p == 0;
-            *w = 0;
-            if (n < max) out[n++] = start;
-            if (end) break;
-            start = w = p + 1;
-            continue;
-        }
-        if (*p == '\\' && p[1]) {
-            p++;
-            *w++ = *p == 't' ? '\t' : *p == 'n' ? '\n' : *p == 'r' ? '\r' : *p;
-        } else {
-            *w++ = *p;
-        }
-    }
-    return n;
-}
 
 static int parse_time(const char *t, uint64_t *out)
 {
@@ -381,7 +359,7 @@ int main(int argc, char **argv)
             lines = realloc(lines, cl * sizeof *lines);
             if (!lines) return 1;
         }
-        lines[nl++] = (line){no, split(copy, f, MAXF), f};
+        lines[nl++] = (line){no, specline_split(copy, f, MAXF), f};
     }
     free(buf);
     if (in != stdin) fclose(in);

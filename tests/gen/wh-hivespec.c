@@ -24,29 +24,8 @@
 #include <sys/types.h>
 
 #include "gen/regfgen.h"
+#include "specline.h"
 
-static size_t split(char *s, char **out, size_t max)
-{
-    size_t n = 0;
-    char *w = s, *start = s;
-    for (char *p = s;; p++) {
-        if (*p == '\t' || *p == 0) {
-            int end = *p == 0;
-            *w = 0;
-            if (n < max) out[n++] = start;
-            if (end) break;
-            start = w = p + 1;
-            continue;
-        }
-        if (*p == '\\' && p[1]) {
-            p++;
-            *w++ = *p == 't' ? '\t' : *p == 'n' ? '\n' : *p == 'r' ? '\r' : *p;
-        } else {
-            *w++ = *p;
-        }
-    }
-    return n;
-}
 
 static uint64_t filetime(const char *t)
 {
@@ -147,7 +126,7 @@ int main(int argc, char **argv)
         while (len && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = 0;
         if (!len || line[0] == '#') continue;
         char *f[8];
-        size_t n = split(line, f, 8);
+        size_t n = specline_split(line, f, 8);
         if (!strcmp(f[0], "key") && n == 3 && filetime(f[2])) {
             rc = rg_key(h, f[1], filetime(f[2]));
         } else if (!strcmp(f[0], "value")) {
