@@ -110,6 +110,19 @@ static void add_provenance(wh_recb *b, wh_arena *a, const char *from, size_t nca
     wh_recb_add(b, "locations", la);
 }
 
+/* One "cim.namespace" record (the namespaces view and the dump). */
+static const wh_record *namespace_record(wh_cim *cim, wh_arena *a, const cim_ns *x)
+{
+    wh_recb b;
+    wh_recb_start(&b, a, "cim.namespace", cim->index.path, WH_NO_OFFSET);
+    wh_recb_str(&b, "namespace", x->name);
+    wh_recb_str(&b, "hash", x->hash + 3);
+    wh_recb_add(&b, "classes", wh_v_uint(x->nclasses));
+    wh_recb_add(&b, "instances", wh_v_uint(x->ninsts));
+    b.rec.summary = x->name;
+    return wh_recb_done(&b);
+}
+
 /* One instance: identity, both timestamps, every property. */
 static const wh_record *instance_record(wh_cim *cim, wh_arena *a, const char *artifact,
                                         const wh_cim_instance *in)
@@ -401,14 +414,7 @@ wh_status wh_cim_emit(wh_cim *cim, wh_cim_view view, const char *ns, wh_record_f
         for (size_t i = 0; i < cim->nss.n; i++) {
             const cim_ns *x = cim->nss.v[i];
             if (!ns_match(ns, x->name)) continue;
-            wh_recb b;
-            wh_recb_start(&b, a, "cim.namespace", cim->index.path, WH_NO_OFFSET);
-            wh_recb_str(&b, "namespace", x->name);
-            wh_recb_str(&b, "hash", x->hash + 3);
-            wh_recb_add(&b, "classes", wh_v_uint(x->nclasses));
-            wh_recb_add(&b, "instances", wh_v_uint(x->ninsts));
-            b.rec.summary = x->name;
-            if (emit(fn, ud, wh_recb_done(&b))) break;
+            if (emit(fn, ud, namespace_record(cim, a, x))) break;
         }
         break;
     case WH_CIM_VIEW_CLASSES:
@@ -498,14 +504,7 @@ wh_status wh_cim_dump(wh_cim *cim, const char *ns, bool recover, wh_record_fn fn
     for (size_t i = 0; i < cim->nss.n && !stop; i++) {
         const cim_ns *x = cim->nss.v[i];
         if (!ns_match(ns, x->name)) continue;
-        wh_recb b;
-        wh_recb_start(&b, a, "cim.namespace", cim->index.path, WH_NO_OFFSET);
-        wh_recb_str(&b, "namespace", x->name);
-        wh_recb_str(&b, "hash", x->hash + 3);
-        wh_recb_add(&b, "classes", wh_v_uint(x->nclasses));
-        wh_recb_add(&b, "instances", wh_v_uint(x->ninsts));
-        b.rec.summary = x->name;
-        stop = emit(fn, ud, wh_recb_done(&b));
+        stop = emit(fn, ud, namespace_record(cim, a, x));
         wh_arena_reset(a);
         for (size_t k = 0; k < x->nclasses && !stop; k++) {
             stop = emit(fn, ud, class_record(cim, a, x->classes[k], true));

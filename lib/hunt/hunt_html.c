@@ -181,20 +181,12 @@ static void summary(hh_html *x, const wh_hunt_host *hh, const char *pre)
                "<a class=\"chip plain\" href=\"#%s-inventory\"><b>%zu</b> inventory</a></div></div>\n",
             n, n == 1 ? "" : "s", hh->finds.n, hh->finds.n == 1 ? "" : "s", pre, inv);
     // What was read.
-    size_t repos = 0, logs = 0, hives = 0, mofs = 0;
-    for (size_t i = 0; i < hh->notes.n; i++) {
-        const hnote *t = hh->notes.v[i];
-        if (t->why) continue;
-        if (!strncmp(t->what, "CIM", 3)) repos++;
-        else if (!strncmp(t->what, "event log", 9)) logs++;
-        else if (strstr(t->what, "hive")) hives++;
-        else if (!strncmp(t->what, "MOF", 3)) mofs++;
-    }
+    hread rd = hr_read_counts(hh);
     fprintf(f, "<div class=\"grid\"><div class=\"card\"><h3>Read</h3><div class=\"stats\">"
                "<div><b>%zu</b>CIM repositor%s</div><div><b>%zu</b>event log%s</div><div><b>%zu</b>hive%s</div>"
                "<div><b>%zu</b>MOF file%s</div><div><b>%lu</b>records</div></div>\n",
-            repos, repos == 1 ? "y" : "ies", logs, logs == 1 ? "" : "s", hives, hives == 1 ? "" : "s", mofs,
-            mofs == 1 ? "" : "s", hh->records);
+            rd.repos, rd.repos == 1 ? "y" : "ies", rd.logs, rd.logs == 1 ? "" : "s", rd.hives, rd.hives == 1 ? "" : "s",
+            rd.mofs, rd.mofs == 1 ? "" : "s", hh->records);
     if (hh->channels.n) {
         fputs("<div class=\"small\"><span class=\"mute\">Logs:</span> ", f);
         for (size_t i = 0; i < hh->channels.n; i++) {

@@ -128,7 +128,6 @@ struct wh_hunt_host {
     struct hpv *provs; /* providers read from the live repository (hunt_provider.c) */
     /* read again after collection (hunt_provider.c), for the SOFTWARE hive
      * may come before or after the repository (char *, in a) */
-    wh_ptrvec repos;     /* live repository folders read */
     wh_ptrvec softwares; /* SOFTWARE hives that had the CIMOM key */
     /* detection */
     wh_detect *det;
@@ -176,6 +175,11 @@ hrec *hr_keep(wh_hunt_host *hh, const wh_record *r, bool sub);
 void hr_note(wh_hunt_host *hh, const char *what, const char *path, const char *why);
 void hr_item(wh_hunt_host *hh, const wh_record *r, const hrec *k);
 hfind *hr_find_add(wh_hunt_host *hh);
+/* What was read, by kind, from the host's notes (for the reports). */
+typedef struct hread {
+    size_t repos, logs, hives, mofs;
+} hread;
+hread hr_read_counts(const wh_hunt_host *hh);
 uint64_t hr_time(const wh_record *r);
 
 /* hunt_baseline.c */

@@ -131,6 +131,20 @@ void hr_note(wh_hunt_host *hh, const char *what, const char *path, const char *w
     (void)wh_ptrvec_push(hh->a, &hh->notes, n);
 }
 
+hread hr_read_counts(const wh_hunt_host *hh)
+{
+    hread c = {0};
+    for (size_t i = 0; i < hh->notes.n; i++) {
+        const hnote *x = hh->notes.v[i];
+        if (x->why) continue; // not read, or missing
+        if (!strncmp(x->what, "CIM", 3)) c.repos++;
+        else if (!strncmp(x->what, "event log", 9)) c.logs++;
+        else if (strstr(x->what, "hive")) c.hives++;
+        else if (!strncmp(x->what, "MOF", 3)) c.mofs++;
+    }
+    return c;
+}
+
 hfind *hr_find_add(wh_hunt_host *hh)
 {
     hfind *f = wh_arena_calloc(hh->a, 1, sizeof(*f));

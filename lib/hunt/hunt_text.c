@@ -180,22 +180,9 @@ static void summary(wh_hunt_report *r, const wh_hunt_host *hh)
             free(s);
         }
     }
-    // What was read, grouped.
-    size_t repos = 0, logs = 0, hives = 0, mofs = 0, unread = 0, missing = 0;
-    for (size_t i = 0; i < hh->notes.n; i++) {
-        const hnote *x = hh->notes.v[i];
-        if (x->why) {
-            if (!strncmp(x->why, "missing", 7)) missing++;
-            else unread++;
-            continue;
-        }
-        if (!strncmp(x->what, "CIM", 3)) repos++;
-        else if (!strncmp(x->what, "event log", 9)) logs++;
-        else if (strstr(x->what, "hive")) hives++;
-        else if (!strncmp(x->what, "MOF", 3)) mofs++;
-    }
+    hread rd = hr_read_counts(hh);
     fprintf(r->out, "  read:         %zu CIM repositor%s, %zu event log(s), %zu hive(s), %zu MOF file(s); %lu records\n",
-            repos, repos == 1 ? "y" : "ies", logs, hives, mofs, hh->records);
+            rd.repos, rd.repos == 1 ? "y" : "ies", rd.logs, rd.hives, rd.mofs, hh->records);
     if (hh->channels.n) {
         char *s = NULL;
         size_t sn = 0;
@@ -224,8 +211,6 @@ static void summary(wh_hunt_report *r, const wh_hunt_host *hh)
         fputc('\n', r->out);
     }
     if (shown_notes > 8) fprintf(r->out, "  ... and %zu more not read or missing (--format jsonl lists all)\n", shown_notes - 8);
-    (void)unread;
-    (void)missing;
     coverage(r, hh);
     if (hh->damaged)
         fprintf(r->out, "  damaged:      %lu warning(s) or error(s) while reading: see stderr\n", hh->damaged);
