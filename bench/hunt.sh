@@ -54,8 +54,10 @@ pin="taskset -c 0"
 command -v taskset >/dev/null || pin=""
 results="$out/hunt.jsonl"
 : >"$results"
-python3 - "$W" "$runs" "$pin" "$results" "${series[@]}" <<'PY'
+WH_BENCH_LIB="$here/bench" python3 - "$W" "$runs" "$pin" "$results" "${series[@]}" <<'PY'
 import json, os, shutil, statistics, subprocess, sys, time
+sys.path.insert(0, os.environ["WH_BENCH_LIB"])
+import benchlib  # noqa: E402
 w, runs, pin, results = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(), sys.argv[4]
 args = sys.argv[5:]
 series = [(args[i], args[i + 1].split("\n")) for i in range(0, len(args), 2)]
@@ -80,25 +82,7 @@ def cmd(fmt, nocases, dirs):
     return c + dirs
 
 def once(c):
-    # Wall time by the monotonic clock around the whole child; peak RSS of
-    # that child from /usr/bin/time -v (its own fork/exec is in both modes).
-    wrap = ["/usr/bin/time", "-v", "-o", tf] if have_time else []
-    t0 = time.monotonic()
-    rc = subprocess.call(wrap + c, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wall = time.monotonic() - t0
-    rss = cpu = None
-    if have_time:
-        try:
-            for l in open(tf):
-                if "Maximum resident set size" in l:
-                    rss = int(l.split(":")[1]) / 1024
-                elif "User time (seconds)" in l or "System time (seconds)" in l:
-                    cpu = (cpu or 0.0) + float(l.split(":")[1])
-                if l.strip().startswith("Exit status:"):
-                    rc = int(l.split(":")[1])
-        except Exception:
-            pass
-    return wall, rss, cpu, rc
+    return benchlib.once(c, tf, have_time)
 
 def counts(dirs, nocases):
     # Untimed: what the report holds (hosts, cases, findings).

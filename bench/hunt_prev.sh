@@ -105,8 +105,10 @@ command -v taskset >/dev/null || pin=""
 results="$out/hunt_prev.jsonl"
 : >"$results"
 WH_BENCH_CUR_BIN="$W" WH_BENCH_CUR_MTIME=$(date -u -r "$W" '+%Y-%m-%d %H:%M:%S UTC') \
-python3 - "$snap" "$PW" "$runs" "$pin" "$results" "$head$dirty" "${full:0:7}" "$nicev" "${series[@]}" <<'PY'
+WH_BENCH_LIB="$here/bench" python3 - "$snap" "$PW" "$runs" "$pin" "$results" "$head$dirty" "${full:0:7}" "$nicev" "${series[@]}" <<'PY'
 import json, os, statistics, subprocess, sys, time
+sys.path.insert(0, os.environ["WH_BENCH_LIB"])
+import benchlib  # noqa: E402
 cur, prv, runs, pin, results, cur_name, prv_name, nicev = sys.argv[1:9]
 runs, pin = int(runs), pin.split()
 args = sys.argv[9:]
@@ -128,23 +130,7 @@ def cmd(w, dirs):
     return pin + [w, "hunt", "--no-progress", "--format", "jsonl"] + dirs
 
 def once(c):
-    wrap = ["/usr/bin/time", "-v", "-o", tf] if have_time else []
-    t0 = time.monotonic()
-    rc = subprocess.call(wrap + c, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wall = time.monotonic() - t0
-    rss = cpu = None
-    if have_time:
-        try:
-            for l in open(tf):
-                if "Maximum resident set size" in l:
-                    rss = int(l.split(":")[1]) / 1024
-                elif "User time (seconds)" in l or "System time (seconds)" in l:
-                    cpu = (cpu or 0.0) + float(l.split(":")[1])
-                if l.strip().startswith("Exit status:"):
-                    rc = int(l.split(":")[1])
-        except Exception:
-            pass
-    return wall, rss, cpu, rc
+    return benchlib.once(c, tf, have_time)
 
 def counts(w, dirs):
     p = subprocess.run(cmd(w, dirs), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
