@@ -28,8 +28,17 @@ static void as_note(void *ud, const wh_diag *d)
     wh_diagf(ud, WH_SEV_INFO, d->code, d->source, d->offset, "%s", d->msg);
 }
 
-/* ---- keys and values by name ---- */
+/* ---- keys and values by name (the regf reader's own lookups) ---- */
 
+/* The key at set\rel (rel alone when set is NULL), any case. */
+static bool key_at(wh_regf *g, const char *set, const char *rel, wh_regf_key *out)
+{
+    char path[256];
+    int n = set ? snprintf(path, sizeof(path), "%s\\%s", set, rel) : snprintf(path, sizeof(path), "%s", rel);
+    return n > 0 && (size_t)n < sizeof(path) && wh_regf_find(g, path, out) == WH_OK;
+}
+
+/* A value name (n bytes, not NUL-ended) equals want, any case. */
 static bool name_is(const char *s, size_t n, const char *want)
 {
     size_t w = strlen(want);
@@ -43,110 +52,44 @@ static bool name_is(const char *s, size_t n, const char *want)
     return true;
 }
 
-typedef struct subfind {
-    const char *name;
-    wh_regf_key key;
-    bool found;
-} subfind;
-
-static int on_subkey(void *ud, const wh_regf_key *k)
-{
-    subfind *f = ud;
-    if (!name_is(k->name, k->name_len, f->name)) return 0;
-    f->key = *k; // its name points into scratch memory; only the offsets are used later
-    f->found = true;
-    return 1;
-}
-
-/* The direct subkey of k named name (any case). */
-static bool subkey(wh_regf *g, const wh_regf_key *k, const char *name, wh_regf_key *out)
-{
-    subfind f = {.name = name};
-    (void)wh_regf_subkeys(g, k, on_subkey, &f);
-    if (f.found) *out = f.key;
-    return f.found;
-}
-
-/* The key at a backslash-separated path below k. */
-static bool path_key(wh_regf *g, const wh_regf_key *k, const char *path, wh_regf_key *out)
-{
-    wh_regf_key cur = *k;
-    char part[64];
-    const char *p = path;
-    while (*p) {
-        size_t n = strcspn(p, "\\");
-        if (n == 0 || n >= sizeof(part)) return false;
-        memcpy(part, p, n);
-        part[n] = 0;
-        if (!subkey(g, &cur, part, &cur)) return false;
-        p += n;
-        if (*p == '\\') p++;
-    }
-    *out = cur;
-    return true;
-}
-
-typedef struct valfind {
-    const char *name;
-    wh_arena *a;
-    const char *str; /* REG_SZ / REG_EXPAND_SZ, copied into a */
-    uint32_t dword;
-    bool found, is_dword;
-    wh_regf *g;
-} valfind;
-
-static int on_value(void *ud, const wh_regf_value *v)
-{
-    valfind *f = ud;
-    if (!name_is(v->name, v->name_len, f->name)) return 0;
-    if ((v->type == WH_REG_DWORD || v->type == WH_REG_BINARY) && v->data && v->size >= 4) {
-        f->dword = (uint32_t)v->data[0] | (uint32_t)v->data[1] << 8 | (uint32_t)v->data[2] << 16 |
-                   (uint32_t)v->data[3] << 24;
-        f->is_dword = f->found = true;
-    } else if ((v->type == WH_REG_SZ || v->type == WH_REG_EXPAND_SZ) && v->data && f->a) {
-        size_t len = 0;
-        bool lossy = false;
-        const char *s = wh_regf_value_str(f->g, v, &len, &lossy);
-        // A name to print and compare: no control characters, no broken
-        // UTF-16, not absurdly long.
-        bool ok = s && len > 0 && len <= HN_MAX && !lossy;
-        for (size_t i = 0; ok && i < len; i++) ok = (unsigned char)s[i] >= 0x20 && s[i] != 0x7f;
-        if (ok && (f->str = wh_arena_strndup(f->a, s, len))) f->found = true;
-    }
-    return 1; // the first value of that name decides
-}
-
-static bool value_str(wh_regf *g, const wh_regf_key *k, const char *name, wh_arena *a, const char **out)
-{
-    valfind f = {.name = name, .a = a, .g = g};
-    (void)wh_regf_values(g, k, on_value, &f);
-    if (!f.found || f.is_dword) return false;
-    *out = f.str;
-    return true;
-}
-
+/* A DWORD (or the first 4 bytes of a binary value) named name in k. */
 static bool value_dword(wh_regf *g, const wh_regf_key *k, const char *name, uint32_t *out)
 {
-    valfind f = {.name = name, .g = g};
-    (void)wh_regf_values(g, k, on_value, &f);
-    if (!f.found || !f.is_dword) return false;
-    *out = f.dword;
+    wh_regf_value v;
+    if (wh_regf_get_value(g, k, name, &v) != WH_OK) return false;
+    if (!((v.type == WH_REG_DWORD || v.type == WH_REG_BINARY) && v.data && v.size >= 4)) return false;
+    *out = (uint32_t)v.data[0] | (uint32_t)v.data[1] << 8 | (uint32_t)v.data[2] << 16 | (uint32_t)v.data[3] << 24;
     return true;
+}
+
+/* A string named name in k, copied into a: a name to print and compare (no
+ * control characters, no broken UTF-16, not absurdly long). */
+static bool value_str(wh_regf *g, const wh_regf_key *k, const char *name, wh_arena *a, const char **out)
+{
+    wh_regf_value v;
+    if (wh_regf_get_value(g, k, name, &v) != WH_OK) return false;
+    if (!((v.type == WH_REG_SZ || v.type == WH_REG_EXPAND_SZ) && v.data)) return false;
+    size_t len = 0;
+    bool lossy = false;
+    const char *s = wh_regf_value_str(g, &v, &len, &lossy);
+    bool ok = s && len > 0 && len <= HN_MAX && !lossy;
+    for (size_t i = 0; ok && i < len; i++) ok = (unsigned char)s[i] >= 0x20 && s[i] != 0x7f;
+    return ok && (*out = wh_arena_strndup(a, s, len)) != NULL;
 }
 
 /* ---- the control set and the name ---- */
 
 /* The control set the machine last booted with (Select\Current; Default
  * when that is gone), or false with *why set. */
-static bool control_set(wh_regf *g, wh_regf_key *cs, char set[16], const char **why)
+static bool control_set(wh_regf *g, char set[16], const char **why)
 {
-    wh_regf_key root, sel;
+    wh_regf_key root, sel, cs;
     uint32_t n = 0;
     if (wh_regf_root(g, &root) != WH_OK) {
         *why = "its root key cannot be read";
         return false;
     }
-    if (!subkey(g, &root, "Select", &sel)) {
+    if (!key_at(g, NULL, "Select", &sel)) {
         *why = "it has no Select key (is it a SYSTEM hive?)";
         return false;
     }
@@ -156,22 +99,22 @@ static bool control_set(wh_regf *g, wh_regf_key *cs, char set[16], const char **
         return false;
     }
     snprintf(set, 16, "ControlSet%03u", (unsigned)n);
-    if (!subkey(g, &root, set, cs)) {
+    if (!key_at(g, NULL, set, &cs)) {
         *why = "the control set Select\\Current names is not there";
         return false;
     }
     return true;
 }
 
-/* The name in the control set cs, or NULL with *why set. */
-static const char *name_in(wh_regf *g, const wh_regf_key *cs, wh_arena *a, const char **why)
+/* The name in control set `set`, or NULL with *why set. */
+static const char *name_in(wh_regf *g, const char *set, wh_arena *a, const char **why)
 {
     wh_regf_key k;
     const char *host = NULL, *domain = NULL, *computer = NULL;
-    if (path_key(g, cs, "Services\\Tcpip\\Parameters", &k) && value_str(g, &k, "Hostname", a, &host) &&
+    if (key_at(g, set, "Services\\Tcpip\\Parameters", &k) && value_str(g, &k, "Hostname", a, &host) &&
         value_str(g, &k, "Domain", a, &domain))
         return wh_arena_printf(a, "%s.%s", host, domain);
-    if (path_key(g, cs, "Control\\ComputerName\\ComputerName", &k) && value_str(g, &k, "ComputerName", a, &computer))
+    if (key_at(g, set, "Control\\ComputerName\\ComputerName", &k) && value_str(g, &k, "ComputerName", a, &computer))
         return computer;
     *why = "neither Control\\ComputerName\\ComputerName nor Services\\Tcpip\\Parameters names the host";
     return NULL;
@@ -270,14 +213,14 @@ static int on_sysval(void *ud, const wh_regf_value *v)
     return rec && r->fn(r->ud, rec) != 0;
 }
 
-/* reg.system_value for every string value of the keys above in cs. */
-static void system_values(wh_regf *g, const wh_regf_key *cs, const char *set, const char *src, wh_arena *a,
+/* reg.system_value for every string value of the keys above in set. */
+static void system_values(wh_regf *g, const char *set, const char *src, wh_arena *a,
                           wh_diag_sink *diags, wh_record_fn fn, void *ud)
 {
     for (size_t i = 0; i < sizeof(SV_KEYS) / sizeof(SV_KEYS[0]); i++) {
         wh_regf_key k;
         if (wh_diag_expired(diags, src, WH_NO_OFFSET)) return;
-        if (!path_key(g, cs, SV_KEYS[i].key, &k)) continue; // a hive without it has nothing there to hide
+        if (!key_at(g, set, SV_KEYS[i].key, &k)) continue; // a hive without it has nothing there to hide
         svrun r = {.g = g, .a = a, .src = src, .set = set, .wmi_class = SV_KEYS[i].wmi_class,
                    .written = k.written, .fn = fn, .ud = ud};
         r.key = wh_arena_printf(a, "%s\\%s", set, SV_KEYS[i].key);
@@ -317,12 +260,11 @@ const char *hh_system_computer_name(const char *software_path, wh_arena *a, size
         why = "it cannot be read";
     } else {
         if (system_path_out) *system_path_out = wh_arena_strdup(a, sys);
-        wh_regf_key cs;
         char set[16];
-        if (control_set(g, &cs, set, &why)) {
-            name = name_in(g, &cs, a, &why);
+        if (control_set(g, set, &why)) {
+            name = name_in(g, set, a, &why);
             const char *src = wh_arena_strdup(a, sys);
-            if (fn && src) system_values(g, &cs, set, src, a, diags, fn, ud);
+            if (fn && src) system_values(g, set, src, a, diags, fn, ud);
         }
         if (!name && !why) why = "out of memory";
         if (!name && wh_regf_get_info(g)->truncated) why = "the file is cut short";
