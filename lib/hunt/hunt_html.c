@@ -317,46 +317,35 @@ static void lifecycle(FILE *f, const hcase *c)
 static void reasons(FILE *f, const hcase *c)
 {
     if (!c->finds.n) return;
-    size_t rules = 0;
-    for (size_t i = 0; i < c->finds.n; i++) {
-        bool dup = false;
-        for (size_t j = 0; j < i && !dup; j++) dup = !strcmp(((hfind *)c->finds.v[j])->rule, ((hfind *)c->finds.v[i])->rule);
-        rules += !dup;
-    }
+    size_t rules = 0, it = 0, times = 0;
+    while (hk_rule_next(c, &it, &times)) rules++;
     fprintf(f, "<h4>Why <span class=\"count\">%zu rule%s, %zu finding%s</span></h4><table class=\"why\"><thead><tr>"
                "<th>severity</th><th>rule</th><th>reason</th><th>ATT&amp;CK</th><th>records</th></tr></thead><tbody>\n",
             rules, rules == 1 ? "" : "s", c->finds.n, c->finds.n == 1 ? "" : "s");
     // one row per rule, the worst first; the same rule on several records once
-    for (int sev = 4; sev >= 0; sev--)
-        for (size_t i = 0; i < c->finds.n; i++) {
-            const hfind *fd = c->finds.v[i];
-            if (fd->sev != sev) continue;
-            bool dup = false;
-            for (size_t j = 0; j < i && !dup; j++) dup = !strcmp(((hfind *)c->finds.v[j])->rule, fd->rule);
-            if (dup) continue;
-            size_t times = 0;
-            for (size_t j = 0; j < c->finds.n; j++) times += !strcmp(((hfind *)c->finds.v[j])->rule, fd->rule);
-            fputs("<tr><td>", f);
-            sev_badge(f, fd->known_good ? 0 : fd->sev);
-            fputs("</td><td class=\"rule\">", f);
-            T(f, fd->rule);
-            fputs("</td><td><div class=\"rtitle\">", f);
-            T(f, fd->title);
-            if (fd->known_good) fputs(" <span class=\"tag ok\">known-good</span>", f);
+    it = 0;
+    for (const hfind *fd; (fd = hk_rule_next(c, &it, &times));) {
+        fputs("<tr><td>", f);
+        sev_badge(f, fd->known_good ? 0 : fd->sev);
+        fputs("</td><td class=\"rule\">", f);
+        T(f, fd->rule);
+        fputs("</td><td><div class=\"rtitle\">", f);
+        T(f, fd->title);
+        if (fd->known_good) fputs(" <span class=\"tag ok\">known-good</span>", f);
+        fputs("</div>", f);
+        if (fd->why && *fd->why) {
+            fputs("<div class=\"rwhy\">", f);
+            hh_esc_cut(f, fd->why, CUT_CELL, HE_MARK);
             fputs("</div>", f);
-            if (fd->why && *fd->why) {
-                fputs("<div class=\"rwhy\">", f);
-                hh_esc_cut(f, fd->why, CUT_CELL, HE_MARK);
-                fputs("</div>", f);
-            }
-            fputs("</td><td>", f);
-            for (size_t a = 0; a < fd->nattack; a++) {
-                fputs("<span class=\"att\">", f);
-                T(f, fd->attack[a]);
-                fputs("</span> ", f);
-            }
-            fprintf(f, "</td><td class=\"num\">%zu</td></tr>\n", times);
         }
+        fputs("</td><td>", f);
+        for (size_t a = 0; a < fd->nattack; a++) {
+            fputs("<span class=\"att\">", f);
+            T(f, fd->attack[a]);
+            fputs("</span> ", f);
+        }
+        fprintf(f, "</td><td class=\"num\">%zu</td></tr>\n", times);
+    }
     fputs("</tbody></table>\n", f);
 }
 

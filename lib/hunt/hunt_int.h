@@ -202,6 +202,9 @@ void ht_trigger(wh_hunt_host *hh, hcase *c);
 void hk_rank(wh_hunt_host *hh);
 const char *hk_kind_name(hkind k);
 const char *hk_state_name(hstate s);
+/* The case's rules one at a time, the worst first, each once however many
+ * of its records it fired on (*times); start with *it = 0; NULL at the end. */
+const hfind *hk_rule_next(const hcase *c, size_t *it, size_t *times);
 
 /* Field helpers over records (hunt_run.c). */
 const char *hr_str(const wh_record *r, const char *name);

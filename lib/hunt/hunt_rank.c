@@ -238,6 +238,25 @@ static int cmp_case(const void *x, const void *y)
     return strcmp(a->id, b->id);
 }
 
+const hfind *hk_rule_next(const hcase *c, size_t *it, size_t *times)
+{
+    size_t n = c->finds.n;
+    // *it walks severity 4 down to 0, and within each the findings in order
+    for (; *it < 5 * n; ++*it) {
+        size_t i = *it % n;
+        const hfind *f = c->finds.v[i];
+        if (f->sev != 4 - (int)(*it / n)) continue;
+        bool dup = false;
+        for (size_t j = 0; j < i && !dup; j++) dup = !strcmp(((const hfind *)c->finds.v[j])->rule, f->rule);
+        if (dup) continue;
+        *times = 0;
+        for (size_t j = 0; j < n; j++) *times += !strcmp(((const hfind *)c->finds.v[j])->rule, f->rule);
+        ++*it;
+        return f;
+    }
+    return NULL;
+}
+
 void hk_rank(wh_hunt_host *hh)
 {
     for (size_t i = 0; i < hh->finds.n; i++) {

@@ -383,29 +383,22 @@ static void one_case(wh_hunt_report *r, const wh_hunt_host *hh, hcase *c)
     if (c->finds.n) {
         fprintf(r->out, "  why:\n");
         // one line per rule, the worst first; the same rule on several records once
-        for (int sev = 4; sev >= 0; sev--)
-            for (size_t i = 0; i < c->finds.n; i++) {
-                const hfind *f = c->finds.v[i];
-                if (f->sev != sev) continue;
-                bool dup = false;
-                for (size_t j = 0; j < i && !dup; j++) dup = !strcmp(((hfind *)c->finds.v[j])->rule, f->rule);
-                if (dup) continue;
-                size_t times = 0;
-                for (size_t j = 0; j < c->finds.n; j++) times += !strcmp(((hfind *)c->finds.v[j])->rule, f->rule);
-                fputs("    ", r->out);
-                sev_tag(r, f->known_good ? 0 : f->sev, 9);
-                fprintf(r->out, "%-11s ", f->rule);
-                char *s = NULL;
-                size_t n = 0;
-                FILE *m = open_memstream(&s, &n);
-                if (!m) continue;
-                fprintf(m, "%s%s", f->title, f->known_good ? " (known-good)" : "");
-                if (times > 1) fprintf(m, " (%zu records)", times);
-                fclose(m);
-                line_cut(r, s, (r->o.width > 40 ? r->o.width : 100) - 26);
-                free(s);
-                fputc('\n', r->out);
-            }
+        size_t it = 0, times = 0;
+        for (const hfind *f; (f = hk_rule_next(c, &it, &times));) {
+            fputs("    ", r->out);
+            sev_tag(r, f->known_good ? 0 : f->sev, 9);
+            fprintf(r->out, "%-11s ", f->rule);
+            char *s = NULL;
+            size_t n = 0;
+            FILE *m = open_memstream(&s, &n);
+            if (!m) continue;
+            fprintf(m, "%s%s", f->title, f->known_good ? " (known-good)" : "");
+            if (times > 1) fprintf(m, " (%zu records)", times);
+            fclose(m);
+            line_cut(r, s, (r->o.width > 40 ? r->o.width : 100) - 26);
+            free(s);
+            fputc('\n', r->out);
+        }
         wh_ptrvec att = {0};
         for (size_t i = 0; i < c->finds.n; i++) {
             const hfind *f = c->finds.v[i];
