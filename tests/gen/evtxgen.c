@@ -2,6 +2,7 @@
  * shared/docs/evtx-format-notes.md (cited as "notes §n") and from the bytes
  * of the real logs in shared/corpus/evtx; it shares no code with lib/. */
 #include "evtxgen.h"
+#include "evtxprov.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -2219,18 +2220,6 @@ int evtxgen_apply_damage(evtxgen *g, evtxgen_damage d)
 /* corpus (Sysmon 1/19/20/21, Security 4688, PowerShell 4103/4104/800,  */
 /* WMI-Activity 5857-5861); values are invented.                        */
 
-#define PROV_SYSMON "Microsoft-Windows-Sysmon"
-#define GUID_SYSMON "{5770385F-C22A-43E0-BF4C-06F5698FFBD9}"
-#define CH_SYSMON "Microsoft-Windows-Sysmon/Operational"
-#define PROV_SEC "Microsoft-Windows-Security-Auditing"
-#define GUID_SEC "{54849625-5478-4994-A5BA-3E3B0328C30D}"
-#define PROV_PS "Microsoft-Windows-PowerShell"
-#define GUID_PS "{A0C1853B-5C40-4B15-8766-3CF1C58F985A}"
-#define CH_PS "Microsoft-Windows-PowerShell/Operational"
-#define PROV_WMI "Microsoft-Windows-WMI-Activity"
-#define GUID_WMI "{1418EF04-B0B4-4623-BF7E-D74AB47BBDAA}"
-#define CH_WMI "Microsoft-Windows-WMI-Activity/Operational"
-#define XMLNS_WMI "http://manifests.microsoft.com/win/2006/windows/WMI"
 #define HOST "WKS-FIN-042.corp.example.com"
 #define USER "CORP\\jdoe"
 #define USER_SID "S-1-5-21-3623811015-3361044348-30300820-1013"
