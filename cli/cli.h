@@ -21,6 +21,7 @@ typedef struct cli_opts {
     const char *ns;
     int verbose;  /* -v: info diagnostics too */
     bool quiet;   /* -q: no diagnostics */
+    bool vss;     /* --vss: disk images' shadow copies too */
     size_t max_memory;
     double time_budget; /* --time-budget: seconds per file (0: none) */
     bool time_budget_set;

@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "wmihunt/source.h"
+#include "wmihunt/triage.h"
 
 static bool parse_size(const char *s, size_t *out)
 {
@@ -100,6 +101,8 @@ bool cli_parse(int argc, char **argv, cli_opts *o)
             o->verbose++;
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
             o->quiet = true;
+        } else if (strcmp(a, "--vss") == 0) {
+            o->vss = true;
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "wmihunt: unknown option '%s'\n", a);
             return false;
@@ -111,6 +114,9 @@ bool cli_parse(int argc, char **argv, cli_opts *o)
         }
 #undef TAKE
     }
+    // Disk images: copy out only what wmihunt reads; --vss adds the shadow copies.
+    wh_source_opts so = {.size = sizeof(so), .want = wh_triage_wanted, .vss = o->vss};
+    wh_source_defaults(&so);
     return true;
 }
 

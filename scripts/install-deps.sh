@@ -15,6 +15,12 @@ pkgs+=(libssl-dev)
 # lib/source opens collections given as archives (zip, 7z, tar); the
 # archive tests pack trees with Debian's zip and 7z.
 pkgs+=(libarchive-dev zip p7zip-full)
+# lib/source opens disk images: The Sleuth Kit (partition tables, NTFS;
+# E01/VHD(X)/VMDK through libewf/libvhdi/libvmdk), libqcow, libvshadow.
+# The image tests build NTFS volumes with ntfs-3g (mkntfs, libntfs-3g),
+# partition tables with sfdisk, images with qemu-img and ewfacquire.
+pkgs+=(libtsk-dev libqcow-dev libvshadow-dev libbfio-dev)
+pkgs+=(ntfs-3g ntfs-3g-dev fdisk qemu-utils ewf-tools sleuthkit)
 # Test oracles and reference tools (EVTX/registry), used when present.
 pkgs+=(libevtx-utils libregf-utils python3 python3-evtx python3-yaml time)
 # The HTML report is rendered in headless Chromium by tests/cli/test_html.py

@@ -18,6 +18,15 @@
  * length; each one reached is a diagnostic, and what was extracted is read.
  * The archive itself is only read (O_RDONLY).
  *
+ * A disk image (E01, VHD/VHDX, VMDK, QCOW2, raw) is read with The Sleuth
+ * Kit (libtsk: partition tables, NTFS) over libewf/libvhdi/libvmdk, or
+ * libqcow: the files wanted (opts.want) are copied out of each NTFS
+ * volume into "volN/" of a private folder (alternate data streams as
+ * "file:stream"), and with opts.vss each shadow copy (libvshadow) into
+ * "volN@vssM/". A BitLocker volume is named and left. Bounds: the same
+ * member count and byte totals, the folder depth, and each folder read
+ * once (a loop in the directory tree is said and not followed).
+ *
  * Names: a path inside the private folder is shown as "ARCHIVE!member"
  * (ARCHIVE as given), the folder itself as "ARCHIVE". Every open source is
  * in one process-wide list, so any path, record or diagnostic can be
@@ -47,7 +56,27 @@ typedef struct wh_source_opts {
     uint64_t ratio_min;   /* ... once a member has expanded past this */
     unsigned max_depth;   /* folder levels of a member name */
     unsigned max_path;    /* bytes of a member name */
+    /* Disk images: the files to copy out of a volume, by their names below
+     * its root (NULL: every file, within the bounds above). Folders are
+     * always walked. wh_triage_wanted is the hunt's. */
+    bool (*want)(const char *const *names, size_t n, void *ud);
+    void *want_ud;
+    bool vss; /* disk images: every volume shadow copy too */
 } wh_source_opts;
+
+/* A volume of a disk image, as its files were copied. */
+typedef struct wh_source_volume {
+    const char *folder;      /* below the private folder: "vol2", "vol2@vss1" */
+    unsigned index;          /* 1-based place in the partition table; 0: the image is one volume */
+    const char *table;       /* "GPT", "MBR", "" (no table) */
+    uint64_t offset, size;   /* bytes in the image */
+    const char *kind;        /* "NTFS", "BitLocker", "FAT", "other" */
+    unsigned snapshot;       /* 0: the volume now; N: its Nth shadow copy (oldest first) */
+    const char *snapshot_id; /* the copy's GUID, NULL for the volume now */
+    uint64_t snapshot_time;  /* FILETIME the copy was taken */
+    uint64_t files, bytes;   /* copied out */
+    bool read;               /* its files were looked at */
+} wh_source_volume;
 
 /* Room for a shown name (wh_source_shown). */
 #define WH_SOURCE_SHOWN_MAX 8192
@@ -57,6 +86,15 @@ typedef struct wh_source_opts {
 bool wh_source_is_archive(const char *path);
 /* True when libarchive is built in (archives can be opened). */
 bool wh_source_archives_supported(void);
+/* True when path is a regular file that starts like a disk image wmihunt
+ * opens: E01/Ex01, VHD/VHDX, VMDK, QCOW, or raw with an MBR/GPT or an
+ * NTFS/BitLocker boot sector. */
+bool wh_source_is_image(const char *path);
+/* True when The Sleuth Kit and the libyal libraries are built in. */
+bool wh_source_images_supported(void);
+/* Options used when wh_source_open is given none (NULL): what a command
+ * line chose (--vss, the triage's wanted files), set once at start. */
+void wh_source_defaults(const wh_source_opts *o);
 
 /* Opens path. Not an archive: the source is path itself (nothing is
  * copied). An archive: extracted now; problems go to diags (may be NULL)
@@ -76,8 +114,14 @@ void wh_source_close_all(void);
 const char *wh_source_dir(const wh_source *s);
 /* The path given. */
 const char *wh_source_name(const wh_source *s);
-/* True for an extracted archive. */
+/* True for an extracted archive or image. */
 bool wh_source_extracted(const wh_source *s);
+/* True for a disk image. */
+bool wh_source_is_disk(const wh_source *s);
+/* The volumes of a disk image (*n set; NULL and 0 for anything else). */
+const wh_source_volume *wh_source_volumes(const wh_source *s, size_t *n);
+/* The volume of an open disk image that path lies in (NULL when none). */
+const wh_source_volume *wh_source_volume_of(const char *path);
 /* Members extracted and their bytes. */
 void wh_source_stats(const wh_source *s, uint64_t *members, uint64_t *bytes);
 /* Sends the diagnostics said while extracting to sink, the first time it

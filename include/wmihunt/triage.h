@@ -118,6 +118,13 @@ wh_triage_layout wh_triage_layout_of(const char *const *names, size_t n, bool ka
 bool wh_triage_kind_of(const char *const *names, size_t n, bool is_dir, bool encoded, wh_triage_kind *kind,
                        bool *wmi_relevant);
 
+/* True for a file wmihunt reads, by its names below a volume root (the
+ * last one the file's): what wh_triage_kind_of finds, but only the event
+ * logs wmihunt reads for WMI evidence, with the files inside the
+ * repository and AutoRecover folders and the SYSTEM hive. The filter for
+ * copying out of a disk image (wh_source_opts.want; ud unused). */
+bool wh_triage_wanted(const char *const *names, size_t n, void *ud);
+
 #ifdef __cplusplus
 }
 #endif

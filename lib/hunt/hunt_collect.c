@@ -360,7 +360,7 @@ static char *host_folder(const char *root)
 
 size_t wh_hunt_hosts(const char *path, void (*fn)(void *ud, const char *host_path), void *ud)
 {
-    if (wh_source_is_archive(path)) return hx_hosts_archive(path, fn, ud); // hunt_source.c
+    if (wh_source_is_archive(path) || wh_source_is_image(path)) return hx_hosts_archive(path, fn, ud); // hunt_source.c
     struct stat st;
     wh_triage *t = NULL;
     wh_diag_sink quiet = {0}; // the hunt walks each host again and says what it finds then

@@ -14,6 +14,10 @@ size_t hx_hosts_archive(const char *path, void (*fn)(void *ud, const char *host_
         fn(ud, path);
         return 1;
     }
+    if (wh_source_is_disk(s)) { // one machine's disk: its volumes and shadow copies are one host
+        fn(ud, wh_source_dir(s));
+        return 1;
+    }
     return wh_hunt_hosts(wh_source_dir(s), fn, ud);
 }
 
@@ -34,7 +38,7 @@ const char *hx_begin(wh_hunt_host *hh, const char *path, wh_source **own)
         wh_source_replay(s, &hh->sink);
         return path;
     }
-    if (!wh_source_is_archive(path)) return path;
+    if (!wh_source_is_archive(path) && !wh_source_is_image(path)) return path;
     if (wh_source_open(path, NULL, &hh->sink, own) != WH_OK) return NULL; // said; nothing to read
     wh_source_replay(*own, NULL); // said already, to this sink
     return wh_source_dir(*own);

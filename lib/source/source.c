@@ -179,8 +179,17 @@ static uint64_t size_val(const char *s, const char **end)
     return v > UINT64_MAX / mul ? UINT64_MAX : (uint64_t)v * mul;
 }
 
+static wh_source_opts g_defaults; /* wh_source_defaults */
+
+void wh_source_defaults(const wh_source_opts *o)
+{
+    memset(&g_defaults, 0, sizeof(g_defaults));
+    if (o && o->size >= sizeof(*o)) g_defaults = *o;
+}
+
 void ws_opts(const wh_source_opts *o, wh_source_opts *out)
 {
+    if (!o && g_defaults.size) o = &g_defaults;
     wh_source_opts d = {.size = sizeof(d),
                         .max_members = WH_LIMIT_ARCHIVE_MEMBERS,
                         .max_total = WH_LIMIT_ARCHIVE_TOTAL,
@@ -219,6 +228,9 @@ void ws_opts(const wh_source_opts *o, wh_source_opts *out)
         if (o->ratio_min) d.ratio_min = o->ratio_min;
         if (o->max_depth) d.max_depth = o->max_depth;
         if (o->max_path) d.max_path = o->max_path;
+        d.want = o->want;
+        d.want_ud = o->want_ud;
+        d.vss = o->vss;
     }
     *out = d;
 }
@@ -252,6 +264,19 @@ bool wh_source_is_archive(const char *path)
     return n >= 262 && !memcmp(b + 257, "ustar", 5);                       // tar
 }
 
+bool wh_source_is_image(const char *path)
+{
+    struct stat st;
+    if (!path || stat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 512) return false;
+    int fd = open_ro(path);
+    if (fd < 0) return false;
+    unsigned char b[1024], t[512];
+    ssize_t n = pread(fd, b, sizeof(b), 0);
+    bool tail = pread(fd, t, sizeof(t), st.st_size - 512) == 512; // a fixed VHD's footer
+    close(fd);
+    return n >= 512 && ws_image_magic(b, (size_t)n, tail ? t : NULL);
+}
+
 /* ---- open and close ---- */
 
 static wh_source *new_source(const char *given)
@@ -268,6 +293,13 @@ static wh_source *new_source(const char *given)
 
 static void free_source(wh_source *s)
 {
+    for (size_t i = 0; i < s->nvols; i++) {
+        free((char *)s->vols[i].folder);
+        free((char *)s->vols[i].table);
+        free((char *)s->vols[i].kind);
+        free((char *)s->vols[i].snapshot_id);
+    }
+    free(s->vols);
     for (size_t i = 0; i < s->ndiags; i++) {
         free(s->diags[i].source);
         free(s->diags[i].msg);
@@ -321,6 +353,49 @@ static wh_status make_private(wh_source *s)
     return WH_OK;
 }
 
+wh_source_volume *ws_add_volume(wh_source *s, const wh_source_volume *v)
+{
+    wh_source_volume *nv = realloc(s->vols, (s->nvols + 1) * sizeof(*nv));
+    if (!nv) return NULL;
+    s->vols = nv;
+    wh_source_volume *d = &nv[s->nvols];
+    *d = *v;
+    d->folder = strdup(v->folder ? v->folder : "");
+    d->table = strdup(v->table ? v->table : "");
+    d->kind = strdup(v->kind ? v->kind : "other");
+    d->snapshot_id = v->snapshot_id ? strdup(v->snapshot_id) : NULL;
+    if (!d->folder || !d->table || !d->kind || (v->snapshot_id && !d->snapshot_id)) {
+        free((char *)d->folder), free((char *)d->table), free((char *)d->kind), free((char *)d->snapshot_id);
+        return NULL;
+    }
+    s->nvols++;
+    return d;
+}
+
+/* A disk image: its volumes' files copied into a private folder. */
+static wh_status open_image(wh_source *s, const wh_source_opts *o, const char *path, const void *mem, size_t size,
+                            wh_diag_sink *diags, wh_source **out)
+{
+    s->sink = diags;
+    s->disk = true;
+    wh_source_opts lim;
+    ws_opts(o, &lim);
+    wh_status st = WH_E_ARG;
+    if (!wh_source_images_supported())
+        ws_say(s, WH_SEV_ERROR, WH_E_ARG, NULL, WH_NO_OFFSET,
+               "a disk image, but this wmihunt was built without The Sleuth Kit: mount it read-only and give the "
+               "Windows volume's folder");
+    else if ((st = make_private(s)) == WH_OK)
+        st = ws_image(s, &lim, path, mem, size);
+    s->sink = NULL;
+    if (st != WH_OK) {
+        wh_source_close(s);
+        return st;
+    }
+    *out = s;
+    return WH_OK;
+}
+
 static wh_status open_archive(wh_source *s, const wh_source_opts *o, int fd, const void *mem, size_t size,
                               wh_diag_sink *diags, wh_source **out)
 {
@@ -348,6 +423,7 @@ wh_status wh_source_open(const char *path, const wh_source_opts *o, wh_diag_sink
     *out = NULL;
     wh_source *s = new_source(path);
     if (!s) return WH_E_NOMEM;
+    if (wh_source_is_image(path)) return open_image(s, o, path, NULL, 0, diags, out);
     if (!wh_source_is_archive(path)) { // a folder or a file: read as it is
         s->dir = s->given;
         s->dirlen = strlen(s->dir);
@@ -373,6 +449,8 @@ wh_status wh_source_open_memory(const void *data, size_t size, const char *name,
     *out = NULL;
     wh_source *s = new_source(name ? name : "-");
     if (!s) return WH_E_NOMEM;
+    if (size >= 512 && ws_image_magic(data, size > 1024 ? 1024 : size, (const unsigned char *)data + size - 512))
+        return open_image(s, o, NULL, data, size, diags, out);
     return open_archive(s, o, -1, data ? data : "", size, diags, out);
 }
 
@@ -403,6 +481,13 @@ void wh_source_close_all(void)
 const char *wh_source_dir(const wh_source *s) { return s ? s->dir : NULL; }
 const char *wh_source_name(const wh_source *s) { return s ? s->given : NULL; }
 bool wh_source_extracted(const wh_source *s) { return s && s->extracted; }
+bool wh_source_is_disk(const wh_source *s) { return s && s->disk; }
+
+const wh_source_volume *wh_source_volumes(const wh_source *s, size_t *n)
+{
+    *n = s ? s->nvols : 0;
+    return s ? s->vols : NULL;
+}
 
 void wh_source_stats(const wh_source *s, uint64_t *members, uint64_t *bytes)
 {
@@ -423,6 +508,17 @@ wh_source *wh_source_find(const char *path)
 {
     for (wh_source *s = path ? g_head : NULL; s; s = s->next)
         if (under(s, path)) return s;
+    return NULL;
+}
+
+const wh_source_volume *wh_source_volume_of(const char *path)
+{
+    wh_source *s = wh_source_find(path);
+    if (!s || !s->disk || path[s->dirlen] != '/') return NULL;
+    const char *rel = path + s->dirlen + 1;
+    size_t n = strcspn(rel, "/");
+    for (size_t i = 0; i < s->nvols; i++)
+        if (strlen(s->vols[i].folder) == n && !strncmp(s->vols[i].folder, rel, n)) return &s->vols[i];
     return NULL;
 }
 

@@ -58,6 +58,48 @@ const char *ws_member_path(const char *raw, const wh_source_opts *o, char *out, 
     return NULL;
 }
 
+/* ---- writing below the private folder (archives and images) ---- */
+
+int ws_mkdirs(int root, const char *rel)
+{
+    int fd = dup(root);
+    char part[256];
+    for (const char *p = rel; fd >= 0 && *p;) {
+        const char *e = strchr(p, '/');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n >= sizeof(part)) {
+            close(fd);
+            errno = ENAMETOOLONG;
+            return -1;
+        }
+        memcpy(part, p, n);
+        part[n] = 0;
+        if (mkdirat(fd, part, 0700) != 0 && errno != EEXIST) {
+            close(fd);
+            return -1;
+        }
+        int next = openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        close(fd);
+        fd = next;
+        p += n;
+        if (*p == '/') p++;
+    }
+    return fd;
+}
+
+int ws_write_all(int fd, const void *buf, size_t n)
+{
+    const char *p = buf;
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return w < 0 ? errno : -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
 #ifndef WH_HAVE_LIBARCHIVE
 
 bool wh_source_archives_supported(void) { return false; }
@@ -91,35 +133,6 @@ typedef struct ex {
 
 static int64_t consumed(ex *x) { return (int64_t)archive_filter_bytes(x->a, -1); }
 
-/* Opens (creating) the folder rel below root, one part at a time, never
- * following a link; -1 with errno set when a part is not a folder. */
-static int open_dir(ex *x, const char *rel)
-{
-    int fd = dup(x->root);
-    char part[256];
-    for (const char *p = rel; fd >= 0 && *p;) {
-        const char *e = strchr(p, '/');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
-        if (n >= sizeof(part)) {
-            close(fd);
-            errno = ENAMETOOLONG;
-            return -1;
-        }
-        memcpy(part, p, n);
-        part[n] = 0;
-        if (mkdirat(fd, part, 0700) != 0 && errno != EEXIST) {
-            close(fd);
-            return -1;
-        }
-        int next = openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        close(fd);
-        fd = next;
-        p += n;
-        if (*p == '/') p++;
-    }
-    return fd;
-}
-
 /* The folder that holds rel (cached for the next member in it); *leaf is
  * the last part. */
 static int parent_of(ex *x, const char *rel, const char **leaf)
@@ -133,7 +146,7 @@ static int parent_of(ex *x, const char *rel, const char **leaf)
     if (n >= sizeof(x->pdir)) return -1;
     memcpy(x->pdir, rel, n);
     x->pdir[n] = 0;
-    x->pfd = open_dir(x, x->pdir);
+    x->pfd = ws_mkdirs(x->root, x->pdir);
     return x->pfd;
 }
 
@@ -150,21 +163,13 @@ static void set_time(int fd, struct archive_entry *e)
 /* Writes all of buf; false on a write error (said). */
 static bool put(ex *x, int fd, const char *rel, const void *buf, size_t n)
 {
-    const char *p = buf;
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) {
-            ws_say(x->s, WH_SEV_ERROR, WH_E_IO, rel, WH_NO_OFFSET,
-                   "cannot be written to the private folder (%s): not extracted; the extraction stops",
-                   w < 0 ? strerror(errno) : "short write");
-            x->stop = true;
-            return false;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return true;
+    int err = ws_write_all(fd, buf, n);
+    if (!err) return true;
+    ws_say(x->s, WH_SEV_ERROR, WH_E_IO, rel, WH_NO_OFFSET,
+           "cannot be written to the private folder (%s): not extracted; the extraction stops",
+           err > 0 ? strerror(err) : "short write");
+    x->stop = true;
+    return false;
 }
 
 /* Checks the bounds before n more bytes of the member (c0: the archive
@@ -244,7 +249,7 @@ static int link_source(ex *x, const char *rel, const char *target)
     if (!why) {
         char *slash = strrchr(t, '/');
         if (slash) *slash = 0;
-        int dfd = open_dir(x, slash ? t : "");
+        int dfd = ws_mkdirs(x->root, slash ? t : "");
         if (dfd >= 0) {
             src = openat(dfd, slash ? slash + 1 : t, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
             close(dfd);
@@ -335,7 +340,7 @@ static void member(ex *x, struct archive_entry *e)
     mode_t type = archive_entry_filetype(e);
     if (!*rel) return; // the archive's root folder
     if (type == AE_IFDIR) {
-        int fd = open_dir(x, rel);
+        int fd = ws_mkdirs(x->root, rel);
         if (fd < 0)
             ws_say(x->s, WH_SEV_WARN, WH_E_CORRUPT, rel, WH_NO_OFFSET, "folder cannot be made (%s)", strerror(errno));
         else close(fd);

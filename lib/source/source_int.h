@@ -29,6 +29,11 @@ struct wh_source {
     size_t ndiags, capdiags;
     unsigned long dropped[WH_SEV_COUNT];
     uint64_t members, bytes; /* extracted */
+    bool disk;             /* a disk image */
+    bool stop;             /* a bound ended the copying */
+    uint64_t entries;      /* folder entries looked at in an image */
+    wh_source_volume *vols; /* its volumes (strings owned) */
+    size_t nvols;
     struct wh_source *volatile next; /* the process-wide list */
 };
 
@@ -45,5 +50,22 @@ wh_status ws_extract(wh_source *s, const wh_source_opts *o, int fd, const void *
  * empty parts). NULL when it is usable; else why it is refused, and *limit
  * set when a bound (depth, length) refused it. An empty result is the root. */
 const char *ws_member_path(const char *raw, const wh_source_opts *o, char *out, size_t n, bool *limit);
+
+/* Copies the wanted files of a disk image (the file at path, or size
+ * bytes at mem) into s->dir (source_image.c). WH_OK when the image could
+ * be opened at all. */
+wh_status ws_image(wh_source *s, const wh_source_opts *o, const char *path, const void *mem, size_t size);
+/* True when the first bytes b[0..n) (and the last 512 of a file of fsize
+ * bytes, tail, may be NULL) look like a disk image. */
+bool ws_image_magic(const unsigned char *b, size_t n, const unsigned char *tail);
+/* Adds a volume to s (strings copied); NULL when out of memory. */
+wh_source_volume *ws_add_volume(wh_source *s, const wh_source_volume *v);
+
+/* Opens (creating) the folder rel ('/'-separated) below the folder root,
+ * one part at a time, never following a link; -1 with errno set when a
+ * part is not a folder. */
+int ws_mkdirs(int root, const char *rel);
+/* Writes all of buf to fd: 0, else errno (-1 for a short write). */
+int ws_write_all(int fd, const void *buf, size_t n);
 
 #endif

@@ -220,3 +220,22 @@ bool wh_triage_in_wbem(const char *const *names, size_t n, bool encoded)
             return true;
     return false;
 }
+
+bool wh_triage_wanted(const char *const *names, size_t n, void *ud)
+{
+    (void)ud;
+    wh_triage_kind kind;
+    bool rel = false;
+    if (!n) return false;
+    if (wh_triage_kind_of(names, n, false, false, &kind, &rel)) return kind != WH_TRIAGE_EVTX || rel;
+    bool sys = n >= 4 && wh_triage_is_windir(names[0], false) && wh_triage_name_eq(names[1], "System32", false);
+    if (!sys) return false;
+    // The files in the repository (XP: Repository\FS), its backups and AutoRecover.
+    if (wh_triage_name_eq(names[2], "wbem", false) && n >= 5 && n <= 6 &&
+        (starts_icase(names[3], "Repository") || wh_triage_name_eq(names[3], "AutoRecover", false)))
+        return true;
+    // SYSTEM beside SOFTWARE: the host's name and WMI's service settings.
+    return n == 4 && wh_triage_name_eq(names[2], "config", false) &&
+           (wh_triage_name_eq(names[3], "SYSTEM", false) || wh_triage_name_eq(names[3], "SYSTEM.LOG1", false) ||
+            wh_triage_name_eq(names[3], "SYSTEM.LOG2", false));
+}

@@ -1,0 +1,397 @@
+/* Disk images as evidence (include/wmihunt/source.h): the container
+ * (E01/Ex01, VHD/VHDX, VMDK, raw through The Sleuth Kit with libewf,
+ * libvhdi and libvmdk; QCOW through libqcow), its partition table (MBR,
+ * GPT: libtsk), each volume named (BitLocker said with what to do), the
+ * NTFS volumes' wanted files copied out (source_ntfs.c), and with --vss
+ * each volume shadow copy (libvshadow) copied the same way. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "source/source_int.h"
+
+/* ---- magic (no library needed) ---- */
+
+static bool mbr_like(const unsigned char *b)
+{
+    if (b[510] != 0x55 || b[511] != 0xAA) return false;
+    // A partition table: each entry's status is 0 or 0x80, and one has a type.
+    bool any = false;
+    for (int i = 0; i < 4; i++) {
+        const unsigned char *e = b + 446 + 16 * i;
+        if (e[0] != 0 && e[0] != 0x80) return false;
+        any |= e[4] != 0;
+    }
+    return any;
+}
+
+bool ws_image_magic(const unsigned char *b, size_t n, const unsigned char *tail)
+{
+    if (n < 512) return false;
+    if (!memcmp(b, "EVF\x09\x0d\x0a\xff\x00", 8) || !memcmp(b, "EVF2\x0d\x0a\x81\x00", 8)) return true; // E01, Ex01
+    if (!memcmp(b, "vhdxfile", 8) || !memcmp(b, "conectix", 8)) return true;                        // VHDX, dynamic VHD
+    if (tail && !memcmp(tail, "conectix", 8)) return true;                                              // fixed VHD
+    if (!memcmp(b, "KDMV", 4) || !memcmp(b, "COWD", 4)) return true;                                    // VMDK sparse
+    if (!memcmp(b, "# Disk DescriptorFile", 21)) return true;                                           // VMDK descriptor
+    if (!memcmp(b, "QFI\xfb", 4)) return true;                                                          // QCOW
+    if (!memcmp(b + 3, "NTFS    ", 8) || !memcmp(b + 3, "-FVE-FS-", 8)) return true;                    // a volume alone
+    if (n >= 520 && !memcmp(b + 512, "EFI PART", 8)) return true;                                       // GPT
+    return mbr_like(b);
+}
+
+#ifndef WH_HAVE_TSK
+
+bool wh_source_images_supported(void) { return false; }
+
+wh_status ws_image(wh_source *s, const wh_source_opts *o, const char *path, const void *mem, size_t size)
+{
+    (void)s, (void)o, (void)path, (void)mem, (void)size;
+    return WH_E_ARG;
+}
+
+#else
+
+#include "source/source_img.h"
+
+bool wh_source_images_supported(void) { return true; }
+
+const char *ws_tsk_error(void)
+{
+    const char *e = tsk_error_get();
+    static _Thread_local char buf[300];
+    snprintf(buf, sizeof(buf), "%s", e && *e ? e : "no reason given");
+    for (char *p = buf; *p; p++)
+        if (*p == '\n') *p = ' ';
+    tsk_error_reset();
+    return buf;
+}
+
+/* ---- images TSK does not open itself: QCOW, memory, shadow copies ---- */
+
+typedef struct ximg {
+    TSK_IMG_INFO info; /* first: TSK sees only this */
+    ssize_t (*rd)(struct ximg *x, uint64_t off, char *buf, size_t len);
+    void (*fin)(struct ximg *x);
+    void *h;           /* libqcow_file_t *, libvshadow_store_t * */
+    const unsigned char *mem;
+    uint64_t size;
+} ximg;
+
+static ssize_t x_read(TSK_IMG_INFO *img, TSK_OFF_T off, char *buf, size_t len)
+{
+    ximg *x = (ximg *)img;
+    if (off < 0 || (uint64_t)off >= x->size) return 0;
+    if (len > x->size - (uint64_t)off) len = (size_t)(x->size - (uint64_t)off);
+    return x->rd(x, (uint64_t)off, buf, len);
+}
+
+static void x_close(TSK_IMG_INFO *img)
+{
+    ximg *x = (ximg *)img;
+    if (x->fin) x->fin(x);
+    free(x);
+}
+
+static void x_stat(TSK_IMG_INFO *img, FILE *f) { (void)img, (void)f; }
+
+static TSK_IMG_INFO *x_open(ximg *x)
+{
+    TSK_IMG_INFO *i = tsk_img_open_external(x, (TSK_OFF_T)x->size, 512, x_read, x_close, x_stat);
+    if (!i) x_close(&x->info);
+    return i;
+}
+
+static ssize_t mem_rd(ximg *x, uint64_t off, char *buf, size_t len)
+{
+    memcpy(buf, x->mem + off, len);
+    return (ssize_t)len;
+}
+
+static ssize_t qcow_rd(ximg *x, uint64_t off, char *buf, size_t len)
+{
+    libqcow_error_t *e = NULL;
+    ssize_t n = libqcow_file_read_buffer_at_offset(x->h, buf, len, (off64_t)off, &e);
+    libqcow_error_free(&e);
+    return n;
+}
+
+static void qcow_fin(ximg *x)
+{
+    libqcow_file_t *f = x->h;
+    if (!f) return;
+    (void)libqcow_file_close(f, NULL);
+    (void)libqcow_file_free(&f, NULL);
+}
+
+static TSK_IMG_INFO *open_qcow(wh_source *s, const char *path)
+{
+    libqcow_file_t *f = NULL;
+    libqcow_error_t *e = NULL;
+    size64_t size = 0;
+    char why[300] = "";
+    if (libqcow_file_initialize(&f, &e) != 1 || libqcow_file_open(f, path, LIBQCOW_OPEN_READ, &e) != 1 ||
+        libqcow_file_get_media_size(f, &size, &e) != 1) {
+        if (e) libqcow_error_sprint(e, why, sizeof(why));
+        libqcow_error_free(&e);
+        if (f) (void)libqcow_file_free(&f, NULL);
+        ws_say(s, WH_SEV_ERROR, WH_E_CORRUPT, NULL, WH_NO_OFFSET, "QCOW image cannot be opened (libqcow: %s)", why);
+        return NULL;
+    }
+    ximg *x = calloc(1, sizeof(*x));
+    if (!x) {
+        (void)libqcow_file_free(&f, NULL);
+        return NULL;
+    }
+    x->rd = qcow_rd, x->fin = qcow_fin, x->h = f, x->size = size;
+    return x_open(x);
+}
+
+static TSK_IMG_INFO *open_memory(const void *mem, size_t size)
+{
+    ximg *x = calloc(1, sizeof(*x));
+    if (!x) return NULL;
+    x->rd = mem_rd, x->mem = mem, x->size = size;
+    return x_open(x);
+}
+
+/* ---- a volume as a libbfio handle, for libvshadow ---- */
+
+typedef struct vrange {
+    TSK_IMG_INFO *img;
+    uint64_t base, size, pos;
+} vrange;
+
+static int b_free(intptr_t **h, libbfio_error_t **e) { (void)e, *h = NULL; return 1; }
+static int b_clone(intptr_t **d, intptr_t *s, libbfio_error_t **e) { (void)d, (void)s, (void)e; return -1; }
+static int b_open(intptr_t *h, int f, libbfio_error_t **e) { (void)h, (void)f, (void)e; return 1; }
+static int b_close(intptr_t *h, libbfio_error_t **e) { (void)h, (void)e; return 0; }
+static int b_one(intptr_t *h, libbfio_error_t **e) { (void)h, (void)e; return 1; }
+static ssize_t b_write(intptr_t *h, const uint8_t *b, size_t n, libbfio_error_t **e) { (void)h, (void)b, (void)n, (void)e; return -1; }
+
+static ssize_t b_read(intptr_t *h, uint8_t *buf, size_t n, libbfio_error_t **e)
+{
+    (void)e;
+    vrange *r = (vrange *)h;
+    if (r->pos >= r->size) return 0;
+    if (n > r->size - r->pos) n = (size_t)(r->size - r->pos);
+    ssize_t got = tsk_img_read(r->img, (TSK_OFF_T)(r->base + r->pos), (char *)buf, n);
+    if (got > 0) r->pos += (uint64_t)got;
+    return got < 0 ? -1 : got;
+}
+
+static off64_t b_seek(intptr_t *h, off64_t off, int whence, libbfio_error_t **e)
+{
+    (void)e;
+    vrange *r = (vrange *)h;
+    int64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? (int64_t)r->pos : (int64_t)r->size;
+    if (off > INT64_MAX - base || base + off < 0) return -1;
+    r->pos = (uint64_t)(base + off);
+    return (off64_t)r->pos;
+}
+
+static int b_size(intptr_t *h, size64_t *size, libbfio_error_t **e)
+{
+    (void)e;
+    *size = ((vrange *)h)->size;
+    return 1;
+}
+
+static ssize_t vss_rd(ximg *x, uint64_t off, char *buf, size_t len)
+{
+    libvshadow_error_t *e = NULL;
+    ssize_t n = libvshadow_store_read_buffer_at_offset(x->h, buf, len, (off64_t)off, &e);
+    libvshadow_error_free(&e);
+    return n;
+}
+
+static void vss_fin(ximg *x)
+{
+    libvshadow_store_t *st = x->h;
+    if (st) (void)libvshadow_store_free(&st, NULL);
+}
+
+static void guid_text(const uint8_t g[16], char out[40])
+{
+    snprintf(out, 40, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", g[3], g[2], g[1], g[0],
+             g[5], g[4], g[7], g[6], g[8], g[9], g[10], g[11], g[12], g[13], g[14], g[15]);
+}
+
+/* Each shadow copy of the NTFS volume at base: copied into "volN@vssM". */
+static void shadow_copies(wh_source *s, const wh_source_opts *o, TSK_IMG_INFO *img, const wh_source_volume *v)
+{
+    vrange r = {.img = img, .base = v->offset, .size = v->size};
+    libbfio_handle_t *bh = NULL;
+    libvshadow_volume_t *vol = NULL;
+    libvshadow_error_t *e = NULL;
+    libbfio_error_t *be = NULL;
+    char why[300] = "";
+    int nstores = 0;
+    if (libbfio_handle_initialize(&bh, (intptr_t *)&r, b_free, b_clone, b_open, b_close, b_read, b_write, b_seek,
+                                  b_one, b_one, b_size, 0, &be) != 1) {
+        libbfio_error_free(&be);
+        ws_say(s, WH_SEV_ERROR, WH_E_NOMEM, v->folder, v->offset, "shadow copies not read (no memory)");
+        return;
+    }
+    int sig = libvshadow_check_volume_signature_file_io_handle(bh, &e);
+    if (sig != 1) {
+        if (sig < 0 && e) libvshadow_error_sprint(e, why, sizeof(why));
+        libvshadow_error_free(&e);
+        if (sig < 0)
+            ws_say(s, WH_SEV_WARN, WH_E_CORRUPT, v->folder, v->offset, "shadow copies not read (libvshadow: %s)", why);
+        else
+            ws_say(s, WH_SEV_INFO, WH_OK, v->folder, v->offset, "no volume shadow copies on this volume");
+        libbfio_handle_free(&bh, NULL);
+        return;
+    }
+    if (libvshadow_volume_initialize(&vol, &e) != 1 ||
+        libvshadow_volume_open_file_io_handle(vol, bh, LIBVSHADOW_OPEN_READ, &e) != 1 ||
+        libvshadow_volume_get_number_of_stores(vol, &nstores, &e) != 1) {
+        if (e) libvshadow_error_sprint(e, why, sizeof(why));
+        libvshadow_error_free(&e);
+        ws_say(s, WH_SEV_WARN, WH_E_CORRUPT, v->folder, v->offset,
+               "the shadow copy catalog cannot be read (libvshadow: %s): only the volume as it is now is read", why);
+        if (vol) libvshadow_volume_free(&vol, NULL);
+        libbfio_handle_free(&bh, NULL);
+        return;
+    }
+    ws_say(s, WH_SEV_INFO, WH_OK, v->folder, v->offset, "%d volume shadow cop%s found", nstores,
+           nstores == 1 ? "y" : "ies");
+    for (int i = 0; i < nstores; i++) {
+        libvshadow_store_t *st = NULL;
+        uint8_t g[16] = {0};
+        uint64_t ft = 0;
+        size64_t vsize = 0;
+        char id[40], folder[64];
+        snprintf(folder, sizeof(folder), "%s@vss%d", v->folder, i + 1);
+        if (libvshadow_volume_get_store(vol, i, &st, &e) != 1 || libvshadow_store_get_identifier(st, g, 16, &e) != 1 ||
+            libvshadow_store_get_creation_time(st, &ft, &e) != 1 ||
+            libvshadow_store_get_volume_size(st, &vsize, &e) != 1) {
+            if (e) libvshadow_error_sprint(e, why, sizeof(why));
+            libvshadow_error_free(&e);
+            ws_say(s, WH_SEV_WARN, WH_E_CORRUPT, folder, v->offset, "shadow copy %d cannot be read (libvshadow: %s)",
+                   i + 1, why);
+            if (st) libvshadow_store_free(&st, NULL);
+            continue;
+        }
+        guid_text(g, id);
+        wh_source_volume sv = *v;
+        sv.folder = folder, sv.snapshot = (unsigned)i + 1, sv.snapshot_id = id, sv.snapshot_time = ft;
+        sv.size = vsize, sv.files = sv.bytes = 0, sv.read = false;
+        ximg *x = calloc(1, sizeof(*x));
+        if (!x) {
+            libvshadow_store_free(&st, NULL);
+            break;
+        }
+        x->rd = vss_rd, x->fin = vss_fin, x->h = st, x->size = vsize;
+        TSK_IMG_INFO *simg = x_open(x); // owns the store now
+        wh_source_volume *added = simg ? ws_add_volume(s, &sv) : NULL;
+        if (added) ws_ntfs_copy(s, o, simg, 0, added);
+        if (simg) tsk_img_close(simg);
+        if (s->stop) break;
+    }
+    libvshadow_volume_close(vol, NULL);
+    libvshadow_volume_free(&vol, NULL);
+    libbfio_handle_free(&bh, NULL);
+}
+
+/* ---- volumes ---- */
+
+/* What the volume at off holds, from its boot sector. */
+static const char *volume_kind(TSK_IMG_INFO *img, uint64_t off)
+{
+    char b[512];
+    if (tsk_img_read(img, (TSK_OFF_T)off, b, sizeof(b)) != (ssize_t)sizeof(b)) return "unreadable";
+    if (!memcmp(b + 3, "-FVE-FS-", 8)) return "BitLocker";
+    if (!memcmp(b + 3, "NTFS    ", 8)) return "NTFS";
+    if (!memcmp(b + 3, "EXFAT   ", 8)) return "exFAT";
+    if (!memcmp(b + 82, "FAT32   ", 8) || !memcmp(b + 54, "FAT1", 4)) return "FAT";
+    if (!memcmp(b + 3, "ReFS", 4)) return "ReFS";
+    return "other";
+}
+
+static void one_volume(wh_source *s, const wh_source_opts *o, TSK_IMG_INFO *img, wh_source_volume *v)
+{
+    v->kind = volume_kind(img, v->offset);
+    wh_source_volume *added = ws_add_volume(s, v);
+    if (!added) return;
+    if (!strcmp(v->kind, "BitLocker")) {
+        ws_say(s, WH_SEV_WARN, WH_E_NOTFOUND, v->folder, v->offset,
+               "BitLocker-encrypted volume (%llu bytes): not read. Decrypt it first with the recovery key (from AD, "
+               "Entra ID or MBAM): bdemount -r KEY IMAGE /mnt/bde (offset %llu), then give wmihunt the decrypted "
+               "volume /mnt/bde/bde1", (unsigned long long)v->size, (unsigned long long)v->offset);
+        return;
+    }
+    if (strcmp(v->kind, "NTFS") != 0) {
+        ws_say(s, WH_SEV_INFO, WH_OK, v->folder, v->offset, "%s volume (%llu bytes): not Windows' system volume, not read",
+               v->kind, (unsigned long long)v->size);
+        return;
+    }
+    ws_ntfs_copy(s, o, img, v->offset, added);
+    if (o->vss && !s->stop) shadow_copies(s, o, img, added);
+}
+
+static void volumes(wh_source *s, const wh_source_opts *o, TSK_IMG_INFO *img)
+{
+    uint64_t isize = (uint64_t)img->size;
+    TSK_VS_INFO *vs = tsk_vs_open(img, 0, TSK_VS_TYPE_DETECT);
+    if (!vs) { // no partition table: the image may be one volume
+        (void)ws_tsk_error();
+        wh_source_volume v = {.folder = "vol0", .table = "", .offset = 0, .size = isize};
+        one_volume(s, o, img, &v);
+        if (!strcmp(s->vols[s->nvols - 1].kind, "other"))
+            ws_say(s, WH_SEV_ERROR, WH_E_CORRUPT, NULL, 0,
+                   "no partition table (MBR or GPT) and no NTFS volume at its start: nothing read");
+        return;
+    }
+    const char *table = vs->vstype == TSK_VS_TYPE_GPT ? "GPT" : vs->vstype == TSK_VS_TYPE_DOS ? "MBR"
+                                                                                               : tsk_vs_type_toname(vs->vstype);
+    unsigned nth = 0, found = 0;
+    for (TSK_PNUM_T i = 0; i < vs->part_count && !s->stop; i++) {
+        const TSK_VS_PART_INFO *p = tsk_vs_part_get(vs, i);
+        if (!p || !(p->flags & TSK_VS_PART_FLAG_ALLOC)) continue;
+        nth++;
+        uint64_t off = (uint64_t)p->start * vs->block_size, len = (uint64_t)p->len * vs->block_size;
+        char folder[32];
+        snprintf(folder, sizeof(folder), "vol%u", nth);
+        if (off >= isize || len > isize - off) {
+            ws_say(s, WH_SEV_WARN, WH_E_CORRUPT, folder, off,
+                   "the %s partition table puts volume %u (%s) at bytes %llu..%llu, past the image's end (%llu): "
+                   "%s", table, nth, p->desc ? p->desc : "?", (unsigned long long)off, (unsigned long long)(off + len),
+                   (unsigned long long)isize,
+                   off >= isize ? "not read (a truncated image, or a damaged table)" : "read as far as the image goes");
+            if (off >= isize) continue;
+            len = isize - off;
+        }
+        found++;
+        wh_source_volume v = {.folder = folder, .index = nth, .table = table, .offset = off, .size = len};
+        one_volume(s, o, img, &v);
+    }
+    if (!found) ws_say(s, WH_SEV_ERROR, WH_E_CORRUPT, NULL, 0, "the %s partition table holds no volume inside the image", table);
+    tsk_vs_close(vs);
+}
+
+wh_status ws_image(wh_source *s, const wh_source_opts *o, const char *path, const void *mem, size_t size)
+{
+    TSK_IMG_INFO *img = NULL;
+    if (mem) img = open_memory(mem, size);
+    else {
+        unsigned char b[8] = {0};
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        bool qcow = fd >= 0 && pread(fd, b, 4, 0) == 4 && !memcmp(b, "QFI\xfb", 4);
+        if (fd >= 0) close(fd);
+        img = qcow ? open_qcow(s, path) : tsk_img_open_utf8_sing(path, TSK_IMG_TYPE_DETECT, 0);
+        if (!img && !qcow)
+            ws_say(s, WH_SEV_ERROR, WH_E_CORRUPT, NULL, WH_NO_OFFSET,
+                   "the disk image cannot be opened (%s): a truncated or damaged image, or a segment missing "
+                   "(E01: keep .E02... beside it)", ws_tsk_error());
+    }
+    if (!img) return WH_E_CORRUPT;
+    volumes(s, o, img);
+    tsk_img_close(img);
+    return WH_OK;
+}
+
+#endif
