@@ -297,6 +297,31 @@ static void shadow_copies(wh_source *s, const wh_source_opts *o, TSK_IMG_INFO *i
     libbfio_handle_free(&bh, NULL);
 }
 
+/* An E01 whose segment files lack their end (cut short in a copy, a
+ * segment missing): said before anything is read, from libewf itself. */
+static void ewf_check(wh_source *s, const char *path)
+{
+    char **names = NULL;
+    int n = 0;
+    libewf_handle_t *h = NULL;
+    if (libewf_glob(path, strlen(path), LIBEWF_FORMAT_UNKNOWN, &names, &n, NULL) != 1) return;
+    int corrupted = 0;
+    if (libewf_handle_initialize(&h, NULL) == 1 && libewf_handle_open(h, names, n, LIBEWF_OPEN_READ, NULL) == 1)
+        corrupted = libewf_handle_segment_files_corrupted(h, NULL);
+    else
+        corrupted = -1;
+    if (corrupted)
+        ws_say(s, WH_SEV_WARN, WH_E_TRUNCATED, NULL, WH_NO_OFFSET,
+               "the E01 is damaged or cut short (%d segment file(s); libewf %s): what can be read is read, gaps read "
+               "as zeros; ewfverify tells more, and the acquisition's other copy may be whole",
+               n, corrupted < 0 ? "cannot open them" : "finds their end sections missing");
+    if (h) {
+        (void)libewf_handle_close(h, NULL);
+        (void)libewf_handle_free(&h, NULL);
+    }
+    libewf_glob_free(names, n, NULL);
+}
+
 /* ---- volumes ---- */
 
 /* What the volume at off holds, from its boot sector. */
@@ -319,9 +344,10 @@ static void one_volume(wh_source *s, const wh_source_opts *o, TSK_IMG_INFO *img,
     if (!added) return;
     if (!strcmp(v->kind, "BitLocker")) {
         ws_say(s, WH_SEV_WARN, WH_E_NOTFOUND, v->folder, v->offset,
-               "BitLocker-encrypted volume (%llu bytes): not read. Decrypt it first with the recovery key (from AD, "
-               "Entra ID or MBAM): bdemount -r KEY IMAGE /mnt/bde (offset %llu), then give wmihunt the decrypted "
-               "volume /mnt/bde/bde1", (unsigned long long)v->size, (unsigned long long)v->offset);
+               "BitLocker-encrypted volume (%llu bytes): not read. Get its recovery password (AD, Entra ID, MBAM or "
+               "the owner), decrypt it with libbde (an E01 through ewfmount first): bdemount -o %llu -r PASSWORD "
+               "RAW_IMAGE /mnt/bde, and give wmihunt the decrypted volume /mnt/bde/bde1",
+               (unsigned long long)v->size, (unsigned long long)v->offset);
         return;
     }
     if (strcmp(v->kind, "NTFS") != 0) {
@@ -333,17 +359,100 @@ static void one_volume(wh_source *s, const wh_source_opts *o, TSK_IMG_INFO *img,
     if (o->vss && !s->stop) shadow_copies(s, o, img, added);
 }
 
-static void volumes(wh_source *s, const wh_source_opts *o, TSK_IMG_INFO *img)
+/* Volume number nth at bytes off..off+len: said when it lies past the
+ * image's end, else read. */
+static void table_entry(wh_source *s, const wh_source_opts *o, TSK_IMG_INFO *img, const char *table, unsigned nth,
+                        const char *desc, uint64_t off, uint64_t len, unsigned *found)
 {
     uint64_t isize = (uint64_t)img->size;
+    char folder[32];
+    snprintf(folder, sizeof(folder), "vol%u", nth);
+    if (off >= isize || len > isize - off) {
+        ws_say(s, WH_SEV_WARN, WH_E_CORRUPT, folder, off,
+               "the %s partition table puts volume %u (%s) at bytes %llu..%llu, past the image's end (%llu): %s",
+               table, nth, desc, (unsigned long long)off, (unsigned long long)(off + len), (unsigned long long)isize,
+               off >= isize ? "not read (a truncated image, or a damaged table)" : "read as far as the image goes");
+        if (off >= isize) return;
+        len = isize - off;
+    }
+    (*found)++;
+    wh_source_volume v = {.folder = folder, .index = nth, .table = table, .offset = off, .size = len};
+    one_volume(s, o, img, &v);
+}
+
+static uint64_t le(const unsigned char *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; i--) v = v << 8 | p[i];
+    return v;
+}
+
+/* The table's entries read here, when TSK refuses the whole table (it does
+ * when an early MBR entry lies past the image's end): true when there was
+ * an MBR to read. GPT entries are bounded to 256. */
+static bool table_fallback(wh_source *s, const wh_source_opts *o, TSK_IMG_INFO *img)
+{
+    unsigned char b[512], h[512];
+    if (tsk_img_read(img, 0, (char *)b, 512) != 512 || b[510] != 0x55 || b[511] != 0xAA) return false;
+    unsigned found = 0, nth = 0;
+    bool gpt = false;
+    for (int i = 0; i < 4; i++) gpt |= b[446 + 16 * i + 4] == 0xEE;
+    if (gpt && tsk_img_read(img, 512, (char *)h, 512) == 512 && !memcmp(h, "EFI PART", 8)) {
+        uint64_t lba = le(h + 72, 8);
+        uint32_t count = (uint32_t)le(h + 80, 4), esize = (uint32_t)le(h + 84, 4);
+        if (count > 256) {
+            ws_say(s, WH_SEV_WARN, WH_E_LIMIT, NULL, 512, "the GPT says %u entries: the first 256 are read", count);
+            count = 256;
+        }
+        for (uint32_t i = 0; esize >= 128 && esize <= 4096 && i < count && lba < UINT64_MAX / 512; i++) {
+            unsigned char e[128];
+            uint64_t at = lba * 512 + (uint64_t)i * esize;
+            if (tsk_img_read(img, (TSK_OFF_T)at, (char *)e, 128) != 128) break;
+            static const unsigned char zero[16];
+            if (!memcmp(e, zero, 16)) continue;
+            uint64_t first = le(e + 32, 8), last = le(e + 40, 8);
+            nth++;
+            if (last < first || first > UINT64_MAX / 512 || last - first >= UINT64_MAX / 512) {
+                ws_say(s, WH_SEV_WARN, WH_E_CORRUPT, NULL, at, "GPT entry %u is impossible (LBA %llu..%llu): skipped",
+                       i + 1, (unsigned long long)first, (unsigned long long)last);
+                continue;
+            }
+            table_entry(s, o, img, "GPT", nth, "GPT entry", first * 512, (last - first + 1) * 512, &found);
+        }
+    } else {
+        for (int i = 0; i < 4; i++) {
+            const unsigned char *e = b + 446 + 16 * i;
+            uint64_t start = le(e + 8, 4), len = le(e + 12, 4);
+            if (!e[4] || !len) continue;
+            nth++;
+            char desc[32];
+            snprintf(desc, sizeof(desc), "type 0x%02x", e[4]);
+            table_entry(s, o, img, "MBR", nth, desc, start * 512, len * 512, &found);
+        }
+    }
+    if (!found) ws_say(s, WH_SEV_ERROR, WH_E_CORRUPT, NULL, 0, "the partition table holds no volume inside the image");
+    return true;
+}
+
+static void volumes(wh_source *s, const wh_source_opts *o, TSK_IMG_INFO *img)
+{
     TSK_VS_INFO *vs = tsk_vs_open(img, 0, TSK_VS_TYPE_DETECT);
-    if (!vs) { // no partition table: the image may be one volume
+    if (!vs) { // no partition table that TSK takes: the image may be one volume
         (void)ws_tsk_error();
-        wh_source_volume v = {.folder = "vol0", .table = "", .offset = 0, .size = isize};
-        one_volume(s, o, img, &v);
-        if (!strcmp(s->vols[s->nvols - 1].kind, "other"))
-            ws_say(s, WH_SEV_ERROR, WH_E_CORRUPT, NULL, 0,
-                   "no partition table (MBR or GPT) and no NTFS volume at its start: nothing read");
+        if (!memcmp(volume_kind(img, 0), "NTFS", 4) || !strcmp(volume_kind(img, 0), "BitLocker") ||
+            !table_fallback(s, o, img)) {
+            wh_source_volume v = {.folder = "vol0", .table = "", .offset = 0, .size = (uint64_t)img->size};
+            one_volume(s, o, img, &v);
+            const char *k = s->nvols ? s->vols[s->nvols - 1].kind : "other";
+            if (!strcmp(k, "unreadable"))
+                ws_say(s, WH_SEV_ERROR, WH_E_TRUNCATED, NULL, 0,
+                       "the image cannot be read at its start (%s): truncated or damaged (an E01: a segment missing or "
+                       "cut short? check it with ewfverify)", ws_tsk_error());
+            else if (!strcmp(k, "other"))
+                ws_say(s, WH_SEV_ERROR, WH_E_CORRUPT, NULL, 0,
+                       "no partition table (MBR or GPT) and no NTFS volume at its start: nothing read (a truncated or "
+                       "damaged image? ewfverify checks an E01)");
+        }
         return;
     }
     const char *table = vs->vstype == TSK_VS_TYPE_GPT ? "GPT" : vs->vstype == TSK_VS_TYPE_DOS ? "MBR"
@@ -354,20 +463,7 @@ static void volumes(wh_source *s, const wh_source_opts *o, TSK_IMG_INFO *img)
         if (!p || !(p->flags & TSK_VS_PART_FLAG_ALLOC)) continue;
         nth++;
         uint64_t off = (uint64_t)p->start * vs->block_size, len = (uint64_t)p->len * vs->block_size;
-        char folder[32];
-        snprintf(folder, sizeof(folder), "vol%u", nth);
-        if (off >= isize || len > isize - off) {
-            ws_say(s, WH_SEV_WARN, WH_E_CORRUPT, folder, off,
-                   "the %s partition table puts volume %u (%s) at bytes %llu..%llu, past the image's end (%llu): "
-                   "%s", table, nth, p->desc ? p->desc : "?", (unsigned long long)off, (unsigned long long)(off + len),
-                   (unsigned long long)isize,
-                   off >= isize ? "not read (a truncated image, or a damaged table)" : "read as far as the image goes");
-            if (off >= isize) continue;
-            len = isize - off;
-        }
-        found++;
-        wh_source_volume v = {.folder = folder, .index = nth, .table = table, .offset = off, .size = len};
-        one_volume(s, o, img, &v);
+        table_entry(s, o, img, table, nth, p->desc ? p->desc : "?", off, len, &found);
     }
     if (!found) ws_say(s, WH_SEV_ERROR, WH_E_CORRUPT, NULL, 0, "the %s partition table holds no volume inside the image", table);
     tsk_vs_close(vs);
@@ -380,7 +476,8 @@ wh_status ws_image(wh_source *s, const wh_source_opts *o, const char *path, cons
     else {
         unsigned char b[8] = {0};
         int fd = open(path, O_RDONLY | O_CLOEXEC);
-        bool qcow = fd >= 0 && pread(fd, b, 4, 0) == 4 && !memcmp(b, "QFI\xfb", 4);
+        bool qcow = fd >= 0 && pread(fd, b, 8, 0) == 8 && !memcmp(b, "QFI\xfb", 4);
+        if (!memcmp(b, "EVF", 3)) ewf_check(s, path);
         if (fd >= 0) close(fd);
         img = qcow ? open_qcow(s, path) : tsk_img_open_utf8_sing(path, TSK_IMG_TYPE_DETECT, 0);
         if (!img && !qcow)
@@ -390,6 +487,11 @@ wh_status ws_image(wh_source *s, const wh_source_opts *o, const char *path, cons
     }
     if (!img) return WH_E_CORRUPT;
     volumes(s, o, img);
+    bool any = false;
+    for (size_t i = 0; i < s->nvols; i++) any |= s->vols[i].read;
+    if (!any && s->nvols)
+        ws_say(s, WH_SEV_ERROR, WH_E_NOTFOUND, NULL, WH_NO_OFFSET, "no NTFS volume in this image could be read (%zu "
+               "volume(s), see above): nothing to look at", s->nvols);
     tsk_img_close(img);
     return WH_OK;
 }

@@ -5,6 +5,7 @@
 
 #include <libbfio.h>
 #define LIBVSHADOW_HAVE_BFIO
+#include <libewf.h>
 #include <libqcow.h>
 #include <libvshadow.h>
 #include <tsk/libtsk.h>
