@@ -394,11 +394,12 @@ static void by_name(wh_hunt_host *hh, const wh_strmap *parts, hrec *k)
         add_rec(hh, c, k);
         bool rec = hr_bool(r, "recovered");
         if (rec) c->recovered = true;
+        else if (k->older) c->in_older = true;
         else c->live = true;
         for (size_t i = 0; i < r->nts; i++)
-            life(hh, c, k, r->ts[i].ft, rec ? "seen" : "written",
-                 wh_arena_printf(hh->a, "%s in the repository%s: %s", r->ts[i].desc, rec ? " (recovered)" : "",
-                                 r->summary ? r->summary : a));
+            life(hh, c, k, r->ts[i].ft, rec || k->older ? "seen" : "written",
+                 wh_arena_printf(hh->a, "%s in the repository%s%s%s: %s", r->ts[i].desc, rec ? " (recovered)" : "",
+                                 k->older ? " of " : "", k->older ? k->older : "", r->summary ? r->summary : a));
         return;
     }
     if (!strcmp(a, "cim.recovered_instance")) {

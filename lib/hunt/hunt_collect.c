@@ -66,7 +66,7 @@ static void read_cim(wh_hunt_host *hh, const char *dir, bool backup)
         return;
     }
     hh->usable++;
-    if (!backup) hh->repo_read = true;
+    if (!backup && !hh->older) hh->repo_read = true;
     hr_note(hh, backup ? "CIM repository backup" : "CIM repository", dir, NULL);
     static const char *const names[] = {"OBJECTS.DATA", "INDEX.BTR", "MAPPING1.MAP", "MAPPING2.MAP", "MAPPING3.MAP",
                                         "OBJECTS.MAP", "INDEX.MAP", "MAPPING.VER"};
@@ -81,6 +81,7 @@ static void read_cim(wh_hunt_host *hh, const char *dir, bool backup)
     (void)wh_cim_emit(cim, WH_CIM_VIEW_RECOVERED, NULL, hc_on_record, hh);
     (void)wh_cim_emit(cim, WH_CIM_VIEW_TIMELINE, NULL, hc_on_record, hh);
     // Timer instructions: a timer filter's schedule (hunt_trigger.c).
+    backup |= hh->older != NULL; // an older copy: what it holds is history, not what runs now
     for (size_t i = 0; !backup && i < wh_cim_namespace_count(cim); i++)
         (void)wh_cim_emit_instances(cim, wh_cim_namespace(cim, i), "__TimerInstruction", hc_on_record, hh);
     if (!backup) hs_scan_repository(hh, cim);
@@ -276,6 +277,38 @@ static void note_unread(wh_hunt_host *hh, const wh_triage_artifact *a)
     }
 }
 
+/* A disk image's shadow copy (lib/source): its repository and MOF files
+ * are read as older copies; its event logs and hives are not (the live
+ * ones hold the same records, and events read twice would count twice). */
+static const wh_source_volume *snapshot_of(const char *path)
+{
+    const wh_source_volume *v = wh_source_volume_of(path);
+    return v && v->snapshot ? v : NULL;
+}
+
+static bool snapshot_skipped(wh_hunt_host *hh, const wh_triage_artifact *a, bool say)
+{
+    const wh_source_volume *v = snapshot_of(a->path);
+    if (!v || (a->kind != WH_TRIAGE_EVTX && a->kind != WH_TRIAGE_HIVE_SOFTWARE)) return false;
+    if (say)
+        hr_note(hh, a->kind == WH_TRIAGE_EVTX ? "event log" : "SOFTWARE hive", a->path,
+                "in a shadow copy: not read (the live one is; give this copy alone to compare)");
+    return true;
+}
+
+/* What an older copy is called in the cases' lives; NULL for the live files. */
+static const char *older_label(wh_hunt_host *hh, const wh_triage_artifact *a)
+{
+    const wh_source_volume *v = snapshot_of(a->path);
+    if (v) {
+        char when[32];
+        if (!wh_filetime_iso(v->snapshot_time, when)) snprintf(when, sizeof(when), "at an unknown time");
+        return wh_arena_printf(hh->a, "shadow copy %u {%s} of %s, taken %s", v->snapshot,
+                               v->snapshot_id ? v->snapshot_id : "?", v->folder, when);
+    }
+    return a->kind == WH_TRIAGE_CIM_BACKUP ? "a repository backup" : NULL;
+}
+
 void hc_collect(wh_hunt_host *hh, const char *path)
 {
     const char *archive = hx_archive_of(path); // the archive itself is evidence too
@@ -288,12 +321,13 @@ void hc_collect(wh_hunt_host *hh, const char *path)
     size_t n = wh_triage_count(t);
     for (size_t i = 0; i < n; i++) {
         const wh_triage_artifact *a = wh_triage_get(t, i);
-        if (hunt_reads(a)) hh->total++;
-        else note_unread(hh, a);
+        if (hunt_reads(a) && !snapshot_skipped(hh, a, true)) hh->total++;
+        else if (!hunt_reads(a)) note_unread(hh, a);
     }
     for (size_t i = 0; i < n; i++) {
         const wh_triage_artifact *a = wh_triage_get(t, i);
-        if (!hunt_reads(a)) continue;
+        if (!hunt_reads(a) || snapshot_skipped(hh, a, false)) continue;
+        hh->older = older_label(hh, a);
         switch (a->kind) {
         case WH_TRIAGE_CIM_REPOSITORY:
         case WH_TRIAGE_CIM_BACKUP:
@@ -325,6 +359,7 @@ void hc_collect(wh_hunt_host *hh, const char *path)
         default:
             break;
         }
+        hh->older = NULL;
     }
     wh_triage_close(t);
 }

@@ -20,6 +20,7 @@ typedef struct hrec {
     bool reason;  /* a rule above info (not known-good) fired on it */
     bool known;   /* a known-good rule fired on it */
     bool copy;    /* the engine's copy of a record kept already (stateful rules) */
+    const char *older; /* read from an older copy (a shadow copy, a repository backup): which; NULL: now */
 } hrec;
 
 /* A finding copied out of the engine. */
@@ -78,6 +79,7 @@ typedef struct hcase {
     uint64_t first, last, created, changed, removed, fired_first, fired_last;
     unsigned fired;
     bool live, removal_seen, recovered, in_mof, logged;
+    bool in_older;            /* in an older copy of the repository (shadow copy, backup) */
 } hcase;
 
 typedef struct hfile {
@@ -124,6 +126,7 @@ struct wh_hunt_host {
     unsigned long records, damaged;
     size_t step, total;
     bool repo_read; /* a live repository was read: absence from it means something */
+    const char *older; /* while an older copy is read: which (hrec.older) */
     bool cap_said;  /* the host's memory cap was reached and said */
     struct hpv *provs; /* providers read from the live repository (hunt_provider.c) */
     /* read again after collection (hunt_provider.c), for the SOFTWARE hive

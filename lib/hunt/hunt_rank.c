@@ -100,7 +100,8 @@ static void decide_state(const wh_hunt_host *hh, hcase *c)
     // (removed and made again is still there).
     if (c->live) c->state = S_LIVE;
     else if (c->removal_seen) c->state = S_REMOVED;
-    else if (hh->repo_read && (c->logged || c->recovered)) c->state = S_REMOVED; // it existed, and the repository no longer has it
+    // It existed (logged, carved, or in an older copy), and the repository no longer has it.
+    else if (hh->repo_read && (c->logged || c->recovered || c->in_older)) c->state = S_REMOVED;
     else if (c->logged) c->state = S_LOGGED;
     else c->state = S_MOF_ONLY;
 }

@@ -115,6 +115,7 @@ hrec *hr_keep(wh_hunt_host *hh, const wh_record *r, bool sub)
     k->t = hr_time(r);
     k->cs = -1;
     k->sub = sub;
+    k->older = hh->older;
     // "Recent" is measured against what the logs saw last, not file times.
     if (!strncmp(r->artifact, "evtx.", 5) && k->t > hh->newest) hh->newest = k->t;
     return k;
