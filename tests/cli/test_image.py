@@ -245,6 +245,10 @@ def main(argv):
     check(any(r.get("source", "").endswith("desktop.ini:cfg.mof") for r in recs),
           "ads.img: nothing named desktop.ini:cfg.mof")
     check(len(cases(recs)) > len(cases(precs)), "ads.img: no more cases than the plain tree")
+    check(any(r["artifact"] == "hunt.finding" and r.get("rule") == "WH-MOF-049" for r in recs),
+          "ads.img: the MOF in a stream is not called hidden (WH-MOF-049)")
+    check(not any(r["artifact"] == "hunt.finding" and r.get("rule") == "WH-MOF-049" for r in precs),
+          "plain tree: WH-MOF-049 fires without a stream")
 
     # triage: each file's volume.
     t = run(wm, ["triage", "--format", "jsonl", "disk.raw"], tmp)
