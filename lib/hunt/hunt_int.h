@@ -127,6 +127,8 @@ struct wh_hunt_host {
     size_t step, total;
     bool repo_read; /* a live repository was read: absence from it means something */
     const char *older; /* while an older copy is read: which (hrec.older) */
+    struct wh_source_volume *vols; /* a disk image's volumes (hx_volumes), strings in a */
+    size_t nvols;
     bool cap_said;  /* the host's memory cap was reached and said */
     struct hpv *provs; /* providers read from the live repository (hunt_provider.c) */
     /* read again after collection (hunt_provider.c), for the SOFTWARE hive

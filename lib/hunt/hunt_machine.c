@@ -9,6 +9,7 @@
 
 #include "core/hash.h"
 #include "hunt/hunt_int.h"
+#include "hunt/hunt_source.h"
 
 static const char *const CSV_COLS[] = {
     "host", "case_id", "rank", "kind", "severity", "inventory", "known_good", "state", "title", "namespace",
@@ -268,6 +269,20 @@ void hm_host(wh_writer *w, wh_arena *a, const wh_hunt_host *hh, const wh_hunt_re
         nv[i] = obj(a, nf, 3);
     }
     wh_recb_add(&b, "read", nv ? arr(a, nv, hh->notes.n) : wh_v_null());
+    // A disk image: its volumes, each file's source starts with IMAGE!folder/.
+    wh_value *vv = wh_arena_calloc(a, hh->nvols ? hh->nvols : 1, sizeof(wh_value));
+    for (size_t i = 0; vv && i < hh->nvols; i++) {
+        const wh_source_volume *v = &hh->vols[i];
+        wh_field vf[11] = {{"folder", wh_v_str(v->folder)},   {"index", wh_v_uint(v->index)},
+                           {"table", wh_v_str(v->table)},     {"offset", wh_v_uint(v->offset)},
+                           {"size", wh_v_uint(v->size)},      {"kind", wh_v_str(v->kind)},
+                           {"snapshot", wh_v_uint(v->snapshot)},
+                           {"snapshot_id", v->snapshot_id ? wh_v_str(v->snapshot_id) : wh_v_null()},
+                           {"snapshot_time", v->snapshot ? tv(v->snapshot_time) : wh_v_null()},
+                           {"files", wh_v_uint(v->files)},    {"read", wh_v_bool(v->read)}};
+        vv[i] = obj(a, vf, 11);
+    }
+    wh_recb_add(&b, "volumes", vv ? arr(a, vv, hh->nvols) : wh_v_null());
     csv_pad(&b, o);
     const wh_record *r = wh_recb_done(&b);
     if (r) wh_writer_record(w, r);

@@ -375,6 +375,7 @@ wh_status wh_hunt_run(wh_hunt *h, const char *path, wh_hunt_host **out)
     wh_detect_on_subscription(hh->det, on_subscription, hh);
     wh_detect_on_enrich(hh->det, enrich_sub, hh);
     if (rpath) hc_collect(hh, rpath);
+    hx_volumes(hh, rpath);
     hp_providers(hh); // needs both the repository and the SOFTWARE hive, read in either order
     wh_diag_budget(&hh->sink, 0); // the budget is per evidence file, not for detection
     hfeed fc = {0};

@@ -1,4 +1,5 @@
 /* Archives as evidence in the hunt (hunt_source.h). */
+#include <stdio.h>
 #include <string.h>
 
 #include "hunt/hunt_int.h"
@@ -48,4 +49,37 @@ const char *hx_archive_of(const char *path)
 {
     wh_source *s = wh_source_find(path);
     return s ? wh_source_name(s) : NULL;
+}
+
+void hx_volumes(wh_hunt_host *hh, const char *rpath)
+{
+    size_t n = 0;
+    const wh_source_volume *v = wh_source_volumes(rpath ? wh_source_find(rpath) : NULL, &n);
+    if (!n || !(hh->vols = wh_arena_calloc(hh->a, n, sizeof(*hh->vols)))) return;
+    for (size_t i = 0; i < n; i++) {
+        wh_source_volume *d = &hh->vols[i];
+        *d = v[i];
+        d->folder = wh_arena_strdup(hh->a, v[i].folder);
+        d->table = wh_arena_strdup(hh->a, v[i].table);
+        d->kind = wh_arena_strdup(hh->a, v[i].kind);
+        d->snapshot_id = v[i].snapshot_id ? wh_arena_strdup(hh->a, v[i].snapshot_id) : NULL;
+    }
+    hh->nvols = n;
+}
+
+char *hx_volume_text(wh_arena *a, const wh_source_volume *v)
+{
+    char where[96], when[32] = "?";
+    if (v->index) snprintf(where, sizeof(where), "%s partition %u at byte %llu", v->table, v->index,
+                           (unsigned long long)v->offset);
+    else snprintf(where, sizeof(where), "the whole image");
+    if (v->snapshot) {
+        (void)wh_filetime_iso(v->snapshot_time, when);
+        return wh_arena_printf(a, "%s: shadow copy %u {%s} taken %s, of %s: %llu file(s) copied", v->folder,
+                               v->snapshot, v->snapshot_id ? v->snapshot_id : "?", when, where,
+                               (unsigned long long)v->files);
+    }
+    return wh_arena_printf(a, "%s: %s, %s (%llu MiB)%s%llu file(s) copied", v->folder, v->kind, where,
+                           (unsigned long long)(v->size >> 20), v->read ? ", " : ", not read, ",
+                           (unsigned long long)v->files);
 }

@@ -11,6 +11,7 @@
 #include "core/hash.h"
 #include "hunt/hunt_html.h"
 #include "hunt/hunt_int.h"
+#include "hunt/hunt_source.h"
 
 #define SHOW_LIFE 40  /* lifecycle lines per case (the machine formats carry all) */
 #define SHOW_EVID 8   /* evidence lines per case */
@@ -180,6 +181,8 @@ static void summary(wh_hunt_report *r, const wh_hunt_host *hh)
             free(s);
         }
     }
+    for (size_t i = 0; i < hh->nvols; i++) // a disk image: where each file came from
+        field(r, 2, i ? "" : "volumes:", hx_volume_text(hh->a, &hh->vols[i]), 2000);
     hread rd = hr_read_counts(hh);
     fprintf(r->out, "  read:         %zu CIM repositor%s, %zu event log(s), %zu hive(s), %zu MOF file(s); %lu records\n",
             rd.repos, rd.repos == 1 ? "y" : "ies", rd.logs, rd.hives, rd.mofs, hh->records);
