@@ -398,8 +398,13 @@ static void by_name(wh_hunt_host *hh, const wh_strmap *parts, hrec *k)
         else c->live = true;
         for (size_t i = 0; i < r->nts; i++)
             life(hh, c, k, r->ts[i].ft, rec || k->older ? "seen" : "written",
-                 wh_arena_printf(hh->a, "%s in the repository%s%s%s: %s", r->ts[i].desc, rec ? " (recovered)" : "",
-                                 k->older ? " of " : "", k->older ? k->older : "", r->summary ? r->summary : a));
+                 k->older ? wh_arena_printf(hh->a, "in %s: %s in its repository: %s", k->older, r->ts[i].desc,
+                                            r->summary ? r->summary : a)
+                          : wh_arena_printf(hh->a, "%s in the repository%s: %s", r->ts[i].desc,
+                                            rec ? " (recovered)" : "", r->summary ? r->summary : a));
+        if (k->older_t) // the latest time it is known to have been there
+            life(hh, c, k, k->older_t, "seen",
+                 wh_arena_printf(hh->a, "still in the repository when %s was taken", k->older));
         return;
     }
     if (!strcmp(a, "cim.recovered_instance")) {

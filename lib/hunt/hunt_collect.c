@@ -286,25 +286,56 @@ static const wh_source_volume *snapshot_of(const char *path)
     return v && v->snapshot ? v : NULL;
 }
 
-static bool snapshot_skipped(wh_hunt_host *hh, const wh_triage_artifact *a, bool say)
+static bool snapshot_skipped(const wh_triage_artifact *a)
 {
     const wh_source_volume *v = snapshot_of(a->path);
-    if (!v || (a->kind != WH_TRIAGE_EVTX && a->kind != WH_TRIAGE_HIVE_SOFTWARE)) return false;
-    if (say)
-        hr_note(hh, a->kind == WH_TRIAGE_EVTX ? "event log" : "SOFTWARE hive", a->path,
-                "in a shadow copy: not read (the live one is; give this copy alone to compare)");
-    return true;
+    return v && (a->kind == WH_TRIAGE_EVTX || a->kind == WH_TRIAGE_HIVE_SOFTWARE);
 }
 
-/* What an older copy is called in the cases' lives; NULL for the live files. */
-static const char *older_label(wh_hunt_host *hh, const wh_triage_artifact *a)
+/* One note per shadow copy for what of it is not read (one pass; a
+ * volume has at most 64 shadow copies, a disk a few volumes). */
+static void note_snapshots(wh_hunt_host *hh, wh_triage *t)
+{
+    typedef struct { const wh_source_volume *v; const char *path; unsigned logs, hives; } snap;
+    snap *sv = NULL;
+    size_t ns = 0, cap = 0;
+    for (size_t i = 0; i < wh_triage_count(t); i++) {
+        const wh_triage_artifact *a = wh_triage_get(t, i);
+        const wh_source_volume *v = hunt_reads(a) && snapshot_skipped(a) ? snapshot_of(a->path) : NULL;
+        if (!v) continue;
+        size_t k = 0;
+        while (k < ns && sv[k].v != v) k++;
+        if (k == ns) {
+            snap *g = wh_arena_grow(hh->a, sv, ns, &cap, sizeof(*sv), 8);
+            if (!g) break;
+            sv = g;
+            sv[ns++] = (snap){v, a->path, 0, 0};
+        }
+        if (a->kind == WH_TRIAGE_EVTX) sv[k].logs++;
+        else sv[k].hives++;
+    }
+    for (size_t k = 0; k < ns; k++) {
+        char shown[WH_SOURCE_SHOWN_MAX];
+        const char *at = wh_source_shown(sv[k].path, shown, sizeof(shown));
+        const char *bang = strrchr(at, '!');
+        size_t cut = bang ? (size_t)(bang - at) + 1 + strlen(sv[k].v->folder) : strlen(at);
+        hr_note(hh, "shadow copy", wh_arena_printf(hh->a, "%.*s", (int)cut, at),
+                wh_arena_printf(hh->a, "its %u event log(s) and %u hive(s) not read: the live ones are (give the "
+                                       "copy alone to compare them)", sv[k].logs, sv[k].hives));
+    }
+}
+
+/* What an older copy is called in the cases' lives (and when it was
+ * taken); NULL for the live files. */
+static const char *older_label(wh_hunt_host *hh, const wh_triage_artifact *a, uint64_t *taken)
 {
     const wh_source_volume *v = snapshot_of(a->path);
+    *taken = v ? v->snapshot_time : 0;
     if (v) {
         char when[32];
-        if (!wh_filetime_iso(v->snapshot_time, when)) snprintf(when, sizeof(when), "at an unknown time");
-        return wh_arena_printf(hh->a, "shadow copy %u {%s} of %s, taken %s", v->snapshot,
-                               v->snapshot_id ? v->snapshot_id : "?", v->folder, when);
+        if (!wh_filetime_iso(v->snapshot_time, when)) snprintf(when, sizeof(when), "?");
+        return wh_arena_printf(hh->a, "shadow copy %u (taken %s) of %s {%s}", v->snapshot, when, v->folder,
+                               v->snapshot_id ? v->snapshot_id : "?");
     }
     return a->kind == WH_TRIAGE_CIM_BACKUP ? "a repository backup" : NULL;
 }
@@ -321,13 +352,14 @@ void hc_collect(wh_hunt_host *hh, const char *path)
     size_t n = wh_triage_count(t);
     for (size_t i = 0; i < n; i++) {
         const wh_triage_artifact *a = wh_triage_get(t, i);
-        if (hunt_reads(a) && !snapshot_skipped(hh, a, true)) hh->total++;
+        if (hunt_reads(a) && !snapshot_skipped(a)) hh->total++;
         else if (!hunt_reads(a)) note_unread(hh, a);
     }
+    note_snapshots(hh, t);
     for (size_t i = 0; i < n; i++) {
         const wh_triage_artifact *a = wh_triage_get(t, i);
-        if (!hunt_reads(a) || snapshot_skipped(hh, a, false)) continue;
-        hh->older = older_label(hh, a);
+        if (!hunt_reads(a) || snapshot_skipped(a)) continue;
+        hh->older = older_label(hh, a, &hh->older_t);
         switch (a->kind) {
         case WH_TRIAGE_CIM_REPOSITORY:
         case WH_TRIAGE_CIM_BACKUP:
@@ -360,6 +392,7 @@ void hc_collect(wh_hunt_host *hh, const char *path)
             break;
         }
         hh->older = NULL;
+        hh->older_t = 0;
     }
     wh_triage_close(t);
 }

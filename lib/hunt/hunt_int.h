@@ -21,6 +21,7 @@ typedef struct hrec {
     bool known;   /* a known-good rule fired on it */
     bool copy;    /* the engine's copy of a record kept already (stateful rules) */
     const char *older; /* read from an older copy (a shadow copy, a repository backup): which; NULL: now */
+    uint64_t older_t;  /* when that copy was taken (FILETIME; 0: not known) */
 } hrec;
 
 /* A finding copied out of the engine. */
@@ -127,6 +128,7 @@ struct wh_hunt_host {
     size_t step, total;
     bool repo_read; /* a live repository was read: absence from it means something */
     const char *older; /* while an older copy is read: which (hrec.older) */
+    uint64_t older_t;
     struct wh_source_volume *vols; /* a disk image's volumes (hx_volumes), strings in a */
     size_t nvols;
     bool cap_said;  /* the host's memory cap was reached and said */

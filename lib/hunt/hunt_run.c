@@ -116,6 +116,7 @@ hrec *hr_keep(wh_hunt_host *hh, const wh_record *r, bool sub)
     k->cs = -1;
     k->sub = sub;
     k->older = hh->older;
+    k->older_t = hh->older_t;
     // "Recent" is measured against what the logs saw last, not file times.
     if (!strncmp(r->artifact, "evtx.", 5) && k->t > hh->newest) hh->newest = k->t;
     return k;
@@ -254,11 +255,12 @@ static void count_artifact(wh_hunt_host *hh, const char *art)
 int hc_on_record(void *ud, const wh_record *r0)
 {
     wh_hunt_host *hh = ud;
+    const wh_source_volume *vol = wh_source_volume_of(r0->source); // a disk image's volume or shadow copy
     r0 = wh_source_record(r0); // paths in an archive's private folder named ARCHIVE!member
     const wh_record *r = hh->enrich_raw ? he_enrich(hh, hh->enrich_raw, r0) : r0;
     hh->records++;
     count_artifact(hh, r->artifact);
-    if (!strcmp(r->artifact, "triage.missing")) {
+    if (!strcmp(r->artifact, "triage.missing") && !(vol && vol->snapshot)) { // a copy's gaps are the volume's
         const char *kind = hr_str(r, "kind"), *exp = hr_str(r, "windows_path");
         hr_note(hh, kind ? kind : "artifact", exp ? exp : r->source, "missing: expected but not found");
     }

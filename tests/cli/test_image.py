@@ -17,9 +17,12 @@ installed.
 
 Shadow copies: no public image with real snapshots could be obtained (the
 one dfvfs keeps, test_data/vss.raw, is not in its published snapshot), so
-as libvshadow's own tests do, an image given in WMIHUNT_VSS_IMAGE is read
-with --vss when set (its snapshots must be listed), and skipped otherwise;
-a volume without snapshots must say so.
+tests/gen/vssgen.py writes one store into a volume after the libyal format
+documentation (the snapshot holds a subscription the live repository no
+longer has: one case, removed, with the snapshot as evidence); and, as
+libvshadow's own tests do, an image given in WMIHUNT_VSS_IMAGE is read with
+--vss when set (its snapshots must be listed), skipped otherwise; a volume
+without snapshots must say so.
 
 usage: test_image.py WMIHUNT TESTS_GEN_BUILD_DIR TESTS_SRC_DIR SCRATCH SHARED"""
 import json
@@ -282,6 +285,58 @@ def main(argv):
     check("bdemount" in hunt("bitlocker.raw")[0].stderr, "bitlocker.raw: no word on what to do")
 
     # ---- shadow copies ----
+    # The snapshot holds another subscription (WS-HR-12's repository of the
+    # twohosts story) that the live repository no longer has.
+    two = os.path.join(trees, "two")
+    subprocess.run([sys.executable, casegen, "--gen", gen, "twohosts", two], check=True, stdout=subprocess.DEVNULL)
+    old_tree = os.path.join(trees, "old")
+    shutil.copytree(life_c, old_tree)
+    repo_rel = os.path.join("Windows", "System32", "wbem", "Repository")
+    shutil.rmtree(os.path.join(old_tree, repo_rel))
+    shutil.copytree(os.path.join(two, "WS-HR-12", "C", repo_rel), os.path.join(old_tree, repo_rel))
+    size = max(tree_size(old_tree), tree_size(life_c))
+    old_vol, new_vol = os.path.join(trees, "old.img"), os.path.join(trees, "new.img")
+    for v, t in ((old_vol, old_tree), (new_vol, life_c)):
+        with open(v, "wb") as f:  # the same size for both, room at the end for the store
+            f.truncate(max(16 * MiB, (size * 3 // 2 + 8 * MiB) // MiB * MiB))
+        subprocess.run(["mkntfs", "-F", "-Q", "-q", "-s", "512", "-p", "2048", "-H", "255", "-S", "63", v],
+                       check=True, capture_output=True)
+        subprocess.run([ntfstree, v, t], check=True)
+    taken = 133596864000000000  # 2024-05-09T00:00:00Z, after both stories
+    vss_vol = os.path.join(trees, "vss-volume.img")
+    subprocess.run([sys.executable, os.path.join(src, "gen", "vssgen.py"), old_vol, new_vol, vss_vol, "--time",
+                    str(taken)], check=True, stdout=subprocess.DEVNULL)
+    make_disk(vss_vol, os.path.join(ev, "vss.raw"), "gpt")
+    before = snapshot(ev)
+    t = run(wm, ["triage", "-v", "--vss", "vss.raw"], tmp)
+    check("1 volume shadow copy found" in t.stderr and "vss.raw!vol1@vss1" in t.stderr,
+          "triage --vss: the snapshot is not listed: %s" % t.stderr[-600:])
+    check(any(r["artifact"] == "triage.artifact" and r["path"].startswith("vss.raw!vol1@vss1/Windows/")
+              for r in records(run(wm, ["triage", "--vss", "--format", "jsonl", "vss.raw"], tmp).stdout)),
+          "triage --vss: no artifact named vss.raw!vol1@vss1/...")
+    p, recs = hunt("vss.raw")
+    check(cases(recs) == cases(precs) and ids(recs) == ids(precs), "vss.raw without --vss: not the live tree's cases")
+    p, recs = hunt("vss.raw", ["--vss"])
+    hr = [r for r in recs if r["artifact"] == "hunt.case" and "HRSyncFilter" in r["title"]]
+    check(len(hr) == 1 and hr[0]["state"] == "removed",
+          "--vss: the subscription only the snapshot holds is not one removed case: %s"
+          % [(r["title"], r["state"]) for r in hr])
+    if hr:
+        text = json.dumps(hr[0])
+        check("still in the repository when shadow copy 1 (taken 2024-05-09T00:00:00" in text,
+              "--vss: the case's life does not say the snapshot held it: %s" % text[:800])
+        check("vss.raw!vol1@vss1/Windows/System32/wbem/Repository" in text,
+              "--vss: the case's evidence does not name the snapshot's repository")
+    check(set(ids(precs)) <= set(ids(recs)) and len(cases(recs)) == len(cases(precs)) + 1,
+          "--vss: the live cases are not all there, or more than the one removed case is added")
+    live = [r for r in recs if r["artifact"] == "hunt.case" and "PerfMonTimer" in r["title"]]
+    check(len(live) == 1 and live[0]["state"] == "live", "--vss: the live subscription is not live")
+    host = [r for r in recs if r["artifact"] == "hunt.host"]
+    vols = host[0].get("volumes", []) if host else []
+    check([v["folder"] for v in vols] == ["vol1", "vol1@vss1"] and vols[1]["snapshot"] == 1
+          and vols[1]["snapshot_id"] and vols[1]["snapshot_time"].startswith("2024-05-09T00:00:00"),
+          "--vss: hunt.host.volumes: %s" % vols)
+    check(os.listdir(tmp) == [], "vss.raw: left in TMPDIR: %s" % os.listdir(tmp))
     p = run(wm, ["triage", "-v", "--vss", "disk.raw"], tmp)
     check("no volume shadow copies" in p.stderr, "--vss on a volume without snapshots says nothing: %s" % p.stderr[-300:])
     vss = os.environ.get("WMIHUNT_VSS_IMAGE")
