@@ -19,6 +19,9 @@ static const char TRIAGE_USAGE[] =
     "is opened for reading or written; symbolic links are not followed. DIR may\n"
     "be a .zip, .7z, .tar or .tar.gz of a collection: it is extracted to a private\n"
     "temporary folder (removed at the end) and paths are shown as ARCHIVE!member.\n"
+    "DIR may be a disk image (E01, VHDX/VHD, VMDK, QCOW2, raw): each volume is\n"
+    "named (partition table, offset, NTFS or BitLocker) and the files wmihunt\n"
+    "reads are copied out of its NTFS volumes, shown as IMAGE!vol2/...\n"
     "\n"
     "options:\n"
     "  --format text|jsonl|json|csv\n"
@@ -26,6 +29,7 @@ static const char TRIAGE_USAGE[] =
     "  --max-files N       entries to look at in all (default 2000000)\n"
     "  --max-seconds N     time for the walk (default 600)\n"
     "  --mof-max-size N    flag .mof files larger than N[K|M|G] (default 16M)\n"
+    "  --vss               disk images: list and read every volume shadow copy too\n"
     "  -v, -q              more or no diagnostics\n"
     "\n"
     "exit codes: 0 found evidence, 2 no Windows evidence in DIR, 3 a bound or an\n"
@@ -122,6 +126,12 @@ int cmd_triage(int argc, char **argv)
                 fprintf(stderr, "wmihunt triage: Windows volume %s at %s (layout %s)\n",
                         *vol ? cli_vis(vol) : "(no drive letter)", cli_vis(wh_source_shown(path, shown, sizeof(shown))),
                         wh_triage_layout_name(l));
+        }
+        size_t nv = 0;
+        const wh_source_volume *vols = wh_source_volumes(src, &nv);
+        for (size_t i = 0; i < nv; i++) { // a disk image: its volumes and shadow copies
+            char vt[400];
+            fprintf(stderr, "wmihunt triage: %s: %s\n", cli_vis(dir), cli_vis(wh_source_volume_text(&vols[i], vt, sizeof(vt))));
         }
     }
     size_t found = wh_triage_count(t);

@@ -120,6 +120,10 @@ bool wh_source_extracted(const wh_source *s);
 bool wh_source_is_disk(const wh_source *s);
 /* The volumes of a disk image (*n set; NULL and 0 for anything else). */
 const wh_source_volume *wh_source_volumes(const wh_source *s, size_t *n);
+/* v in words into buf (n bytes; cut when longer): "vol1: NTFS, MBR
+ * partition 1 at byte 1048576 (24 MiB), 16 file(s) copied", or for a
+ * shadow copy "vol1@vss1: shadow copy 1 {GUID} taken T, of ...". */
+const char *wh_source_volume_text(const wh_source_volume *v, char *buf, size_t n);
 /* The volume of an open disk image that path lies in (NULL when none). */
 const wh_source_volume *wh_source_volume_of(const char *path);
 /* Members extracted and their bytes. */

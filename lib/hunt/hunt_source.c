@@ -1,5 +1,4 @@
 /* Archives as evidence in the hunt (hunt_source.h). */
-#include <stdio.h>
 #include <string.h>
 
 #include "hunt/hunt_int.h"
@@ -67,19 +66,3 @@ void hx_volumes(wh_hunt_host *hh, const char *rpath)
     hh->nvols = n;
 }
 
-char *hx_volume_text(wh_arena *a, const wh_source_volume *v)
-{
-    char where[96], when[32] = "?";
-    if (v->index) snprintf(where, sizeof(where), "%s partition %u at byte %llu", v->table, v->index,
-                           (unsigned long long)v->offset);
-    else snprintf(where, sizeof(where), "the whole image");
-    if (v->snapshot) {
-        (void)wh_filetime_iso(v->snapshot_time, when);
-        return wh_arena_printf(a, "%s: shadow copy %u {%s} taken %s, of %s: %llu file(s) copied", v->folder,
-                               v->snapshot, v->snapshot_id ? v->snapshot_id : "?", when, where,
-                               (unsigned long long)v->files);
-    }
-    return wh_arena_printf(a, "%s: %s, %s (%llu MiB)%s%llu file(s) copied", v->folder, v->kind, where,
-                           (unsigned long long)(v->size >> 20), v->read ? ", " : ", not read, ",
-                           (unsigned long long)v->files);
-}

@@ -18,9 +18,6 @@ const char *hx_begin(wh_hunt_host *hh, const char *path, wh_source **own);
 /* Keeps in hh the volumes of the disk image rpath was copied from (none
  * for anything else), for the reports. */
 void hx_volumes(wh_hunt_host *hh, const char *rpath);
-/* Volume v in words: "vol1: NTFS, MBR partition 1 at byte 1048576 (24 MiB),
- * 16 file(s) copied". */
-char *hx_volume_text(wh_arena *a, const wh_source_volume *v);
 /* The archive a path read lies in (as given), or NULL. */
 const char *hx_archive_of(const char *path);
 

@@ -181,8 +181,10 @@ static void summary(wh_hunt_report *r, const wh_hunt_host *hh)
             free(s);
         }
     }
-    for (size_t i = 0; i < hh->nvols; i++) // a disk image: where each file came from
-        field(r, 2, i ? "" : "volumes:", hx_volume_text(hh->a, &hh->vols[i]), 2000);
+    for (size_t i = 0; i < hh->nvols; i++) { // a disk image: where each file came from
+        char vt[400];
+        field(r, 2, i ? "" : "volumes:", wh_source_volume_text(&hh->vols[i], vt, sizeof(vt)), 2000);
+    }
     hread rd = hr_read_counts(hh);
     fprintf(r->out, "  read:         %zu CIM repositor%s, %zu event log(s), %zu hive(s), %zu MOF file(s); %lu records\n",
             rd.repos, rd.repos == 1 ? "y" : "ies", rd.logs, rd.hives, rd.mofs, hh->records);

@@ -511,6 +511,24 @@ wh_source *wh_source_find(const char *path)
     return NULL;
 }
 
+const char *wh_source_volume_text(const wh_source_volume *v, char *buf, size_t n)
+{
+    char where[96], when[32] = "?";
+    if (v->index)
+        snprintf(where, sizeof(where), "%s partition %u at byte %llu", v->table, v->index, (unsigned long long)v->offset);
+    else
+        snprintf(where, sizeof(where), "the whole image");
+    if (v->snapshot) {
+        (void)wh_filetime_iso(v->snapshot_time, when);
+        snprintf(buf, n, "%s: shadow copy %u {%s} taken %s, of %s: %llu file(s) copied", v->folder, v->snapshot,
+                 v->snapshot_id ? v->snapshot_id : "?", when, where, (unsigned long long)v->files);
+    } else {
+        snprintf(buf, n, "%s: %s, %s (%llu MiB)%s%llu file(s) copied", v->folder, v->kind, where,
+                 (unsigned long long)(v->size >> 20), v->read ? ", " : ", not read, ", (unsigned long long)v->files);
+    }
+    return buf;
+}
+
 const wh_source_volume *wh_source_volume_of(const char *path)
 {
     wh_source *s = wh_source_find(path);
