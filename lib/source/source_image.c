@@ -478,8 +478,21 @@ wh_status ws_image(wh_source *s, const wh_source_opts *o, const char *path, cons
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         bool qcow = fd >= 0 && pread(fd, b, 8, 0) == 8 && !memcmp(b, "QFI\xfb", 4);
         if (!memcmp(b, "EVF", 3)) ewf_check(s, path);
+        // The type from its magic (ws_image_magic): TSK's own detection tries
+        // every library on every image, and a failed try leaks in libvhdi.
+        TSK_IMG_TYPE_ENUM type = !memcmp(b, "EVF", 3)                                 ? TSK_IMG_TYPE_EWF_EWF
+                                 : !memcmp(b, "vhdxfile", 8) || !memcmp(b, "conectix", 8) ? TSK_IMG_TYPE_VHD_VHD
+                                 : !memcmp(b, "KDMV", 4) || !memcmp(b, "COWD", 4) || !memcmp(b, "# Disk D", 8)
+                                     ? TSK_IMG_TYPE_VMDK_VMDK
+                                     : TSK_IMG_TYPE_DETECT;
+        if (type == TSK_IMG_TYPE_DETECT && fd >= 0) { // a fixed VHD's footer is at its end
+            unsigned char t[8] = {0};
+            off_t end = lseek(fd, 0, SEEK_END);
+            if (end >= 512 && pread(fd, t, 8, end - 512) == 8 && !memcmp(t, "conectix", 8)) type = TSK_IMG_TYPE_VHD_VHD;
+            else type = TSK_IMG_TYPE_RAW;
+        }
         if (fd >= 0) close(fd);
-        img = qcow ? open_qcow(s, path) : tsk_img_open_utf8_sing(path, TSK_IMG_TYPE_DETECT, 0);
+        img = qcow ? open_qcow(s, path) : tsk_img_open_utf8_sing(path, type, 0);
         if (!img && !qcow)
             ws_say(s, WH_SEV_ERROR, WH_E_CORRUPT, NULL, WH_NO_OFFSET,
                    "the disk image cannot be opened (%s): a truncated or damaged image, or a segment missing "

@@ -94,7 +94,8 @@ static int copy_tree(ntfs_volume *vol, ntfs_inode *dir, const char *src)
                 if (!buf || write_data(ni, NULL, buf, n) != 0) rc = fail("cannot write", p);
                 free(buf);
             }
-            if (ni) ntfs_inode_close(ni);
+            // closed with its folder open: the folder's index entry is updated through it
+            if (ni && ntfs_inode_close_in_dir(ni, dir) != 0 && !rc) rc = fail("cannot close", p);
         }
         free(uname);
         free(p);
