@@ -32,6 +32,9 @@ typedef struct cli_opts {
 /* Parses common options out of argv (from index 0); positional arguments
  * land in o->pos. Returns false (after printing why) on a usage error. */
 bool cli_parse(int argc, char **argv, cli_opts *o);
+/* Sets lib/source's defaults from o: the triage's wanted files, --vss, and
+ * progress lines on stderr while a disk image is walked (when progress). */
+void cli_source_defaults(const cli_opts *o, bool progress);
 /* Appends a positional argument (no bound but memory); false when out of
  * memory. The list lives until the process ends. */
 bool cli_pos_add(cli_opts *o, const char *s);

@@ -164,6 +164,7 @@ int cmd_hunt(int argc, char **argv)
     }
     cli_opts o = {0};
     if (!cli_parse(nrest, rest, &o)) return WH_EXIT_USAGE;
+    cli_source_defaults(&o, progress_on && !o.quiet);
     if (o.npos < 1) {
         fprintf(stderr, "wmihunt hunt: expected one or more evidence folders (try 'wmihunt hunt --help')\n");
         return WH_EXIT_USAGE;

@@ -114,10 +114,28 @@ bool cli_parse(int argc, char **argv, cli_opts *o)
         }
 #undef TAKE
     }
-    // Disk images: copy out only what wmihunt reads; --vss adds the shadow copies.
-    wh_source_opts so = {.size = sizeof(so), .want = wh_triage_wanted, .vss = o->vss};
-    wh_source_defaults(&so);
+    cli_source_defaults(o, !o->quiet);
     return true;
+}
+
+static double g_src_t0;
+static bool g_src_on;
+
+static void src_progress(void *ud, const char *volume, uint64_t entries, uint64_t files, const char *at)
+{
+    (void)ud;
+    if (!cli_progress_due(g_src_t0, &g_src_on)) return;
+    fprintf(stderr, "wmihunt: disk image: %s: %llu entries walked, %llu file(s) copied, at %s\n", cli_vis(volume),
+            (unsigned long long)entries, (unsigned long long)files, cli_vis(at));
+}
+
+void cli_source_defaults(const cli_opts *o, bool progress)
+{
+    // Disk images: copy out only what wmihunt reads; --vss adds the shadow copies.
+    wh_source_opts so = {.size = sizeof(so), .want = wh_triage_wanted, .vss = o->vss,
+                         .progress = progress ? src_progress : NULL};
+    g_src_t0 = cli_now();
+    wh_source_defaults(&so);
 }
 
 #define MAX_SHOWN 50

@@ -62,6 +62,11 @@ typedef struct wh_source_opts {
     bool (*want)(const char *const *names, size_t n, void *ud);
     void *want_ud;
     bool vss; /* disk images: every volume shadow copy too */
+    /* Disk images: called every few thousand entries walked (a big volume
+     * takes a while): the volume folder, entries walked and files copied
+     * so far, the folder being walked. NULL: none. */
+    void (*progress)(void *ud, const char *volume, uint64_t entries, uint64_t files, const char *at);
+    void *progress_ud;
 } wh_source_opts;
 
 /* A volume of a disk image, as its files were copied. */

@@ -231,6 +231,8 @@ void ws_opts(const wh_source_opts *o, wh_source_opts *out)
         d.want = o->want;
         d.want_ud = o->want_ud;
         d.vss = o->vss;
+        d.progress = o->progress;
+        d.progress_ud = o->progress_ud;
     }
     *out = d;
 }

@@ -202,6 +202,8 @@ static void folder(nw *w, TSK_INUM_T inum)
             skip = true;
         }
         if (!skip && !f->meta) w->unreadable++;
+        if (!skip && w->o->progress && !(s->entries & 4095))
+            w->o->progress(w->o->progress_ud, w->v->folder, s->entries, s->members, rel_of(w, w->depth));
         if (skip || !f->meta) {
             tsk_fs_file_close(f);
             continue;
