@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "core/limits.h"
 #include "wmihunt/hunt.h"
+#include "wmihunt/casedb.h"
 #include "wmihunt/source.h"
 
 static const char HUNT_USAGE[] =
@@ -45,6 +46,10 @@ static const char HUNT_USAGE[] =
     "  --html FILE        also the report as one self-contained HTML page (no\n"
     "                     network, scripts optional): summary, timeline, each\n"
     "                     case's story, inventory, files with SHA-256\n"
+    "  --db FILE          also add each host (cases, findings, inventory, evidence\n"
+    "                     hashes) to the SQLite case store FILE, one transaction\n"
+    "                     per host; the same evidence twice is one host\n"
+    "                     (docs/casedb.md; 'wmihunt stack --db FILE' stacks it)\n"
     "  --rules FILE       rule file to use instead of the built-in rules\n"
     "  --baseline FILE    report what is new, changed or missing against a\n"
     "                     baseline made by 'wmihunt baseline create'\n"
@@ -135,6 +140,7 @@ int cmd_hunt(int argc, char **argv)
             fputs(HUNT_USAGE, stdout);
             return WH_EXIT_OK;
         }
+    const char *db_path = NULL;
     const char *tl_path = NULL, *html_path = NULL, *fail_on = "high", *min_sev = "info", *sort = "rank";
     wh_hunt_opts ho = {.size = sizeof(ho)};
     bool progress_on = true, color = true, tl_all = false;
@@ -148,6 +154,7 @@ int cmd_hunt(int argc, char **argv)
         if (!strcmp(a, "--timeline") && has) tl_path = argv[++i];
         else if (!strcmp(a, "--timeline-all")) tl_all = true;
         else if (!strcmp(a, "--html") && has) html_path = argv[++i];
+        else if (!strcmp(a, "--db") && has) db_path = argv[++i];
         else if (!strcmp(a, "--rules") && has) ho.rules_path = argv[++i];
         else if (!strcmp(a, "--baseline") && has) ho.baseline = argv[++i];
         else if (!strcmp(a, "--fail-on") && has) fail_on = argv[++i];
@@ -156,7 +163,7 @@ int cmd_hunt(int argc, char **argv)
         else if (!strcmp(a, "--no-progress")) progress_on = false;
         else if (!strcmp(a, "--no-color") || !strcmp(a, "--no-colour")) color = false;
         else if (!strcmp(a, "--no-cases")) ho.no_cases = true;
-        else if (!strcmp(a, "--timeline") || !strcmp(a, "--html") || !strcmp(a, "--rules") || !strcmp(a, "--baseline") ||
+        else if (!strcmp(a, "--timeline") || !strcmp(a, "--html") || !strcmp(a, "--db") || !strcmp(a, "--rules") || !strcmp(a, "--baseline") ||
                  !strcmp(a, "--fail-on") || !strcmp(a, "--min-severity") || !strcmp(a, "--sort")) {
             fprintf(stderr, "wmihunt hunt: %s needs a value (try 'wmihunt hunt --help')\n", a);
             return WH_EXIT_USAGE;
@@ -218,6 +225,14 @@ int cmd_hunt(int argc, char **argv)
         if (html) fclose(html);
         return WH_EXIT_USAGE;
     }
+    wh_casedb *db = NULL; // --db: each host added in its own transaction as it is read
+    if (db_path && wh_casedb_open(db_path, &diag.sink, &db) != WH_OK) {
+        wh_hunt_free(hunt);
+        wh_hunt_timeline_close(tl);
+        if (html) fclose(html);
+        return WH_EXIT_USAGE;
+    }
+    size_t db_added = 0, db_replaced = 0;
     hostlist hosts = {0};
     size_t *ends = calloc((size_t)o.npos, sizeof(*ends)); // the hosts of path d end before ends[d]
     for (int d = 0; d < o.npos; d++) {
@@ -275,8 +290,17 @@ int cmd_hunt(int argc, char **argv)
             wh_hunt_report_host(rep, hh);
         }
         wh_hunt_timeline_host(tl, hh);
+        bool again = false;
+        if (db && wh_casedb_add(db, hh, &again) == WH_OK) { // a failure is said on the diagnostics
+            db_added++;
+            db_replaced += again;
+        }
         wh_hunt_host_free(hh);
     }
+    if (db && !o.quiet)
+        fprintf(stderr, "wmihunt hunt: case store %s: %zu host(s) added (%zu replacing the same evidence), %zu in all\n",
+                cli_vis(db_path), db_added, db_replaced, wh_casedb_hosts(db));
+    wh_casedb_close(db);
     wh_hunt_hosts_release(NULL); // every archive's private folder
     free(ends);
     wh_hunt_report_finish(rep);

@@ -5,11 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "core/arena.h"
 #include "core/limits.h"
 #include "core/recbuild.h"
+#include "wmihunt/casedb.h"
 #include "wmihunt/hunt.h"
 #include "wmihunt/output.h"
 
@@ -29,10 +31,15 @@ static const char STACK_USAGE[] =
     "content (names left out, so a look-alike of a default name still stands\n"
     "out) and ranked by how few hosts have it: rare first.\n"
     "\n"
+    "   or: wmihunt stack [options] --db case.sqlite\n"
+    "stacks every host stored by 'wmihunt hunt --db' without the evidence.\n"
+    "\n"
     "options: --format text|jsonl|json|csv, --top N (rows to show, default 50),\n"
     "         --no-progress (no per-host line on stderr; shown on a terminal or\n"
     "         once a sweep of more than 5 hosts passes 2 s), -v, -q\n"
-    "example: wmihunt stack /cases/fleet/*/\n";
+    "example: wmihunt stack /cases/fleet/*/\n"
+    "         wmihunt hunt --db fleet.sqlite --format jsonl /cases/fleet/*/ > fleet.jsonl\n"
+    "         wmihunt stack --db fleet.sqlite\n";
 
 /* One host read quietly (no progress), for its inventory items. */
 static wh_hunt *quiet_hunt(cli_diag *diag, const cli_opts *o)
@@ -108,6 +115,83 @@ static int cmp_srow(const void *x, const void *y)
     return strcmp(a->key, b->key);
 }
 
+/* One stack.item record (the same for folders and the case store). */
+static void put_row(wh_writer *w, wh_arena *a, const char *kind, const char *name, const char *text,
+                    const char *first_host, const char *key, unsigned hosts, uint64_t of, const char *const *list,
+                    unsigned nlist)
+{
+    wh_recb b;
+    wh_recb_start(&b, a, "stack.item", NULL, WH_NO_OFFSET);
+    wh_recb_add(&b, "hosts", wh_v_uint(hosts));
+    wh_recb_add(&b, "of", wh_v_uint(of));
+    wh_recb_str(&b, "kind", kind);
+    wh_recb_str(&b, "name", name);
+    wh_recb_str(&b, "text", text);
+    wh_recb_str(&b, "first_host", first_host);
+    if (list) { // a rare item: name every host that has it
+        wh_value *hv = wh_arena_calloc(a, nlist ? nlist : 1, sizeof(*hv));
+        for (unsigned k = 0; hv && k < nlist; k++) hv[k] = wh_v_str(list[k]);
+        wh_value arr = {.type = WH_V_ARRAY};
+        arr.as.arr.items = hv;
+        arr.as.arr.n = hv ? nlist : 0;
+        wh_recb_add(&b, "host_list", arr);
+    } else {
+        wh_recb_add(&b, "host_list", wh_v_null());
+    }
+    wh_recb_str(&b, "key", key);
+    b.rec.summary = wh_arena_printf(a, "%u/%llu hosts: %s", hosts, (unsigned long long)of, kind);
+    const wh_record *r = wh_recb_done(&b);
+    if (r) wh_writer_record(w, r);
+}
+
+typedef struct dbstack {
+    wh_writer *w;
+    wh_arena *a;
+    uint64_t of;
+    int top, shown;
+} dbstack;
+
+static int db_row(void *ud, const wh_casedb_row *row)
+{
+    dbstack *x = ud;
+    if (x->shown >= x->top) return 1; // the rest is not shown: stop reading
+    x->shown++;
+    put_row(x->w, x->a, row->kind, row->name, row->text, row->first_host, row->key, row->hosts, x->of,
+            row->host_list, row->nlist);
+    return 0;
+}
+
+/* stack --db: the stored hosts, without the evidence. */
+static int stack_db(const char *path, const cli_opts *o, int top)
+{
+    if (o->npos) {
+        fprintf(stderr, "wmihunt stack: --db stacks the stored hosts; give folders or --db, not both\n");
+        return WH_EXIT_USAGE;
+    }
+    cli_diag diag;
+    cli_diag_init(&diag, o);
+    wh_casedb *db = NULL;
+    if (access(path, F_OK) != 0) {
+        fprintf(stderr, "wmihunt stack: %s: no such case store (make one with 'wmihunt hunt --db %s DIR...')\n",
+                cli_vis(path), cli_vis(path));
+        return WH_EXIT_NOINPUT;
+    }
+    if (wh_casedb_open(path, &diag.sink, &db) != WH_OK) return WH_EXIT_NOINPUT;
+    dbstack x = {.w = wh_writer_new(stdout, o->fmt, false), .a = wh_arena_new(0), .of = wh_casedb_hosts(db),
+                 .top = top};
+    wh_status st = x.w && x.a ? wh_casedb_stack(db, STACK_LIST, db_row, &x) : WH_E_NOMEM;
+    if (x.w) wh_writer_finish(x.w);
+    wh_writer_free(x.w);
+    wh_arena_free(x.a);
+    wh_casedb_close(db);
+    if (!x.of) {
+        fprintf(stderr, "wmihunt stack: %s holds no host yet\n", cli_vis(path));
+        return WH_EXIT_NOINPUT;
+    }
+    if (st != WH_OK && st != WH_E_ARG) return WH_EXIT_NOINPUT;
+    return cli_exit_code(&diag);
+}
+
 int cmd_stack(int argc, char **argv)
 {
     if (argc < 1 || strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0) {
@@ -120,13 +204,16 @@ int cmd_stack(int argc, char **argv)
     char **rest = argv;
     int nrest = 0;
     bool no_progress = false;
+    const char *db_path = NULL;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--top") == 0 && i + 1 < argc) top = atoi(argv[++i]);
         else if (strcmp(argv[i], "--no-progress") == 0) no_progress = true;
+        else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) db_path = argv[++i];
         else rest[nrest++] = argv[i];
     }
     cli_opts o = {0};
     if (!cli_parse(nrest, rest, &o)) return WH_EXIT_USAGE;
+    if (db_path) return stack_db(db_path, &o, top);
     const char *const *dirs = o.pos;
     int ndirs = o.npos;
     if (!ndirs) {
@@ -180,30 +267,10 @@ int cmd_stack(int argc, char **argv)
     if (rows && nrows > 1) qsort(rows, nrows, sizeof(*rows), cmp_srow);
     wh_writer *w = wh_writer_new(stdout, o.fmt, false);
     wh_arena *a = wh_arena_new(0);
-    for (size_t i = 0; w && a && rows && i < nrows && (int)i < top; i++) {
-        wh_recb b;
-        wh_recb_start(&b, a, "stack.item", NULL, WH_NO_OFFSET);
-        wh_recb_add(&b, "hosts", wh_v_uint(rows[i].hosts));
-        wh_recb_add(&b, "of", wh_v_uint((uint64_t)ndirs));
-        wh_recb_str(&b, "kind", rows[i].kind);
-        wh_recb_str(&b, "name", rows[i].name);
-        wh_recb_str(&b, "text", rows[i].text);
-        wh_recb_str(&b, "first_host", rows[i].first_host);
-        if (rows[i].hosts <= STACK_LIST) { // a rare item: name every host that has it
-            wh_value *hv = wh_arena_calloc(a, rows[i].hosts, sizeof(*hv));
-            for (unsigned k = 0; hv && k < rows[i].hosts; k++) hv[k] = wh_v_str(rows[i].host_list[k]);
-            wh_value arr = {.type = WH_V_ARRAY};
-            arr.as.arr.items = hv;
-            arr.as.arr.n = hv ? rows[i].hosts : 0;
-            wh_recb_add(&b, "host_list", arr);
-        } else {
-            wh_recb_add(&b, "host_list", wh_v_null());
-        }
-        wh_recb_str(&b, "key", rows[i].key);
-        b.rec.summary = wh_arena_printf(a, "%u/%d hosts: %s", rows[i].hosts, ndirs, rows[i].kind);
-        const wh_record *r = wh_recb_done(&b);
-        if (r) wh_writer_record(w, r);
-    }
+    for (size_t i = 0; w && a && rows && i < nrows && (int)i < top; i++)
+        put_row(w, a, rows[i].kind, rows[i].name, rows[i].text, rows[i].first_host, rows[i].key, rows[i].hosts,
+                (uint64_t)ndirs, rows[i].hosts <= STACK_LIST ? rows[i].host_list : NULL,
+                rows[i].hosts <= STACK_LIST ? rows[i].hosts : 0);
     if (w) wh_writer_finish(w);
     wh_writer_free(w);
     wh_arena_free(a);

@@ -207,6 +207,14 @@ void he_case(wh_hunt_host *hh, hcase *c);
 void ht_trigger(wh_hunt_host *hh, hcase *c);
 /* hunt_rank.c: severity, state, ranking, ids */
 void hk_rank(wh_hunt_host *hh);
+/* hunt_machine.c: one host's hunt.host, hunt.case, hunt.finding and
+ * hunt.file records, each given to fn (a writer, the case store). */
+typedef struct hm_out {
+    wh_record_fn fn;
+    void *ud;
+} hm_out;
+struct wh_hunt_report_opts;
+void hm_host(const hm_out *w, wh_arena *a, const wh_hunt_host *hh, const struct wh_hunt_report_opts *o);
 const char *hk_kind_name(hkind k);
 const char *hk_state_name(hstate s);
 /* The case's rules one at a time, the worst first, each once however many

@@ -88,7 +88,7 @@ static int by_life(const void *x, const void *y)
     return a->t < b->t ? -1 : a->t > b->t;
 }
 
-static void one_case(wh_writer *w, wh_arena *a, const wh_hunt_host *hh, const hcase *c, const wh_hunt_report_opts *o)
+static void one_case(const hm_out *w, wh_arena *a, const wh_hunt_host *hh, const hcase *c, const wh_hunt_report_opts *o)
 {
     wh_recb b;
     const hrec *k0 = c->recs.n ? c->recs.v[0] : NULL;
@@ -216,10 +216,10 @@ static void one_case(wh_writer *w, wh_arena *a, const wh_hunt_host *hh, const hc
     }
     csv_pad(&b, o);
     const wh_record *r = wh_recb_done(&b);
-    if (r) wh_writer_record(w, r);
+    if (r) w->fn(w->ud, r);
 }
 
-static void one_finding(wh_writer *w, wh_arena *a, const wh_hunt_host *hh, const hfind *f, const wh_hunt_report_opts *o)
+static void one_finding(const hm_out *w, wh_arena *a, const wh_hunt_host *hh, const hfind *f, const wh_hunt_report_opts *o)
 {
     const wh_record *ev = f->ev ? f->ev->r : NULL;
     wh_recb b;
@@ -243,10 +243,10 @@ static void one_finding(wh_writer *w, wh_arena *a, const wh_hunt_host *hh, const
     wh_recb_add(&b, "record_ids", rid >= 0 ? arr(a, (wh_value[]){wh_v_uint((uint64_t)rid)}, 1) : wh_v_null());
     csv_pad(&b, o);
     const wh_record *r = wh_recb_done(&b);
-    if (r) wh_writer_record(w, r);
+    if (r) w->fn(w->ud, r);
 }
 
-void hm_host(wh_writer *w, wh_arena *a, const wh_hunt_host *hh, const wh_hunt_report_opts *o)
+void hm_host(const hm_out *w, wh_arena *a, const wh_hunt_host *hh, const wh_hunt_report_opts *o)
 {
     wh_recb b;
     wh_recb_start(&b, a, "hunt.host", hh->path, WH_NO_OFFSET);
@@ -285,7 +285,7 @@ void hm_host(wh_writer *w, wh_arena *a, const wh_hunt_host *hh, const wh_hunt_re
     wh_recb_add(&b, "volumes", vv ? arr(a, vv, hh->nvols) : wh_v_null());
     csv_pad(&b, o);
     const wh_record *r = wh_recb_done(&b);
-    if (r) wh_writer_record(w, r);
+    if (r) w->fn(w->ud, r);
     for (size_t i = 0; i < hh->ncases; i++) {
         const hcase *c = hh->cases[i];
         if ((c->inventory ? WH_FSEV_INFO : c->sev) < o->min_severity) continue;
@@ -306,6 +306,6 @@ void hm_host(wh_writer *w, wh_arena *a, const wh_hunt_host *hh, const wh_hunt_re
         wh_recb_str(&b, "sha256", hh->files[i].sha256);
         csv_pad(&b, o);
         r = wh_recb_done(&b);
-        if (r) wh_writer_record(w, r);
+        if (r) w->fn(w->ud, r);
     }
 }

@@ -554,7 +554,6 @@ static void text_host(wh_hunt_report *r, const wh_hunt_host *hh)
 }
 
 /* hunt_machine.c */
-void hm_host(wh_writer *w, wh_arena *a, const wh_hunt_host *hh, const wh_hunt_report_opts *o);
 
 wh_hunt_report *wh_hunt_report_new(FILE *out, const wh_hunt_report_opts *o)
 {
@@ -584,7 +583,8 @@ void wh_hunt_report_host(wh_hunt_report *r, const wh_hunt_host *hh)
     if (r->html) hh_html_host(r->html, hh);
     if (r->out && r->o.fmt == WH_FMT_TEXT) text_host(r, hh);
     else if (r->out) {
-        hm_host(r->w, r->a, hh, &r->o);
+        hm_out out = {wh_writer_record, r->w};
+        hm_host(&out, r->a, hh, &r->o);
         wh_arena_reset(r->a);
     }
     r->hosts++;
