@@ -68,3 +68,4 @@ PY
 "$here/bench/hash.sh" "$BUILD"  # SHA-256 of evidence files: ours against libcrypto
 "$here/bench/fleet.sh" "$BUILD" # peak memory against hosts in one folder
 "$here/bench/cim_dump.sh" "$BUILD" # cim dump against reading the files (issue 12)
+"$here/bench/casedb.sh" "$BUILD" # stack from the case store against the folders (issue 14)

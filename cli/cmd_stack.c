@@ -33,6 +33,9 @@ static const char STACK_USAGE[] =
     "\n"
     "   or: wmihunt stack [options] --db case.sqlite\n"
     "stacks every host stored by 'wmihunt hunt --db' without the evidence.\n"
+    "   or: wmihunt stack [options] --jsonl FILE...\n"
+    "stacks the hunt.item rows of 'wmihunt hunt --format jsonl' output, or of a\n"
+    "Velociraptor hunt's export (each host by its Fqdn or ClientId).\n"
     "\n"
     "options: --format text|jsonl|json|csv, --top N (rows to show, default 50),\n"
     "         --no-progress (no per-host line on stderr; shown on a terminal or\n"
@@ -192,6 +195,60 @@ static int stack_db(const char *path, const cli_opts *o, int top)
     return cli_exit_code(&diag);
 }
 
+/* stack --jsonl keeps the rows (the number of hosts, in every row, is
+ * known only at the end), copied into its arena. */
+typedef struct keepctx {
+    wh_arena *a;
+    wh_ptrvec rows;
+    int top;
+} keepctx;
+
+static int keep(void *ud, const wh_casedb_row *row)
+{
+    keepctx *k = ud;
+    if ((int)k->rows.n >= k->top) return 1;
+    wh_casedb_row *r = wh_arena_calloc(k->a, 1, sizeof(*r));
+    const char **list = wh_arena_calloc(k->a, row->nlist ? row->nlist : 1, sizeof(*list));
+    if (!r || !list) return 1;
+    *r = *row;
+    r->kind = wh_arena_strdup(k->a, row->kind);
+    r->key = wh_arena_strdup(k->a, row->key);
+    r->name = wh_arena_strdup(k->a, row->name);
+    r->text = wh_arena_strdup(k->a, row->text);
+    r->first_host = wh_arena_strdup(k->a, row->first_host);
+    for (unsigned i = 0; i < row->nlist; i++) list[i] = wh_arena_strdup(k->a, row->host_list[i]);
+    r->host_list = row->host_list ? list : NULL;
+    return wh_ptrvec_push(k->a, &k->rows, r) ? 1 : 0;
+}
+
+/* stack --jsonl: rows exported from hunts (ours, or a Velociraptor hunt's). */
+static int stack_jsonl(const cli_opts *o, int top)
+{
+    if (!o->npos) {
+        fprintf(stderr, "wmihunt stack: --jsonl needs the files of JSON lines to stack\n");
+        return WH_EXIT_USAGE;
+    }
+    cli_diag diag;
+    cli_diag_init(&diag, o);
+    keepctx k = {.a = wh_arena_new(0), .top = top};
+    size_t nhosts = 0;
+    wh_status st = k.a ? wh_casedb_stack_jsonl(o->pos, (size_t)o->npos, STACK_LIST, &diag.sink, keep, &k, &nhosts)
+                       : WH_E_NOMEM;
+    wh_writer *w = wh_writer_new(stdout, o->fmt, false);
+    for (size_t i = 0; w && i < k.rows.n; i++) {
+        const wh_casedb_row *r = k.rows.v[i];
+        put_row(w, k.a, r->kind, r->name, r->text, r->first_host, r->key, r->hosts, nhosts, r->host_list, r->nlist);
+    }
+    if (w) wh_writer_finish(w);
+    wh_writer_free(w);
+    wh_arena_free(k.a);
+    if (st != WH_OK || !nhosts) {
+        if (st == WH_OK) fprintf(stderr, "wmihunt stack: no hunt.item rows with a host in the %d file(s)\n", o->npos);
+        return WH_EXIT_NOINPUT;
+    }
+    return cli_exit_code(&diag);
+}
+
 int cmd_stack(int argc, char **argv)
 {
     if (argc < 1 || strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0) {
@@ -205,15 +262,18 @@ int cmd_stack(int argc, char **argv)
     int nrest = 0;
     bool no_progress = false;
     const char *db_path = NULL;
+    bool jsonl = false;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--top") == 0 && i + 1 < argc) top = atoi(argv[++i]);
         else if (strcmp(argv[i], "--no-progress") == 0) no_progress = true;
         else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) db_path = argv[++i];
+        else if (strcmp(argv[i], "--jsonl") == 0) jsonl = true;
         else rest[nrest++] = argv[i];
     }
     cli_opts o = {0};
     if (!cli_parse(nrest, rest, &o)) return WH_EXIT_USAGE;
     if (db_path) return stack_db(db_path, &o, top);
+    if (jsonl) return stack_jsonl(&o, top);
     const char *const *dirs = o.pos;
     int ndirs = o.npos;
     if (!ndirs) {

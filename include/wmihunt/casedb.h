@@ -46,6 +46,14 @@ typedef struct wh_casedb_row {
 } wh_casedb_row;
 wh_status wh_casedb_stack(wh_casedb *db, unsigned list_max, int (*fn)(void *ud, const wh_casedb_row *row), void *ud);
 
+/* The same stacking over JSON lines: the hunt.item rows of 'wmihunt hunt
+ * --format jsonl' output, or of a Velociraptor hunt's export (a host is
+ * its Fqdn, else ClientId, else our host field). Rows of other kinds are
+ * passed over; lines that are not JSON objects are said (once per file,
+ * with a count). *hosts: the distinct hosts seen. */
+wh_status wh_casedb_stack_jsonl(const char *const *paths, size_t npaths, unsigned list_max, wh_diag_sink *diags,
+                                int (*fn)(void *ud, const wh_casedb_row *row), void *ud, size_t *hosts);
+
 #ifdef __cplusplus
 }
 #endif

@@ -17,7 +17,7 @@ static const char *const CSV_COLS[] = {
     "autorecover_paths", "users", "sids", "process_ids", "event_ids", "record_ids", "channels", "first_seen",
     "last_seen", "created", "changed", "removed", "fired_first", "fired_last", "fired_count", "attack", "rules",
     "reasons", "lifecycle", "evidence", "rule", "why", "evidence_artifact", "detail", "time", "host_from", "paths",
-    "size", "mtime_unix", "sha256"};
+    "size", "mtime_unix", "sha256", "name", "key"};
 
 static void csv_pad(wh_recb *b, const wh_hunt_report_opts *o)
 {
@@ -304,6 +304,21 @@ void hm_host(const hm_out *w, wh_arena *a, const wh_hunt_host *hh, const wh_hunt
         wh_recb_add(&b, "size", wh_v_uint(hh->files[i].size));
         wh_recb_add(&b, "mtime_unix", wh_v_int(hh->files[i].mtime));
         wh_recb_str(&b, "sha256", hh->files[i].sha256);
+        csv_pad(&b, o);
+        r = wh_recb_done(&b);
+        if (r) w->fn(w->ud, r);
+    }
+    // The content-keyed inventory (stack, baselines): rows a fleet tool
+    // (a Velociraptor hunt) can stack without the evidence.
+    const wh_hunt_item *items;
+    size_t ni = wh_hunt_host_items(hh, &items);
+    for (size_t i = 0; i < ni; i++) {
+        wh_recb_start(&b, a, "hunt.item", items[i].source, WH_NO_OFFSET);
+        wh_recb_str(&b, "host", hh->name);
+        wh_recb_str(&b, "title", items[i].text);
+        wh_recb_str(&b, "kind", items[i].kind);
+        wh_recb_str(&b, "name", items[i].name);
+        wh_recb_str(&b, "key", items[i].key);
         csv_pad(&b, o);
         r = wh_recb_done(&b);
         if (r) w->fn(w->ud, r);

@@ -100,6 +100,38 @@ def main(argv):
     con.close()
     check(nstored == nhosts, "%d hosts stored, %d read" % (nstored, nhosts))
 
+    # ---- the same from JSON lines: our report, and a Velociraptor export ----
+    def content(out):
+        return [(r["kind"], r["key"], r["hosts"], r["of"], r["name"], r["text"]) for r in map(json.loads, out.splitlines())]
+    report_file = os.path.join(scratch, "fleet.jsonl")
+    with open(report_file, "wb") as f:
+        f.write(p.stdout)
+    jl = run([wm, "stack", "--format", "jsonl", "--top", "100000", "--jsonl", report_file])
+    check(jl.returncode == 0 and content(jl.stdout) == content(stored.stdout),
+          "stack --jsonl of the report differs from stack --db: %s" % jl.stderr[-300:])
+    # As a Velociraptor hunt exports a source's rows: our columns (artifact
+    # dropped by the query) with the client's ClientId and Fqdn, rows of
+    # the clients interleaved.
+    velo = os.path.join(scratch, "velociraptor.json")
+    items = [json.loads(line) for line in p.stdout.splitlines() if b'"artifact":"hunt.item"' in line]
+    random.seed(1)
+    random.shuffle(items)
+    with open(velo, "w") as f:
+        for r in items:
+            r.pop("artifact")
+            r["Fqdn"] = r["host"]
+            r["ClientId"] = "C.%016x" % (hash(r["host"]) & 0xFFFFFFFFFFFFFFFF)
+            r["_Source"] = "Windows.Forensics.WMIHunt/Inventory"
+            f.write(json.dumps(r) + "\n")
+        f.write("not json at all\n")
+    vj = run([wm, "stack", "--format", "jsonl", "--top", "100000", "--jsonl", velo])
+    check(vj.returncode == 3 and b"not a JSON object" in vj.stderr,
+          "stack --jsonl of an export with a bad line: exit %d, %s" % (vj.returncode, vj.stderr[-300:]))
+    check(sorted(content(vj.stdout)) == sorted(content(stored.stdout)),
+          "stack --jsonl of a Velociraptor-shaped export differs from stack --db")
+    vrows = [json.loads(line) for line in vj.stdout.splitlines()]
+    check(vrows and vrows[0]["hosts"] <= planted, "stack --jsonl: the planted look-alikes are not first")
+
     # ---- the same collections again: one host each ----
     again = run([wm, "hunt", "--no-progress", "--format", "jsonl", "--db", db] + hosts[:50])
     check(b"50 host(s) added (50 replacing the same evidence), %d in all" % nhosts in again.stderr,
