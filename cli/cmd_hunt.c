@@ -1,5 +1,6 @@
 /* wmihunt hunt DIR...: the main job. Options and the choice of writers
  * only; the hunt itself is lib/hunt (include/wmihunt/hunt.h). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,7 @@ static const char HUNT_USAGE[] =
     "  --html FILE        also the report as one self-contained HTML page (no\n"
     "                     network, scripts optional): summary, timeline, each\n"
     "                     case's story, inventory, files with SHA-256\n"
+    "  -o, --output FILE  the report in FILE instead of stdout\n"
     "  --db FILE          also add each host (cases, findings, inventory, evidence\n"
     "                     hashes) to the SQLite case store FILE, one transaction\n"
     "                     per host; the same evidence twice is one host\n"
@@ -140,7 +142,7 @@ int cmd_hunt(int argc, char **argv)
             fputs(HUNT_USAGE, stdout);
             return WH_EXIT_OK;
         }
-    const char *db_path = NULL;
+    const char *db_path = NULL, *out_path = NULL;
     const char *tl_path = NULL, *html_path = NULL, *fail_on = "high", *min_sev = "info", *sort = "rank";
     wh_hunt_opts ho = {.size = sizeof(ho)};
     bool progress_on = true, color = true, tl_all = false;
@@ -155,6 +157,7 @@ int cmd_hunt(int argc, char **argv)
         else if (!strcmp(a, "--timeline-all")) tl_all = true;
         else if (!strcmp(a, "--html") && has) html_path = argv[++i];
         else if (!strcmp(a, "--db") && has) db_path = argv[++i];
+        else if ((!strcmp(a, "--output") || !strcmp(a, "-o")) && has) out_path = argv[++i];
         else if (!strcmp(a, "--rules") && has) ho.rules_path = argv[++i];
         else if (!strcmp(a, "--baseline") && has) ho.baseline = argv[++i];
         else if (!strcmp(a, "--fail-on") && has) fail_on = argv[++i];
@@ -163,7 +166,8 @@ int cmd_hunt(int argc, char **argv)
         else if (!strcmp(a, "--no-progress")) progress_on = false;
         else if (!strcmp(a, "--no-color") || !strcmp(a, "--no-colour")) color = false;
         else if (!strcmp(a, "--no-cases")) ho.no_cases = true;
-        else if (!strcmp(a, "--timeline") || !strcmp(a, "--html") || !strcmp(a, "--db") || !strcmp(a, "--rules") || !strcmp(a, "--baseline") ||
+        else if (!strcmp(a, "--timeline") || !strcmp(a, "--html") || !strcmp(a, "--db") || !strcmp(a, "--output") ||
+                 !strcmp(a, "-o") || !strcmp(a, "--rules") || !strcmp(a, "--baseline") ||
                  !strcmp(a, "--fail-on") || !strcmp(a, "--min-severity") || !strcmp(a, "--sort")) {
             fprintf(stderr, "wmihunt hunt: %s needs a value (try 'wmihunt hunt --help')\n", a);
             return WH_EXIT_USAGE;
@@ -195,6 +199,14 @@ int cmd_hunt(int argc, char **argv)
         }
     }
     bool tl_stdout = tl_path && !strcmp(tl_path, "-");
+    // --output: the report in a file (a sweep tool reads it there, as
+    // Velociraptor's parse_jsonl does); its absence leaves stdout.
+    FILE *out = stdout;
+    if (out_path && strcmp(out_path, "-") != 0 && !(out = fopen(out_path, "w"))) {
+        fprintf(stderr, "wmihunt hunt: --output %s: %s\n", cli_vis(out_path), strerror(errno));
+        wh_hunt_timeline_close(tl);
+        return WH_EXIT_USAGE;
+    }
     FILE *html = NULL;
     if (html_path) {
         if (!*html_path || !strcmp(html_path, "-")) {
@@ -252,7 +264,7 @@ int cmd_hunt(int argc, char **argv)
     pg.hosts = (int)hosts.n;
     wh_hunt_report_opts ro = {.size = sizeof(ro), .fmt = o.fmt, .min_severity = min,
                               .sort = !strcmp(sort, "time") ? WH_HUNT_SORT_TIME : WH_HUNT_SORT_RANK};
-    ro.color = color && !getenv("NO_COLOR") && isatty(STDOUT_FILENO) && o.fmt == WH_FMT_TEXT;
+    ro.color = color && !getenv("NO_COLOR") && out == stdout && isatty(STDOUT_FILENO) && o.fmt == WH_FMT_TEXT;
     ro.width = term_width();
     ro.html = html;
     wh_hunt_report *rep = NULL; // made at the first usable host: no report at all when nothing could be read
@@ -286,7 +298,7 @@ int cmd_hunt(int argc, char **argv)
         int w = wh_hunt_host_worst(hh);
         if (w > worst) worst = w;
         if (!tl_stdout || html) { // with --timeline -, the HTML page alone
-            if (!rep && !(rep = wh_hunt_report_new(tl_stdout ? NULL : stdout, &ro))) nomem = true;
+            if (!rep && !(rep = wh_hunt_report_new(tl_stdout ? NULL : out, &ro))) nomem = true;
             wh_hunt_report_host(rep, hh);
         }
         wh_hunt_timeline_host(tl, hh);
@@ -305,6 +317,10 @@ int cmd_hunt(int argc, char **argv)
     free(ends);
     wh_hunt_report_finish(rep);
     wh_hunt_report_free(rep);
+    if (out != stdout && fclose(out) != 0) {
+        fprintf(stderr, "wmihunt hunt: writing the report to %s failed\n", cli_vis(out_path));
+        nomem = true;
+    }
     wh_hunt_free(hunt);
     for (size_t d = 0; d < hosts.n; d++) free(hosts.v[d]);
     free(hosts.v);

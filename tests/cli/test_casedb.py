@@ -100,6 +100,13 @@ def main(argv):
     con.close()
     check(nstored == nhosts, "%d hosts stored, %d read" % (nstored, nhosts))
 
+    # --output writes the same report to a file (what the Velociraptor artifact reads).
+    outf = os.path.join(scratch, "out.jsonl")
+    o = run([wm, "hunt", "--no-progress", "--format", "jsonl", "--output", outf] + hosts[:20])
+    o2 = run([wm, "hunt", "--no-progress", "--format", "jsonl"] + hosts[:20])
+    check(o.returncode == o2.returncode and o.stdout == b"" and open(outf, "rb").read() == o2.stdout,
+          "hunt --output FILE: not the report stdout gets")
+
     # ---- the same from JSON lines: our report, and a Velociraptor export ----
     def content(out):
         return [(r["kind"], r["key"], r["hosts"], r["of"], r["name"], r["text"]) for r in map(json.loads, out.splitlines())]
