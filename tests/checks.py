@@ -1,4 +1,4 @@
-"""The pass/fail counter the Python tests share.
+"""The pass/fail counter the Python tests share, and their JSON-lines reader.
 
 check(ok, what) counts one assertion and prints "FAIL what" when it does not
 hold; finish() prints the last line ctest shows, "N passed, M failed", and
@@ -19,3 +19,17 @@ def check(ok, what):
 def finish():
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
+
+
+def records(out):
+    """The records of JSON-lines output (str or bytes); a line that is not
+    JSON becomes {"artifact": "?bad json", "line": ...} so a check fails."""
+    import json
+    recs = []
+    for line in out.splitlines():
+        if line.strip():
+            try:
+                recs.append(json.loads(line))
+            except ValueError:
+                recs.append({"artifact": "?bad json", "line": line[:200]})
+    return recs

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yaml.h>
 
 #include "core/hash.h"
 #include "hunt/hunt_int.h"
@@ -92,54 +91,28 @@ typedef struct hbase {
     bool seen;
 } hbase;
 
-/* One baseline line is a JSON object, and JSON is YAML's flow syntax:
- * libyaml (already linked for the rules) reads it, escapes and all. Takes
- * the top-level string fields we need; false when the line is not ours. */
+/* One baseline line is a JSON object (hj_fields reads it); takes the
+ * top-level string fields we need; false when the line is not ours. */
+typedef struct bctx {
+    hbase *b;
+    bool ours;
+} bctx;
+
+static void base_field(void *ud, const char *key, const char *v, size_t n)
+{
+    bctx *c = ud;
+    (void)n;
+    if (!strcmp(key, "artifact")) c->ours = !strcmp(v, "baseline.item");
+    else if (!strcmp(key, "kind")) snprintf(c->b->kind, sizeof(c->b->kind), "%s", v);
+    else if (!strcmp(key, "key")) snprintf(c->b->key, sizeof(c->b->key), "%s", v);
+    else if (!strcmp(key, "name")) snprintf(c->b->name, sizeof(c->b->name), "%s", v);
+    else if (!strcmp(key, "text")) snprintf(c->b->text, sizeof(c->b->text), "%s", v);
+}
+
 static bool base_parse(const char *line, size_t len, hbase *b)
 {
-    yaml_parser_t p;
-    if (!yaml_parser_initialize(&p)) return false;
-    yaml_parser_set_input_string(&p, (const unsigned char *)line, len);
-    bool ours = false, done = false, is_key = true;
-    int depth = 0;
-    char key[32] = "";
-    while (!done) {
-        yaml_event_t ev;
-        if (!yaml_parser_parse(&p, &ev)) break;
-        switch (ev.type) {
-        case YAML_MAPPING_START_EVENT:
-        case YAML_SEQUENCE_START_EVENT:
-            if (depth == 1 && !is_key) is_key = true; // a nested value: skip it whole
-            depth++;
-            break;
-        case YAML_MAPPING_END_EVENT:
-        case YAML_SEQUENCE_END_EVENT:
-            depth--;
-            break;
-        case YAML_SCALAR_EVENT:
-            if (depth != 1) break;
-            if (is_key) {
-                snprintf(key, sizeof(key), "%s", (const char *)ev.data.scalar.value);
-            } else {
-                const char *v = (const char *)ev.data.scalar.value;
-                if (!strcmp(key, "artifact")) ours = !strcmp(v, "baseline.item");
-                else if (!strcmp(key, "kind")) snprintf(b->kind, sizeof(b->kind), "%s", v);
-                else if (!strcmp(key, "key")) snprintf(b->key, sizeof(b->key), "%s", v);
-                else if (!strcmp(key, "name")) snprintf(b->name, sizeof(b->name), "%s", v);
-                else if (!strcmp(key, "text")) snprintf(b->text, sizeof(b->text), "%s", v);
-            }
-            is_key = !is_key;
-            break;
-        case YAML_STREAM_END_EVENT:
-            done = true;
-            break;
-        default:
-            break;
-        }
-        yaml_event_delete(&ev);
-    }
-    yaml_parser_delete(&p);
-    return done && ours && b->kind[0] && b->key[0];
+    bctx c = {b, false};
+    return hj_fields(line, len, base_field, &c) && c.ours && b->kind[0] && b->key[0];
 }
 
 wh_status hb_load(wh_hunt *h, const char *path)

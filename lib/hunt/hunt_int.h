@@ -213,6 +213,10 @@ typedef struct hm_out {
     wh_record_fn fn;
     void *ud;
 } hm_out;
+/* hunt_stackjl.c: the top-level scalar fields of one JSON object line
+ * (libyaml: JSON is YAML's flow syntax), each given to fn; nested values
+ * are skipped. False when the line is not one JSON object. */
+bool hj_fields(const char *line, size_t len, void (*fn)(void *ud, const char *key, const char *val, size_t n), void *ud);
 struct wh_hunt_report_opts;
 void hm_host(const hm_out *w, wh_arena *a, const wh_hunt_host *hh, const struct wh_hunt_report_opts *o);
 const char *hk_kind_name(hkind k);

@@ -27,23 +27,35 @@ typedef struct jrow {
     char *artifact, *kind, *key, *name, *title, *text, *host, *fqdn, *client;
 } jrow;
 
-static char **slot(jrow *r, const char *k)
+typedef struct jctx {
+    wh_arena *a;
+    jrow *r;
+} jctx;
+
+static void on_field(void *ud, const char *k, const char *v, size_t n)
 {
     static const char *const names[] = {"artifact", "kind", "key", "name", "title", "text", "host", "Fqdn", "ClientId"};
-    char **slots[] = {&r->artifact, &r->kind, &r->key, &r->name, &r->title, &r->text, &r->host, &r->fqdn, &r->client};
+    jctx *c = ud;
+    char **slots[] = {&c->r->artifact, &c->r->kind, &c->r->key, &c->r->name, &c->r->title,
+                      &c->r->text, &c->r->host, &c->r->fqdn, &c->r->client};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if (!strcmp(k, names[i])) return slots[i];
-    return NULL;
+        if (!strcmp(k, names[i])) *slots[i] = wh_arena_strndup(c->a, v, n);
 }
 
 static bool parse_row(wh_arena *a, const char *line, size_t len, jrow *r)
+{
+    jctx c = {a, r};
+    return hj_fields(line, len, on_field, &c);
+}
+
+bool hj_fields(const char *line, size_t len, void (*fn)(void *ud, const char *key, const char *val, size_t n), void *ud)
 {
     yaml_parser_t p;
     if (!yaml_parser_initialize(&p)) return false;
     yaml_parser_set_input_string(&p, (const unsigned char *)line, len);
     bool done = false, is_key = true, object = false;
     int depth = 0;
-    char **want = NULL;
+    char key[64] = "";
     while (!done) {
         yaml_event_t ev;
         if (!yaml_parser_parse(&p, &ev)) break;
@@ -60,8 +72,8 @@ static bool parse_row(wh_arena *a, const char *line, size_t len, jrow *r)
             break;
         case YAML_SCALAR_EVENT:
             if (depth != 1) break;
-            if (is_key) want = slot(r, (const char *)ev.data.scalar.value);
-            else if (want) *want = wh_arena_strndup(a, (const char *)ev.data.scalar.value, ev.data.scalar.length);
+            if (is_key) snprintf(key, sizeof(key), "%s", (const char *)ev.data.scalar.value);
+            else fn(ud, key, (const char *)ev.data.scalar.value, ev.data.scalar.length);
             is_key = !is_key;
             break;
         case YAML_STREAM_END_EVENT:

@@ -24,7 +24,7 @@ import time
 import zipfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from checks import check, finish  # noqa: E402
+from checks import check, finish, records  # noqa: E402
 
 # Every case kind: a case_id hashes content, or a path as the evidence
 # knows it (from the Windows folders down, or the archive member), never
@@ -39,17 +39,6 @@ def run(wm, args, tmp, env_extra=None, timeout=300):
     env.pop("WMIHUNT_ARCHIVE_LIMITS", None)
     env.update(env_extra or {})
     return subprocess.run([wm] + args, capture_output=True, text=True, env=env, timeout=timeout)
-
-
-def records(out):
-    recs = []
-    for line in out.splitlines():
-        if line.strip():
-            try:
-                recs.append(json.loads(line))
-            except ValueError:
-                recs.append({"artifact": "?bad json"})
-    return recs
 
 
 def cases(recs):

@@ -36,7 +36,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 sys.path.insert(0, os.path.join(HERE, "..", "gen"))
-from checks import check, finish  # noqa: E402
+from checks import check, finish, records  # noqa: E402
 import casegen as cg  # noqa: E402
 
 SEV = ["info", "low", "medium", "high", "critical"]
@@ -46,17 +46,6 @@ LOGS = os.path.join("Windows", "System32", "winevt", "Logs")
 def hunt(wm, *args):
     p = subprocess.run([wm, "hunt", "--no-progress"] + list(args), capture_output=True)
     return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
-
-
-def records(out):
-    recs = []
-    for line in out.splitlines():
-        if line.strip():
-            try:
-                recs.append(json.loads(line))
-            except ValueError:
-                recs.append({"artifact": "NOT JSON", "line": line[:200]})
-    return recs
 
 
 def cases(recs, inventory=None):
@@ -154,7 +143,7 @@ def main():
     clean, vendor = make_clean(gen, tmp)
     rc, out, _ = run_case(wm, "clean", clean, 0)
     recs = records(out)
-    check(all(r.get("artifact") != "NOT JSON" for r in recs), "clean: output lines that are not JSON")
+    check(all(r.get("artifact") != "?bad json" for r in recs), "clean: output lines that are not JSON")
     hosts = [r for r in recs if r.get("artifact") == "hunt.host"]
     check(len(hosts) == 1 and hosts[0].get("worst") is None and hosts[0].get("cases") == 0,
           "clean: hunt.host %r, expected one with cases 0 and worst null"

@@ -33,7 +33,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from checks import check, finish  # noqa: E402
+from checks import check, finish, records  # noqa: E402
 
 # Case ids hash content, or the path from the Windows folders down, never
 # the place the files were copied to (as for archives).
@@ -46,17 +46,6 @@ def run(wm, args, tmp, timeout=600):
     env = dict(os.environ, TMPDIR=tmp)
     env.pop("WMIHUNT_ARCHIVE_LIMITS", None)
     return subprocess.run([wm] + args, capture_output=True, text=True, env=env, timeout=timeout)
-
-
-def records(out):
-    recs = []
-    for line in out.splitlines():
-        if line.strip():
-            try:
-                recs.append(json.loads(line))
-            except ValueError:
-                recs.append({"artifact": "?bad json"})
-    return recs
 
 
 def cases(recs):
