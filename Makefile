@@ -3,6 +3,7 @@
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
 SAN ?= build-san
+TSAN ?= build-tsan
 
 .PHONY: all deps build test test-fast demo fuzz bench clean format
 
@@ -20,13 +21,19 @@ build: $(BUILD)/CMakeCache.txt
 $(SAN)/CMakeCache.txt:
 	cmake -S . -B $(SAN) -DCMAKE_BUILD_TYPE=Debug -DWH_SANITIZE=ON >/dev/null
 
-# The suite runs twice: a normal build, then under ASan+UBSan.
-test: deps build $(SAN)/CMakeCache.txt
+$(TSAN)/CMakeCache.txt:
+	cmake -S . -B $(TSAN) -DCMAKE_BUILD_TYPE=Debug -DWH_SANITIZE_THREAD=ON >/dev/null
+
+# The suite runs twice: a normal build, then under ASan+UBSan; then the
+# threaded tests (label "threads") a third time under ThreadSanitizer.
+test: deps build $(SAN)/CMakeCache.txt $(TSAN)/CMakeCache.txt
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	cmake --build $(SAN) -j $(JOBS)
 	cd $(SAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	  ctest --output-on-failure -j $(JOBS)
+	cmake --build $(TSAN) -j $(JOBS) --target wmihunt-cli wh-fleetgen
+	cd $(TSAN) && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --output-on-failure -L threads
 
 test-fast: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -49,4 +56,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(SAN) build-fuzz
+	rm -rf $(BUILD) $(SAN) $(TSAN) build-fuzz

@@ -48,6 +48,8 @@ static const char HUNT_USAGE[] =
     "                     network, scripts optional): summary, timeline, each\n"
     "                     case's story, inventory, files with SHA-256\n"
     "  -o, --output FILE  the report in FILE instead of stdout\n"
+    "  --threads N        hosts read at once (default 0: one per core; 1: one\n"
+    "                     after the other); the report is the same, in order\n"
     "  --db FILE          also add each host (cases, findings, inventory, evidence\n"
     "                     hashes) to the SQLite case store FILE, one transaction\n"
     "                     per host; the same evidence twice is one host\n"
@@ -83,19 +85,42 @@ static const char HUNT_USAGE[] =
     "  wmihunt hunt --html host42.html /cases/host42     # then open host42.html\n";
 
 typedef struct prog {
-    bool on, latched;
+    bool on, latched, quiet_files;
     double t0;
-    int host, hosts;
-    const char *dir;
+    int host, hosts; /* host: handed on so far (written by the sweep, read by workers: atomic) */
 } prog;
 
+/* A line per evidence file (called one at a time by the hunt's workers);
+ * with hosts read at once, a line per host instead (on_host). */
 static void on_progress(void *ud, size_t step, size_t total, const char *what, const char *path)
 {
     prog *p = ud;
-    if (!p->on || !cli_progress_due(p->t0, &p->latched)) return;
-    if (p->hosts > 1) fprintf(stderr, "hunt: host %d/%d [%zu/%zu] %s %s\n", p->host, p->hosts, step, total, what, cli_vis(path));
+    if (!p->on || p->quiet_files || !cli_progress_due(p->t0, &p->latched)) return;
+    int host = __atomic_load_n(&p->host, __ATOMIC_RELAXED);
+    if (p->hosts > 1) fprintf(stderr, "hunt: host %d/%d [%zu/%zu] %s %s\n", host + 1, p->hosts, step, total, what, cli_vis(path));
     else fprintf(stderr, "hunt: [%zu/%zu] %s %s\n", step, total, what, cli_vis(path));
 }
+
+/* One sweep's writers and counts, for on_host. */
+typedef struct sweep {
+    wh_hunt *hunt;
+    const cli_opts *o;
+    const struct hostlist *hosts;
+    const size_t *ends;
+    const wh_hunt_report_opts *ro;
+    FILE *out, *html;
+    wh_hunt_timeline *tl;
+    bool tl_stdout;
+    wh_casedb *db;
+    prog *pg;
+    wh_hunt_report *rep; /* made at the first usable host: no report at all when nothing could be read */
+    size_t released;     /* paths whose archives are released */
+    int worst, usable;
+    bool nomem;
+    size_t db_added, db_replaced;
+} sweep;
+
+static int on_host(void *ud, size_t d, wh_status st, wh_hunt_host *hh);
 
 /* The hosts to read, every path given expanded (a folder of collections
  * is one host each); the strings live until exit. */
@@ -131,6 +156,53 @@ static int term_width(void)
     return n >= 40 && n <= 1000 ? n : 100;
 }
 
+/* Each host as the sweep hands it on, in the order given: the report,
+ * the timeline, the case store, then its archives' folders go. */
+static int on_host(void *ud, size_t d, wh_status st, wh_hunt_host *hh)
+{
+    sweep *w = ud;
+    const cli_opts *o = w->o;
+    for (; w->ends && w->released < (size_t)o->npos && w->ends[w->released] <= d; w->released++) {
+        bool again = false; // the same archive named twice keeps its folder until its last turn
+        for (int k = (int)w->released + 1; k < o->npos && !again; k++) again = !strcmp(o->pos[k], o->pos[w->released]);
+        if (!again) wh_hunt_hosts_release(o->pos[w->released]);
+    }
+    char shown[WH_SOURCE_SHOWN_MAX];
+    const char *path = w->hosts->v[d], *spath = wh_source_shown(path, shown, sizeof(shown)); // ARCHIVE!host
+    __atomic_store_n(&w->pg->host, (int)d + 1, __ATOMIC_RELAXED);
+    if (w->pg->on && w->pg->quiet_files && cli_progress_due(w->pg->t0, &w->pg->latched)) {
+        double el = cli_now() - w->pg->t0, left = el / (double)(d + 1) * (double)(w->hosts->n - d - 1);
+        fprintf(stderr, "hunt: %zu/%zu hosts read (%s), about %.0f s left\n", d + 1, w->hosts->n, cli_vis(spath), left);
+    }
+    if (st != WH_OK) {
+        wh_hunt_sayf(w->hunt, WH_SEV_ERROR, WH_E_NOMEM, spath, "out of memory reading this host: not read");
+        w->nomem = true;
+        return 0;
+    }
+    if (!wh_hunt_host_usable(hh)) { // the others go on; this one is not silently dropped
+        wh_hunt_sayf(w->hunt, WH_SEV_WARN, WH_E_NOTFOUND, spath,
+                     "nothing here could be read as evidence (check it with 'wmihunt triage')%s",
+                     w->hosts->n > 1 ? "; the other paths are read" : "");
+        wh_hunt_host_free(hh);
+        return 0;
+    }
+    w->usable++;
+    int worst = wh_hunt_host_worst(hh);
+    if (worst > w->worst) w->worst = worst;
+    if (!w->tl_stdout || w->html) { // with --timeline -, the HTML page alone
+        if (!w->rep && !(w->rep = wh_hunt_report_new(w->tl_stdout ? NULL : w->out, w->ro))) w->nomem = true;
+        wh_hunt_report_host(w->rep, hh);
+    }
+    wh_hunt_timeline_host(w->tl, hh);
+    bool again = false;
+    if (w->db && wh_casedb_add(w->db, hh, &again) == WH_OK) { // a failure is said on the diagnostics
+        w->db_added++;
+        w->db_replaced += again;
+    }
+    wh_hunt_host_free(hh);
+    return 0;
+}
+
 int cmd_hunt(int argc, char **argv)
 {
     if (argc < 1) {
@@ -142,7 +214,7 @@ int cmd_hunt(int argc, char **argv)
             fputs(HUNT_USAGE, stdout);
             return WH_EXIT_OK;
         }
-    const char *db_path = NULL, *out_path = NULL;
+    const char *db_path = NULL, *out_path = NULL, *threads_arg = NULL;
     const char *tl_path = NULL, *html_path = NULL, *fail_on = "high", *min_sev = "info", *sort = "rank";
     wh_hunt_opts ho = {.size = sizeof(ho)};
     bool progress_on = true, color = true, tl_all = false;
@@ -158,6 +230,7 @@ int cmd_hunt(int argc, char **argv)
         else if (!strcmp(a, "--html") && has) html_path = argv[++i];
         else if (!strcmp(a, "--db") && has) db_path = argv[++i];
         else if ((!strcmp(a, "--output") || !strcmp(a, "-o")) && has) out_path = argv[++i];
+        else if (!strcmp(a, "--threads") && has) threads_arg = argv[++i];
         else if (!strcmp(a, "--rules") && has) ho.rules_path = argv[++i];
         else if (!strcmp(a, "--baseline") && has) ho.baseline = argv[++i];
         else if (!strcmp(a, "--fail-on") && has) fail_on = argv[++i];
@@ -167,6 +240,7 @@ int cmd_hunt(int argc, char **argv)
         else if (!strcmp(a, "--no-color") || !strcmp(a, "--no-colour")) color = false;
         else if (!strcmp(a, "--no-cases")) ho.no_cases = true;
         else if (!strcmp(a, "--timeline") || !strcmp(a, "--html") || !strcmp(a, "--db") || !strcmp(a, "--output") ||
+                 !strcmp(a, "--threads") ||
                  !strcmp(a, "-o") || !strcmp(a, "--rules") || !strcmp(a, "--baseline") ||
                  !strcmp(a, "--fail-on") || !strcmp(a, "--min-severity") || !strcmp(a, "--sort")) {
             fprintf(stderr, "wmihunt hunt: %s needs a value (try 'wmihunt hunt --help')\n", a);
@@ -179,6 +253,16 @@ int cmd_hunt(int argc, char **argv)
     if (o.npos < 1) {
         fprintf(stderr, "wmihunt hunt: expected one or more evidence folders (try 'wmihunt hunt --help')\n");
         return WH_EXIT_USAGE;
+    }
+    unsigned threads = 0; // every core
+    if (threads_arg) {
+        char *end;
+        unsigned long t = strtoul(threads_arg, &end, 10);
+        if (*end || !*threads_arg || t > 256) {
+            fprintf(stderr, "wmihunt hunt: --threads takes 0 (every core) to 256\n");
+            return WH_EXIT_USAGE;
+        }
+        threads = (unsigned)t;
     }
     int fail_sev = wh_hunt_severity(fail_on), min = wh_hunt_severity(min_sev);
     if (fail_sev < 0 || min < 0) {
@@ -244,7 +328,6 @@ int cmd_hunt(int argc, char **argv)
         if (html) fclose(html);
         return WH_EXIT_USAGE;
     }
-    size_t db_added = 0, db_replaced = 0;
     hostlist hosts = {0};
     size_t *ends = calloc((size_t)o.npos, sizeof(*ends)); // the hosts of path d end before ends[d]
     for (int d = 0; d < o.npos; d++) {
@@ -267,48 +350,14 @@ int cmd_hunt(int argc, char **argv)
     ro.color = color && !getenv("NO_COLOR") && out == stdout && isatty(STDOUT_FILENO) && o.fmt == WH_FMT_TEXT;
     ro.width = term_width();
     ro.html = html;
-    wh_hunt_report *rep = NULL; // made at the first usable host: no report at all when nothing could be read
-    int worst = -1, usable = 0;
-    bool nomem = false;
-    for (size_t d = 0, done = 0; d < hosts.n; d++) {
-        for (; ends && done < (size_t)o.npos && ends[done] <= d; done++) { // archives read: their folders go
-            bool again = false; // the same archive named twice keeps its folder until its last turn
-            for (int k = (int)done + 1; k < o.npos && !again; k++) again = !strcmp(o.pos[k], o.pos[done]);
-            if (!again) wh_hunt_hosts_release(o.pos[done]);
-        }
-        char shown[WH_SOURCE_SHOWN_MAX];
-        const char *path = hosts.v[d], *spath = wh_source_shown(path, shown, sizeof(shown)); // ARCHIVE!host
-        pg.host = (int)d + 1;
-        pg.dir = path;
-        wh_hunt_host *hh = NULL;
-        if (wh_hunt_run(hunt, path, &hh) != WH_OK) {
-            fprintf(stderr, "wmihunt hunt: out of memory reading %s\n", cli_vis(spath));
-            nomem = true;
-            continue;
-        }
-        if (!wh_hunt_host_usable(hh)) {
-            // the others go on; this one is not silently dropped
-            wh_diagf(&diag.sink, WH_SEV_WARN, WH_E_NOTFOUND, spath, WH_NO_OFFSET,
-                     "nothing here could be read as evidence (check it with 'wmihunt triage')%s",
-                     hosts.n > 1 ? "; the other paths are read" : "");
-            wh_hunt_host_free(hh);
-            continue;
-        }
-        usable++;
-        int w = wh_hunt_host_worst(hh);
-        if (w > worst) worst = w;
-        if (!tl_stdout || html) { // with --timeline -, the HTML page alone
-            if (!rep && !(rep = wh_hunt_report_new(tl_stdout ? NULL : out, &ro))) nomem = true;
-            wh_hunt_report_host(rep, hh);
-        }
-        wh_hunt_timeline_host(tl, hh);
-        bool again = false;
-        if (db && wh_casedb_add(db, hh, &again) == WH_OK) { // a failure is said on the diagnostics
-            db_added++;
-            db_replaced += again;
-        }
-        wh_hunt_host_free(hh);
-    }
+    sweep sw = {.hunt = hunt, .o = &o, .hosts = &hosts, .ends = ends, .ro = &ro, .out = out, .html = html,
+                .tl = tl, .tl_stdout = tl_stdout, .db = db, .pg = &pg, .worst = -1};
+    if (threads != 1 && hosts.n > 1) pg.quiet_files = true; // hosts at once: a line per host, with an estimate
+    (void)wh_hunt_run_many(hunt, (const char *const *)hosts.v, hosts.n, hosts.n > 1 ? threads : 1, on_host, &sw);
+    wh_hunt_report *rep = sw.rep;
+    int worst = sw.worst, usable = sw.usable;
+    bool nomem = sw.nomem;
+    size_t db_added = sw.db_added, db_replaced = sw.db_replaced;
     if (db && !o.quiet)
         fprintf(stderr, "wmihunt hunt: case store %s: %zu host(s) added (%zu replacing the same evidence), %zu in all\n",
                 cli_vis(db_path), db_added, db_replaced, wh_casedb_hosts(db));

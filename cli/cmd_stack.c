@@ -2,6 +2,7 @@
  * fleet (one collection per host), both on the hunt's content-keyed
  * evidence items (lib/hunt/hunt_baseline.c: a subscription's key is its
  * namespace, query, consumer class and payload, not its names). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "core/arena.h"
 #include "core/limits.h"
 #include "core/recbuild.h"
+#include "core/strmap.h"
 #include "wmihunt/casedb.h"
 #include "wmihunt/hunt.h"
 #include "wmihunt/output.h"
@@ -38,6 +40,7 @@ static const char STACK_USAGE[] =
     "Velociraptor hunt's export (each host by its Fqdn or ClientId).\n"
     "\n"
     "options: --format text|jsonl|json|csv, --top N (rows to show, default 50),\n"
+    "         --threads N (hosts read at once; default 0: one per core),\n"
     "         --no-progress (no per-host line on stderr; shown on a terminal or\n"
     "         once a sweep of more than 5 hosts passes 2 s), -v, -q\n"
     "example: wmihunt stack /cases/fleet/*/\n"
@@ -249,6 +252,79 @@ static int stack_jsonl(const cli_opts *o, int top)
     return cli_exit_code(&diag);
 }
 
+/* stack over folders: the rows, found by kind and key. */
+typedef struct stackctx {
+    srow *rows;
+    size_t cap, nrows;
+    wh_arena *a;
+    wh_strmap index; /* "kind\1key" -> row number + 1 */
+    const char *const *dirs;
+    int ndirs, usable;
+    double t0;
+    bool progress_on, no_progress;
+    const cli_opts *o;
+} stackctx;
+
+/* Each host in the order given (wh_hunt_run_many): its items counted. */
+static int stack_host(void *ud, size_t d, wh_status st, wh_hunt_host *hh)
+{
+    stackctx *c = ud;
+    if (st != WH_OK) return 1; // out of memory: stop
+    if (wh_hunt_host_usable(hh)) c->usable++;
+    const wh_hunt_item *items;
+    size_t nitems = wh_hunt_host_items(hh, &items);
+    int stop = 0;
+    for (size_t i = 0; i < nitems && !stop; i++) {
+        const wh_hunt_item *it = &items[i];
+        char *key = wh_arena_printf(c->a, "%s\1%s", it->kind, it->key);
+        size_t k = key ? (size_t)(uintptr_t)wh_strmap_get(&c->index, key) : 0;
+        if (!key) {
+            stop = 1;
+            break;
+        }
+        if (k) k--;
+        else {
+            if (c->nrows == c->cap) {
+                srow *nr = realloc(c->rows, (c->cap * 2) * sizeof(*c->rows));
+                if (!nr) {
+                    stop = 1;
+                    break;
+                }
+                c->rows = nr;
+                c->cap *= 2;
+            }
+            k = c->nrows;
+            if (wh_strmap_put(&c->index, key, (void *)(uintptr_t)(k + 1))) {
+                stop = 1;
+                break;
+            }
+            srow *r = &c->rows[k];
+            memset(r, 0, sizeof(*r));
+            snprintf(r->kind, sizeof(r->kind), "%s", it->kind);
+            snprintf(r->key, sizeof(r->key), "%s", it->key);
+            snprintf(r->name, sizeof(r->name), "%s", it->name);
+            snprintf(r->text, sizeof(r->text), "%s", it->text);
+            snprintf(r->first_host, sizeof(r->first_host), "%s", c->dirs[d]);
+            r->last_host = (size_t)-1;
+            c->nrows++;
+        }
+        srow *r = &c->rows[k];
+        if (r->last_host != d) { // one count per host
+            if (r->hosts < STACK_LIST) r->host_list[r->hosts] = c->dirs[d];
+            r->hosts++;
+            r->last_host = d;
+        }
+    }
+    wh_hunt_host_free(hh);
+    const cli_opts *o = c->o;
+    bool due = !o->quiet && !c->no_progress && c->ndirs > 5 && cli_progress_due(c->t0, &c->progress_on);
+    if (o->verbose || due) {
+        double el = cli_now() - c->t0, left = el / (double)(d + 1) * (double)((size_t)c->ndirs - d - 1);
+        fprintf(stderr, "stack: [%zu/%d] %s, about %.0f s left\n", d + 1, c->ndirs, cli_vis(c->dirs[d]), left);
+    }
+    return stop;
+}
+
 int cmd_stack(int argc, char **argv)
 {
     if (argc < 1 || strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0) {
@@ -263,11 +339,13 @@ int cmd_stack(int argc, char **argv)
     bool no_progress = false;
     const char *db_path = NULL;
     bool jsonl = false;
+    unsigned threads = 0; // every core
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--top") == 0 && i + 1 < argc) top = atoi(argv[++i]);
         else if (strcmp(argv[i], "--no-progress") == 0) no_progress = true;
         else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) db_path = argv[++i];
         else if (strcmp(argv[i], "--jsonl") == 0) jsonl = true;
+        else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) threads = (unsigned)strtoul(argv[++i], NULL, 10);
         else rest[nrest++] = argv[i];
     }
     cli_opts o = {0};
@@ -282,47 +360,15 @@ int cmd_stack(int argc, char **argv)
     }
     cli_diag diag;
     cli_diag_init(&diag, &o);
-    size_t cap = 256, nrows = 0;
-    srow *rows = calloc(cap, sizeof(*rows));
-    int usable_hosts = 0;
-    double t0 = cli_now();
-    bool progress_on = false;
-    wh_hunt *h = quiet_hunt(&diag, &o);
-    for (int d = 0; h && d < ndirs && rows; d++) {
-        wh_hunt_host *hh = NULL;
-        if (wh_hunt_run(h, dirs[d], &hh) != WH_OK) break;
-        if (wh_hunt_host_usable(hh)) usable_hosts++;
-        const wh_hunt_item *items;
-        size_t nitems = wh_hunt_host_items(hh, &items);
-        for (size_t i = 0; i < nitems; i++) {
-            const wh_hunt_item *it = &items[i];
-            size_t k = 0;
-            while (k < nrows && !(strcmp(rows[k].key, it->key) == 0 && strcmp(rows[k].kind, it->kind) == 0)) k++;
-            if (k == nrows) {
-                if (nrows == cap) {
-                    srow *nr = realloc(rows, (cap *= 2) * sizeof(*rows));
-                    if (!nr) break;
-                    rows = nr;
-                }
-                memset(&rows[k], 0, sizeof(rows[k]));
-                snprintf(rows[k].kind, sizeof(rows[k].kind), "%s", it->kind);
-                snprintf(rows[k].key, sizeof(rows[k].key), "%s", it->key);
-                snprintf(rows[k].name, sizeof(rows[k].name), "%s", it->name);
-                snprintf(rows[k].text, sizeof(rows[k].text), "%s", it->text);
-                snprintf(rows[k].first_host, sizeof(rows[k].first_host), "%s", dirs[d]);
-                rows[k].last_host = (size_t)-1;
-                nrows++;
-            }
-            if (rows[k].last_host != (size_t)d) {
-                if (rows[k].hosts < STACK_LIST) rows[k].host_list[rows[k].hosts] = dirs[d];
-                rows[k].hosts++;
-                rows[k].last_host = (size_t)d;
-            }
-        }
-        wh_hunt_host_free(hh);
-        bool due = !o.quiet && !no_progress && ndirs > 5 && cli_progress_due(t0, &progress_on);
-        if (o.verbose || due) fprintf(stderr, "stack: [%d/%d] %s\n", d + 1, ndirs, cli_vis(dirs[d]));
-    }
+    stackctx sc = {.cap = 256, .dirs = dirs, .ndirs = ndirs, .t0 = cli_now(), .o = &o, .no_progress = no_progress,
+                   .a = wh_arena_new(0)};
+    sc.rows = calloc(sc.cap, sizeof(*sc.rows));
+    if (sc.a) wh_strmap_init(&sc.index, sc.a);
+    wh_hunt *h = sc.rows && sc.a ? quiet_hunt(&diag, &o) : NULL;
+    if (h) (void)wh_hunt_run_many(h, dirs, (size_t)ndirs, threads, stack_host, &sc);
+    srow *rows = sc.rows;
+    size_t nrows = sc.nrows;
+    int usable_hosts = sc.usable;
     wh_hunt_free(h);
     if (rows && nrows > 1) qsort(rows, nrows, sizeof(*rows), cmp_srow);
     wh_writer *w = wh_writer_new(stdout, o.fmt, false);
@@ -334,6 +380,7 @@ int cmd_stack(int argc, char **argv)
     if (w) wh_writer_finish(w);
     wh_writer_free(w);
     wh_arena_free(a);
+    wh_arena_free(sc.a);
     free(rows);
     if (!usable_hosts) {
         fprintf(stderr, "wmihunt stack: no usable evidence in any of the %d folders\n", ndirs);

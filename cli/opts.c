@@ -1,3 +1,4 @@
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,11 +169,44 @@ void cli_diag_init(cli_diag *d, const cli_opts *o)
     d->sink.ud = d;
 }
 
+/* cli_vis's last results, per thread (hunt workers print diagnostics too);
+ * a worker's go with it (the key's destructor), the main thread's at exit. */
+typedef struct visring {
+    char *slot[4];
+    unsigned next;
+} visring;
+
+static pthread_key_t g_vis_key;
+static pthread_once_t g_vis_once = PTHREAD_ONCE_INIT;
+
+static void vis_free(void *p)
+{
+    visring *r = p;
+    for (int i = 0; r && i < 4; i++) free(r->slot[i]);
+    free(r);
+}
+
+static void vis_main_free(void)
+{
+    vis_free(pthread_getspecific(g_vis_key));
+    (void)pthread_setspecific(g_vis_key, NULL);
+}
+
+static void vis_key(void)
+{
+    (void)pthread_key_create(&g_vis_key, vis_free);
+    atexit(vis_main_free); // the main thread's ring: key destructors do not run for it
+}
+
 const char *cli_vis(const char *s)
 {
-    static char *ring[4];
-    static unsigned next;
-    char **slot = &ring[next++ % 4];
+    pthread_once(&g_vis_once, vis_key);
+    visring *r = pthread_getspecific(g_vis_key);
+    if (!r && (!(r = calloc(1, sizeof(*r))) || pthread_setspecific(g_vis_key, r) != 0)) {
+        free(r);
+        return "?";
+    }
+    char **slot = &r->slot[r->next++ % 4];
     free(*slot);
     *slot = NULL;
     size_t n = 0;

@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     wh_diag_sink sink = {0};
     // Every file wanted (no filter): the walk and the copying see the most.
     wh_source_opts o = {.size = sizeof(o), .max_members = 4096, .max_total = 16u << 20, .max_member = 4u << 20,
-                        .max_depth = 32, .max_path = 1024, .vss = true};
+                        .max_depth = 32, .max_path = 1024, .vss = true, .in_process = true};
     wh_source *s = NULL;
     if (wh_source_open_memory(data, size, "fuzz.img", &o, &sink, &s) != WH_OK) return 0;
     const char *dir = wh_source_dir(s);

@@ -17,6 +17,9 @@ for bin in "$BUILD"/fuzz/fuzz_*; do
   mkdir -p "$work" "$root/fuzz/regressions/$t"
   dict=()
   [ -f "$root/fuzz/$t.dict" ] && dict=(-dict="$root/fuzz/$t.dict")
+  # A target's own flags: fuzz_image's libraries ask for 4 GB that a normal
+  # build's calloc would refuse (fuzz/image.flags raises the malloc limit).
+  [ -f "$root/fuzz/$t.flags" ] && read -r -a extra < "$root/fuzz/$t.flags" && dict+=("${extra[@]}")
   echo "== fuzzing $t for ${SECS}s"
   # Leaks inside the image libraries (tests/lsan.supp) are theirs, not ours.
   if ! LSAN_OPTIONS="suppressions=$root/tests/lsan.supp:print_suppressions=0" "$bin" "${dict[@]}" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 \

@@ -71,6 +71,23 @@ void wh_hunt_hosts_release(const char *path);
 wh_status wh_hunt_run(wh_hunt *h, const char *path, wh_hunt_host **out) WH_MUST_CHECK;
 void wh_hunt_host_free(wh_hunt_host *hh);
 
+/* Reads the hosts paths[0..n) with threads workers (0: one per core; 1:
+ * in this thread, one after the other) and gives each to on_host in the
+ * order of paths, from this thread, as soon as it and those before it
+ * are read: the output of a sweep is the same with any number of threads.
+ * At most threads * 2 hosts are held at once (read and waiting for their
+ * turn). on_host owns hh (NULL when st is not WH_OK) and frees it; a
+ * nonzero return stops the sweep (the hosts being read are finished and
+ * freed). The hunt's diagnostics sink and progress callback are called
+ * one at a time, from the workers. Returns the first error status. */
+wh_status wh_hunt_run_many(wh_hunt *h, const char *const *paths, size_t n, unsigned threads,
+                           int (*on_host)(void *ud, size_t i, wh_status st, wh_hunt_host *hh), void *ud);
+/* The number of online cores (at least 1). */
+unsigned wh_hunt_cores(void);
+/* A diagnostic on the hunt's sink, safe while workers read hosts. */
+void wh_hunt_sayf(wh_hunt *h, wh_severity sev, wh_status code, const char *source, const char *fmt, ...)
+    WH_PRINTF(5, 6);
+
 /* How many artifacts of the host could be read (0: nothing usable). */
 int wh_hunt_host_usable(const wh_hunt_host *hh);
 /* The host's name and where it came from ("hive", "event_log", "folder"). */

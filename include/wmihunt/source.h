@@ -23,15 +23,18 @@
  * libqcow: the files wanted (opts.want) are copied out of each NTFS
  * volume into "volN/" of a private folder (alternate data streams as
  * "file:stream"), and with opts.vss each shadow copy (libvshadow) into
- * "volN@vssM/". A BitLocker volume is named and left. Bounds: the same
+ * "volN@vssM/", in a child process with 4 GiB of address space (the
+ * libraries parse hostile bytes: a crash ends the child, what it copied
+ * is read and the crash is said). A BitLocker volume is named and left. Bounds: the same
  * member count and byte totals, the folder depth, and each folder read
  * once (a loop in the directory tree is said and not followed).
  *
  * Names: a path inside the private folder is shown as "ARCHIVE!member"
  * (ARCHIVE as given), the folder itself as "ARCHIVE". Every open source is
  * in one process-wide list, so any path, record or diagnostic can be
- * named that way without knowing its source. The list and the record
- * mapping are meant for one thread. */
+ * named that way without knowing its source. The list is shared by
+ * threads (a lock); wh_source_record's copy is per thread. A source is
+ * closed only when no thread reads from it any more. */
 #ifndef WMIHUNT_SOURCE_H
 #define WMIHUNT_SOURCE_H
 
@@ -67,6 +70,10 @@ typedef struct wh_source_opts {
      * so far, the folder being walked. NULL: none. */
     void (*progress)(void *ud, const char *volume, uint64_t entries, uint64_t files, const char *at);
     void *progress_ud;
+    /* Disk images are read in a child process (a crash or a runaway
+     * allocation in The Sleuth Kit ends it, not the caller; 4 GiB of
+     * address space); true reads them here (the fuzz target, for coverage). */
+    bool in_process;
 } wh_source_opts;
 
 /* A volume of a disk image, as its files were copied. */
@@ -114,6 +121,9 @@ wh_status wh_source_open_memory(const void *data, size_t size, const char *name,
 void wh_source_close(wh_source *s);
 /* Closes every open source (also run at exit). */
 void wh_source_close_all(void);
+/* Frees what this thread kept for wh_source_record (a worker thread calls
+ * it before it ends; the main thread's goes at exit). */
+void wh_source_thread_done(void);
 
 /* The folder or file to read. */
 const char *wh_source_dir(const wh_source *s);

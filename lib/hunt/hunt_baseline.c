@@ -88,7 +88,6 @@ void hr_item(wh_hunt_host *hh, const wh_record *r, const hrec *k)
 
 typedef struct hbase {
     char kind[32], key[65], name[160], text[512];
-    bool seen;
 } hbase;
 
 /* One baseline line is a JSON object (hj_fields reads it); takes the
@@ -182,7 +181,9 @@ static void add(wh_hunt_host *hh, const char *rule, int sev, const char *title, 
 void hb_apply(wh_hunt_host *hh)
 {
     wh_hunt *h = hh->hunt;
-    for (size_t k = 0; k < h->nbase; k++) h->base[k].seen = false;
+    // Per host (hosts may be read at once in threads): the baseline is shared.
+    bool *seen = wh_arena_calloc(hh->a, h->nbase ? h->nbase : 1, sizeof(*seen));
+    if (!seen) return;
     for (size_t i = 0; i < hh->nitems; i++) {
         const wh_hunt_item *it = &hh->items[i];
         bool known = false, same_name = false;
@@ -191,7 +192,7 @@ void hb_apply(wh_hunt_host *hh)
             if (strcmp(b->kind, it->kind) != 0) continue;
             if (strcmp(b->key, it->key) == 0) {
                 known = true;
-                b->seen = true;
+                seen[k] = true;
             } else if (it->name[0] && strcmp(b->name, it->name) == 0) {
                 same_name = true;
             }
@@ -209,7 +210,7 @@ void hb_apply(wh_hunt_host *hh)
         }
     }
     for (size_t k = 0; k < h->nbase; k++) {
-        if (h->base[k].seen) continue;
+        if (seen[k]) continue;
         char why[768];
         snprintf(why, sizeof(why), "in the baseline %s but not found: %s %s", h->o.baseline, h->base[k].kind,
                  h->base[k].text);

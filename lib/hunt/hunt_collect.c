@@ -48,8 +48,11 @@ static void progress(wh_hunt_host *hh, const char *what, const char *path)
 {
     hh->step++;
     char shown[WH_SOURCE_SHOWN_MAX];
-    if (hh->hunt->o.progress)
+    if (hh->hunt->o.progress) {
+        pthread_mutex_lock(&hh->hunt->lock);
         hh->hunt->o.progress(hh->hunt->o.progress_ud, hh->step, hh->total, what, wh_source_shown(path, shown, sizeof(shown)));
+        pthread_mutex_unlock(&hh->hunt->lock);
+    }
 }
 
 static void file_start(wh_hunt_host *hh) { wh_diag_budget(&hh->sink, hh->hunt->o.file_seconds); }

@@ -3,6 +3,8 @@
 #ifndef WH_HUNT_INT_H
 #define WH_HUNT_INT_H
 
+#include <pthread.h>
+
 #include <stdint.h>
 
 #include "core/arena.h"
@@ -97,6 +99,7 @@ typedef struct hnote {
 struct wh_hunt {
     wh_hunt_opts o;
     wh_diag_sink *out; /* the caller's sink */
+    pthread_mutex_t lock; /* hosts read in threads: out and the progress callback, one at a time */
     wh_rules *rules;
     struct hbase *base;  /* the baseline, when given */
     size_t nbase;

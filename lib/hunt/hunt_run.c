@@ -289,7 +289,21 @@ static void fwd(void *ud, const wh_diag *d)
     wh_hunt_host *hh = ud;
     wh_diag_sink *o = hh->hunt->out;
     if (d->sev >= WH_SEV_WARN) hh->damaged++;
+    pthread_mutex_lock(&hh->hunt->lock); // the caller's sink is one, the hosts may be several threads
     wh_source_diag(o, d); // counted, its source named ARCHIVE!member when in an archive
+    pthread_mutex_unlock(&hh->hunt->lock);
+}
+
+void wh_hunt_sayf(wh_hunt *h, wh_severity sev, wh_status code, const char *source, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    pthread_mutex_lock(&h->lock);
+    wh_diagf(h->out, sev, code, source, WH_NO_OFFSET, "%s", msg);
+    pthread_mutex_unlock(&h->lock);
 }
 
 /* ---- the hunt ---- */
@@ -302,6 +316,7 @@ wh_status wh_hunt_new(const wh_hunt_opts *o, wh_diag_sink *diags, wh_hunt **out)
     if (!h) return WH_E_NOMEM;
     memcpy(&h->o, o, o->size < sizeof(h->o) ? o->size : sizeof(h->o));
     h->out = diags;
+    pthread_mutex_init(&h->lock, NULL);
     wh_status st = o->rules_path ? wh_rules_load_file(o->rules_path, diags, &h->rules)
                                  : wh_rules_load_builtin(diags, &h->rules);
     if (st != WH_OK) {
@@ -325,6 +340,7 @@ void wh_hunt_free(wh_hunt *h)
     if (!h) return;
     hb_free(h);
     wh_rules_free(h->rules);
+    pthread_mutex_destroy(&h->lock);
     free(h);
 }
 

@@ -103,8 +103,7 @@ static wh_mof *new_handle(const wh_mof_opts *opts, wh_diag_sink *diags, const ch
     size_t cap = opts && opts->max_memory ? opts->max_memory : (size_t)WH_LIMIT_ARENA_DEFAULT;
     m->a = wh_arena_new(cap);
     m->ra = wh_arena_new(cap);
-    static wh_diag_sink none;
-    m->diags = diags ? diags : &none;
+    m->diags = diags ? diags : &m->none; // per parse: a shared one would be counted from several threads
     m->strict = opts && (opts->flags & WH_MOF_OPT_STRICT);
     if (!m->a || !m->ra || !(m->name = wh_arena_strdup(m->a, name ? name : "-"))) {
         wh_mof_close(m);

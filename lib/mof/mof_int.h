@@ -136,6 +136,7 @@ struct wh_mof {
     wh_arena *a;          /* the model */
     wh_arena *ra;         /* one record at a time */
     wh_diag_sink *diags;
+    wh_diag_sink none; /* where diagnostics go when the caller gave no sink */
     wh_mapped map;
     bool mapped;
     const uint8_t *data;

@@ -1,6 +1,7 @@
 /* Evidence sources (include/wmihunt/source.h): open and close, the private
  * folder and its removal on every way out, names shown as ARCHIVE!member. */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -19,7 +20,15 @@
 /* ---- the process-wide list; changed with the cleanup signals blocked ---- */
 
 static wh_source *volatile g_head;
-static wh_arena *g_scratch; /* wh_source_record's copies */
+/* wh_source_record's copies: one arena per thread (a hunt's workers each
+ * name their records), freed by wh_source_thread_done or at exit. */
+static _Thread_local wh_arena *g_scratch;
+/* The list is read and changed from a hunt's worker threads: every walk
+ * and change holds this lock (recursive: public functions call each
+ * other). The signal handler walks it without (async-signal-safe). */
+static pthread_mutex_t g_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+/* A quick "is any source open", without the lock. */
+static bool any_open(void) { return __atomic_load_n(&g_head, __ATOMIC_ACQUIRE) != NULL; }
 static bool g_installed;
 /* Blocked while the list changes (they arrive from outside). */
 static const int CLEAN_SIGS[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE};
@@ -121,6 +130,10 @@ void ws_say(wh_source *s, wh_severity sev, wh_status code, const char *member, u
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    if (ws_child_fd >= 0) { // a disk image's reader, in its child: the parent says it
+        ws_child_say(sev, code, member, offset, msg);
+        return;
+    }
     size_t n = strlen(s->given) + (member ? strlen(member) + 2 : 1);
     char *src = malloc(n);
     if (src) snprintf(src, n, member ? "%s!%s" : "%s", s->given, member ? member : "");
@@ -233,6 +246,7 @@ void ws_opts(const wh_source_opts *o, wh_source_opts *out)
         d.vss = o->vss;
         d.progress = o->progress;
         d.progress_ud = o->progress_ud;
+        d.in_process = o->in_process;
     }
     *out = d;
 }
@@ -338,7 +352,9 @@ static wh_status make_private(wh_source *s)
     memcpy(dir + rl, "/wmihunt-XXXXXX", sizeof("/wmihunt-XXXXXX"));
     sigset_t old;
     block(&old); // registered before it exists: a signal in between finds nothing to remove
+    pthread_mutex_lock(&g_lock);
     install_once();
+    pthread_mutex_unlock(&g_lock);
     if (!mkdtemp(dir)) {
         unblock(&old);
         ws_say(s, WH_SEV_ERROR, WH_E_IO, NULL, WH_NO_OFFSET, "cannot make a private folder in %s: %s", real,
@@ -349,8 +365,10 @@ static wh_status make_private(wh_source *s)
     s->dir = dir;
     s->dirlen = strlen(dir);
     s->extracted = true;
+    pthread_mutex_lock(&g_lock);
     s->next = g_head;
-    g_head = s;
+    __atomic_store_n(&g_head, s, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&g_lock);
     unblock(&old);
     return WH_OK;
 }
@@ -388,7 +406,7 @@ static wh_status open_image(wh_source *s, const wh_source_opts *o, const char *p
                "a disk image, but this wmihunt was built without The Sleuth Kit: mount it read-only and give the "
                "Windows volume's folder");
     else if ((st = make_private(s)) == WH_OK)
-        st = ws_image(s, &lim, path, mem, size);
+        st = lim.in_process ? ws_image(s, &lim, path, mem, size) : ws_image_isolated(s, &lim, path, mem, size);
     s->sink = NULL;
     if (st != WH_OK) {
         wh_source_close(s);
@@ -462,11 +480,13 @@ void wh_source_close(wh_source *s)
     if (s->extracted) {
         sigset_t old;
         block(&old); // off the list and gone before a signal can look
+        pthread_mutex_lock(&g_lock);
         for (wh_source *volatile *p = &g_head; *p; p = &(*p)->next)
             if (*p == s) {
-                *p = s->next;
+                __atomic_store_n(p, s->next, __ATOMIC_RELEASE);
                 break;
             }
+        pthread_mutex_unlock(&g_lock);
         (void)rm_at(AT_FDCWD, s->dir, 0);
         unblock(&old);
     }
@@ -475,7 +495,18 @@ void wh_source_close(wh_source *s)
 
 void wh_source_close_all(void)
 {
-    while (g_head) wh_source_close(g_head);
+    for (;;) {
+        pthread_mutex_lock(&g_lock);
+        wh_source *s = g_head;
+        pthread_mutex_unlock(&g_lock);
+        if (!s) break;
+        wh_source_close(s);
+    }
+    wh_source_thread_done();
+}
+
+void wh_source_thread_done(void)
+{
     wh_arena_free(g_scratch);
     g_scratch = NULL;
 }
@@ -508,9 +539,12 @@ static bool under(const wh_source *s, const char *path)
 
 wh_source *wh_source_find(const char *path)
 {
-    for (wh_source *s = path ? g_head : NULL; s; s = s->next)
-        if (under(s, path)) return s;
-    return NULL;
+    wh_source *found = NULL;
+    pthread_mutex_lock(&g_lock);
+    for (wh_source *s = path ? g_head : NULL; s && !found; s = s->next)
+        if (under(s, path)) found = s;
+    pthread_mutex_unlock(&g_lock);
+    return found;
 }
 
 const char *wh_source_volume_text(const wh_source_volume *v, char *buf, size_t n)
@@ -544,14 +578,17 @@ const wh_source_volume *wh_source_volume_of(const char *path)
 
 wh_source *wh_source_find_given(const char *given)
 {
-    for (wh_source *s = given ? g_head : NULL; s; s = s->next)
-        if (!strcmp(s->given, given)) return s;
-    return NULL;
+    wh_source *found = NULL;
+    pthread_mutex_lock(&g_lock);
+    for (wh_source *s = given ? g_head : NULL; s && !found; s = s->next)
+        if (!strcmp(s->given, given)) found = s;
+    pthread_mutex_unlock(&g_lock);
+    return found;
 }
 
 const char *wh_source_shown(const char *path, char *buf, size_t n)
 {
-    if (!path || !g_head || !n) return path;
+    if (!path || !any_open() || !n) return path;
     wh_source *s = wh_source_find(path);
     if (!s) return path;
     const char *rest = path + s->dirlen;
@@ -568,7 +605,7 @@ void wh_source_diag(wh_diag_sink *to, const wh_diag *d)
     char buf[WH_SOURCE_SHOWN_MAX];
     wh_diag m = *d;
     m.source = wh_source_shown(d->source, buf, sizeof(buf));
-    const char *msg = g_head && d->msg ? shown_any(d->msg) : NULL; // a path named in the message
+    const char *msg = any_open() && d->msg ? shown_any(d->msg) : NULL; // a path named in the message
     if (msg) m.msg = msg;
     to->fn(to->ud, &m);
 }
@@ -580,6 +617,7 @@ void wh_source_diag(wh_diag_sink *to, const wh_diag *d)
 static const char *find_dir(const char *str, wh_source **which)
 {
     const char *best = NULL;
+    pthread_mutex_lock(&g_lock);
     for (wh_source *s = g_head; s; s = s->next) {
         if (!s->extracted) continue;
         for (const char *p = strstr(str, s->dir); p; p = strstr(p + 1, s->dir)) {
@@ -593,6 +631,7 @@ static const char *find_dir(const char *str, wh_source **which)
             }
         }
     }
+    pthread_mutex_unlock(&g_lock);
     return best;
 }
 
@@ -636,7 +675,7 @@ static const char *shown_any(const char *str)
 static bool str_in(const wh_value *v)
 {
     wh_source *w;
-    return v->type == WH_V_STR && v->as.str.s && g_head && find_dir(v->as.str.s, &w);
+    return v->type == WH_V_STR && v->as.str.s && any_open() && find_dir(v->as.str.s, &w);
 }
 
 static bool value_needs(const wh_value *v)
@@ -686,7 +725,7 @@ static wh_value shown_value(const wh_value *v)
 
 const wh_record *wh_source_record(const wh_record *r)
 {
-    if (!r || !g_head) return r;
+    if (!r || !any_open()) return r;
     wh_source *w;
     bool need = (r->source && find_dir(r->source, &w)) || (r->summary && find_dir(r->summary, &w));
     for (size_t i = 0; !need && i < r->nfields; i++) need = value_needs(&r->fields[i].v);

@@ -55,6 +55,12 @@ const char *ws_member_path(const char *raw, const wh_source_opts *o, char *out, 
  * bytes at mem) into s->dir (source_image.c). WH_OK when the image could
  * be opened at all. */
 wh_status ws_image(wh_source *s, const wh_source_opts *o, const char *path, const void *mem, size_t size);
+/* The same in a child process (source_isolate.c): a crash or a runaway
+ * allocation in the image libraries ends the child, not the caller. */
+wh_status ws_image_isolated(wh_source *s, const wh_source_opts *o, const char *path, const void *mem, size_t size);
+/* In that child: the pipe ws_say sends to (-1 elsewhere), and the sending. */
+extern int ws_child_fd;
+void ws_child_say(wh_severity sev, wh_status code, const char *member, uint64_t offset, const char *msg);
 /* True when the first bytes b[0..n) (and the last 512 of a file of fsize
  * bytes, tail, may be NULL) look like a disk image. */
 bool ws_image_magic(const unsigned char *b, size_t n, const unsigned char *tail);

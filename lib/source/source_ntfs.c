@@ -176,9 +176,34 @@ static void file(nw *w, TSK_FS_FILE *f, const char *name)
 
 /* ---- the walk ---- */
 
+/* A folder's index ($INDEX_ALLOCATION) larger than the volume, or than
+ * WH_INDEX_MAX, is forged or damaged: TSK would allocate that much before
+ * reading it (4 GB was seen from a 1 MB image). */
+#define WH_INDEX_MAX (2ull << 30)
+
+static bool index_too_big(nw *w, TSK_INUM_T inum, uint64_t *size)
+{
+    TSK_FS_FILE *df = tsk_fs_file_open_meta(w->fs, NULL, inum);
+    if (!df) return false; // said when the folder itself is opened
+    const TSK_FS_ATTR *ia = tsk_fs_file_attr_get_type(df, TSK_FS_ATTR_TYPE_NTFS_IDXALLOC, 0, 0);
+    *size = ia && ia->size > 0 ? (uint64_t)ia->size : 0;
+    tsk_fs_file_close(df);
+    (void)ws_tsk_error(); // a folder without the attribute is a small one
+    uint64_t vol = w->v->size ? w->v->size : UINT64_MAX;
+    return *size > vol || *size > WH_INDEX_MAX;
+}
+
 static void folder(nw *w, TSK_INUM_T inum)
 {
     wh_source *s = w->s;
+    uint64_t isize = 0;
+    if (index_too_big(w, inum, &isize)) {
+        ws_say(s, WH_SEV_WARN, WH_E_CORRUPT, rel_of(w, w->depth), WH_NO_OFFSET,
+               "folder (MFT entry %llu) claims an index of %llu bytes, more than %s: damaged or forged, not walked",
+               (unsigned long long)inum, (unsigned long long)isize,
+               isize > w->v->size ? "the volume holds" : "the bound of 2 GiB");
+        return;
+    }
     TSK_FS_DIR *d = tsk_fs_dir_open_meta(w->fs, inum);
     if (!d) {
         ws_say(s, WH_SEV_WARN, WH_E_CORRUPT, rel_of(w, w->depth), WH_NO_OFFSET,

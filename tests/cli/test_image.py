@@ -273,6 +273,16 @@ def main(argv):
     check(ids(recs) == ids(precs), "loop.img: cases differ from the plain tree")
     check("bdemount" in hunt("bitlocker.raw")[0].stderr, "bitlocker.raw: no word on what to do")
 
+    # ---- the reader dies (a crash in the image libraries, simulated) ----
+    env = dict(os.environ, TMPDIR=tmp, WMIHUNT_TEST_READER_CRASH="after-copy")
+    p = subprocess.run([wm, "hunt", "--no-progress", "--format", "jsonl", "disk.raw"], capture_output=True,
+                       text=True, env=env, timeout=300)
+    recs = records(p.stdout)
+    check(p.returncode == 4 and "died on this image (signal 11: a crash)" in p.stderr,
+          "a crashing reader: exit %d, %s" % (p.returncode, p.stderr[-400:]))
+    check(cases(recs) == cases(precs), "a crashing reader: what it copied is not read as the plain tree")
+    check(os.listdir(tmp) == [], "a crashing reader: left in TMPDIR: %s" % os.listdir(tmp))
+
     # ---- shadow copies ----
     # The snapshot holds another subscription (WS-HR-12's repository of the
     # twohosts story) that the live repository no longer has.
