@@ -69,3 +69,4 @@ PY
 "$here/bench/fleet.sh" "$BUILD" # peak memory against hosts in one folder
 "$here/bench/cim_dump.sh" "$BUILD" # cim dump against reading the files (issue 12)
 "$here/bench/casedb.sh" "$BUILD" # stack from the case store against the folders (issue 14)
+"$here/bench/threads.sh" "$BUILD" # hosts read at once: 2 threads against 1 (issues 14, 16)
