@@ -17,7 +17,7 @@ static const char *const CSV_COLS[] = {
     "autorecover_paths", "users", "sids", "process_ids", "event_ids", "record_ids", "channels", "first_seen",
     "last_seen", "created", "changed", "removed", "fired_first", "fired_last", "fired_count", "attack", "rules",
     "reasons", "lifecycle", "evidence", "rule", "why", "evidence_artifact", "detail", "time", "host_from", "paths",
-    "size", "mtime_unix", "sha256", "name", "key"};
+    "size", "mtime_unix", "sha256", "name", "key", "volume", "snapshot_id", "snapshot_time"};
 
 static void csv_pad(wh_recb *b, const wh_hunt_report_opts *o)
 {
@@ -86,6 +86,18 @@ static int by_life(const void *x, const void *y)
 {
     const hlife *a = *(hlife *const *)x, *b = *(hlife *const *)y;
     return a->t < b->t ? -1 : a->t > b->t;
+}
+
+/* The disk-image volume a file read lies in, from its shown name
+ * IMAGE!volN[@vssM]/...; NULL for anything else. */
+static const wh_source_volume *file_volume(const wh_hunt_host *hh, const char *shown)
+{
+    const char *bang = shown && hh->nvols ? strrchr(shown, '!') : NULL;
+    if (!bang) return NULL;
+    size_t n = strcspn(bang + 1, "/");
+    for (size_t i = 0; i < hh->nvols; i++)
+        if (strlen(hh->vols[i].folder) == n && !strncmp(hh->vols[i].folder, bang + 1, n)) return &hh->vols[i];
+    return NULL;
 }
 
 static void one_case(const hm_out *w, wh_arena *a, const wh_hunt_host *hh, const hcase *c, const wh_hunt_report_opts *o)
@@ -304,6 +316,12 @@ void hm_host(const hm_out *w, wh_arena *a, const wh_hunt_host *hh, const wh_hunt
         wh_recb_add(&b, "size", wh_v_uint(hh->files[i].size));
         wh_recb_add(&b, "mtime_unix", wh_v_int(hh->files[i].mtime));
         wh_recb_str(&b, "sha256", hh->files[i].sha256);
+        const wh_source_volume *v = file_volume(hh, hh->files[i].path);
+        if (v) { // read from a disk image: its volume, and the shadow copy it came from
+            wh_recb_str(&b, "volume", v->folder);
+            wh_recb_str(&b, "snapshot_id", v->snapshot_id);
+            wh_recb_add(&b, "snapshot_time", v->snapshot ? tv(v->snapshot_time) : wh_v_null());
+        }
         csv_pad(&b, o);
         r = wh_recb_done(&b);
         if (r) w->fn(w->ud, r);

@@ -335,6 +335,10 @@ def main(argv):
     check([v["folder"] for v in vols] == ["vol1", "vol1@vss1"] and vols[1]["snapshot"] == 1
           and vols[1]["snapshot_id"] and vols[1]["snapshot_time"].startswith("2024-05-09T00:00:00"),
           "--vss: hunt.host.volumes: %s" % vols)
+    snapfiles = [r for r in recs if r["artifact"] == "hunt.file" and "@vss1/" in r["source"]]
+    check(snapfiles and all(r["volume"] == "vol1@vss1" and r["snapshot_id"] == vols[1]["snapshot_id"] and
+                            r["snapshot_time"].startswith("2024-05-09T00:00:00") for r in snapfiles),
+          "--vss: the snapshot's files do not carry its id and time")
     check(os.listdir(tmp) == [], "vss.raw: left in TMPDIR: %s" % os.listdir(tmp))
     p = run(wm, ["triage", "-v", "--vss", "disk.raw"], tmp)
     check("no volume shadow copies" in p.stderr, "--vss on a volume without snapshots says nothing: %s" % p.stderr[-300:])
