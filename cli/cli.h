@@ -68,5 +68,6 @@ int cmd_evtx(int argc, char **argv);
 int cmd_mof(int argc, char **argv);
 int cmd_triage(int argc, char **argv);
 int cmd_reg(int argc, char **argv);
+int cmd_sigma(int argc, char **argv);
 
 #endif

@@ -32,6 +32,8 @@ static const char USAGE[] =
     "  reg      read a registry hive: the SOFTWARE hive's WMI traces (CIMOM key,\n"
     "           Autorecover MOFs), logs replayed; --all dumps every key and value.\n"
     "  triage   where the WMI evidence is in a mounted volume or a KAPE/CyLR/Velociraptor dir\n"
+    "  sigma    'sigma check RULES': which Sigma rules load and why not; run them\n"
+    "           with 'wmihunt evtx --sigma RULES FILE.evtx...'.\n"
     "\n"
     "options (every command):\n"
     "  --format text|jsonl|json|csv   output shape (default text; jsonl for pipelines)\n"
@@ -67,6 +69,7 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "mof") == 0) return cmd_mof(argc - 2, argv + 2);
     if (strcmp(argv[1], "triage") == 0) return cmd_triage(argc - 2, argv + 2);
     if (strcmp(argv[1], "reg") == 0) return cmd_reg(argc - 2, argv + 2);
+    if (strcmp(argv[1], "sigma") == 0) return cmd_sigma(argc - 2, argv + 2);
     fprintf(stderr, "wmihunt: unknown command '%s' (try 'wmihunt --help')\n", argv[1]);
     return WH_EXIT_USAGE;
 }

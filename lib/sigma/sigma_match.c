@@ -1,0 +1,192 @@
+/* Matching a Sigma rule against one event: identifiers (any of their maps,
+ * all of a map's items, any of an item's values unless |all), values as
+ * case-insensitive wildcard patterns, regexes with a match limit, CIDR,
+ * numbers, existence, another field's value. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sigma/sigma_int.h"
+
+#define VALUE_MAX 65536 /* bytes of one field read (a 4104 script block is at most 32 KiB of UTF-16) */
+
+static inline unsigned char fold(unsigned char c, bool cased)
+{
+    return !cased && c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
+
+bool sg_glob(const char *p, const char *s, bool cased)
+{
+    // The iterative wildcard match: one backtrack point, linear in practice.
+    const char *star = NULL, *mark = NULL;
+    while (*s) {
+        if (*p == SG_ONE || (*p && *p != SG_WILD && fold((unsigned char)*p, cased) == fold((unsigned char)*s, cased))) {
+            p++, s++;
+        } else if (*p == SG_WILD) {
+            star = p++;
+            mark = s;
+        } else if (star) {
+            p = star + 1;
+            s = ++mark;
+        } else {
+            return false;
+        }
+    }
+    while (*p == SG_WILD) p++;
+    return !*p;
+}
+
+static bool cidr_match(const sg_val *v, const char *s)
+{
+    uint8_t a[16];
+    int af = strchr(s, ':') ? AF_INET6 : AF_INET;
+    if (af != v->af || inet_pton(af, s, a) != 1) return false;
+    int bits = v->bits, i = 0;
+    for (; bits >= 8; bits -= 8, i++)
+        if (a[i] != v->net[i]) return false;
+    return !bits || ((a[i] ^ v->net[i]) & (uint8_t)(0xFF << (8 - bits))) == 0;
+}
+
+static bool one(const wh_sigma *sg, const sg_item *it, const sg_val *v, const char *s, const wh_sigma_event *ev,
+                const sg_src *src)
+{
+    switch (it->op) {
+    case SG_GLOB: return s && sg_glob(v->pat, s, it->cased);
+    case SG_RE: {
+        if (!s) return false;
+        pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+        if (!md) return false;
+        int rc = pcre2_match(v->re, (PCRE2_SPTR)s, strlen(s), 0, 0, md, sg->mctx);
+        pcre2_match_data_free(md);
+        return rc >= 0; // a match limit reached is no match
+    }
+    case SG_CIDR: return s && cidr_match(v, s);
+    case SG_EXISTS: return (s != NULL) == v->yes;
+    case SG_NULL: return !s || !*s;
+    case SG_GT:
+    case SG_GTE:
+    case SG_LT:
+    case SG_LTE: {
+        char *end;
+        double d = s ? strtod(s, &end) : 0;
+        if (!s || end == s) return false;
+        return it->op == SG_GT ? d > v->num : it->op == SG_GTE ? d >= v->num : it->op == SG_LT ? d < v->num : d <= v->num;
+    }
+    case SG_FIELDREF: {
+        static _Thread_local char buf[VALUE_MAX];
+        const char *name = v->pat;
+        for (size_t i = 0; src && i < src->nf; i++)
+            if (!strcmp(src->from[i], name)) name = src->to[i];
+        const char *o = ev->field(ev->ud, name, buf, sizeof(buf));
+        return s && o && (it->cased ? !strcmp(s, o) : !strcasecmp(s, o));
+    }
+    }
+    return false;
+}
+
+static bool item(const wh_sigma *sg, const sg_item *it, const wh_sigma_event *ev, const sg_src *src)
+{
+    const char *s = NULL;
+    static _Thread_local char buf[VALUE_MAX]; // items do not nest: one buffer per thread
+
+    if (!it->field) { // a keyword: anywhere in the event
+        s = ev->text ? ev->text(ev->ud) : NULL;
+    } else {
+        const char *name = it->field;
+        for (size_t i = 0; src && i < src->nf; i++)
+            if (!strcmp(src->from[i], name)) name = src->to[i];
+        // System fields a rule may name.
+        if (!strcmp(name, "EventID")) {
+            snprintf(buf, VALUE_MAX, "%u", ev->event_id);
+            s = buf;
+        } else if (!strcmp(name, "Channel")) {
+            s = ev->channel;
+        } else if (!strcmp(name, "Provider_Name")) {
+            s = ev->provider;
+        } else {
+            s = ev->field(ev->ud, name, buf, VALUE_MAX);
+        }
+    }
+    bool ok = it->all;
+    for (size_t i = 0; i < it->nv; i++) {
+        bool m = one(sg, it, &it->v[i], s, ev, src);
+        if (it->all && !m) {
+            ok = false;
+            break;
+        }
+        if (!it->all && m) {
+            ok = true;
+            break;
+        }
+    }
+    return ok;
+}
+
+static bool ident(const wh_sigma *sg, const sg_ident *id, const wh_sigma_event *ev, const sg_src *src)
+{
+    for (size_t m = 0; m < id->n; m++) {
+        bool all = true;
+        for (size_t i = 0; i < id->maps[m].n && all; i++) all = item(sg, &id->maps[m].items[i], ev, src);
+        if (all) return true;
+    }
+    return false;
+}
+
+bool sg_cond_eval(const wh_sigma *s, const sg_rule *r, const sg_cond *c, const sg_src *src, const wh_sigma_event *ev)
+{
+    switch (c->k) {
+    case SG_C_ID: return ident(s, &r->ids[c->ids[0]], ev, src);
+    case SG_C_AND: return sg_cond_eval(s, r, c->a, src, ev) && sg_cond_eval(s, r, c->b, src, ev);
+    case SG_C_OR: return sg_cond_eval(s, r, c->a, src, ev) || sg_cond_eval(s, r, c->b, src, ev);
+    case SG_C_NOT: return !sg_cond_eval(s, r, c->a, src, ev);
+    case SG_C_ONE:
+        for (size_t i = 0; i < c->nids; i++)
+            if (ident(s, &r->ids[c->ids[i]], ev, src)) return true;
+        return false;
+    case SG_C_ALL:
+        for (size_t i = 0; i < c->nids; i++)
+            if (!ident(s, &r->ids[c->ids[i]], ev, src)) return false;
+        return true;
+    }
+    return false;
+}
+
+/* The source of r's logsource this event comes from, or NULL. */
+static const sg_src *source_of(const sg_rule *r, const char *channel, const char *provider, uint32_t eid)
+{
+    if (!r->ls) return NULL;
+    for (size_t i = 0; i < r->ls->n; i++) {
+        const sg_src *s = &r->ls->srcs[i];
+        if (s->channel && (!channel || strcasecmp(s->channel, channel) != 0)) continue;
+        if (s->provider && (!provider || strcasecmp(s->provider, provider) != 0)) continue;
+        bool eid_ok = !s->neids;
+        for (size_t k = 0; k < s->neids && !eid_ok; k++) eid_ok = s->eids[k] == eid;
+        if (eid_ok) return s;
+    }
+    return NULL;
+}
+
+bool wh_sigma_wants(const wh_sigma *s, const char *channel, const char *provider, uint32_t event_id)
+{
+    for (size_t i = 0; s && i < s->n; i++)
+        if (source_of(&s->rules[i], channel, provider, event_id)) return true;
+    return false;
+}
+
+size_t wh_sigma_match(const wh_sigma *s, const wh_sigma_event *ev,
+                      int (*fn)(void *ud, const wh_sigma_rule_info *rule), void *ud)
+{
+    size_t n = 0;
+    for (size_t i = 0; s && i < s->n; i++) {
+        const sg_rule *r = &s->rules[i];
+        const sg_src *src = source_of(r, ev->channel, ev->provider, ev->event_id);
+        if (!src) continue;
+        bool hit = false;
+        for (size_t k = 0; k < r->nconds && !hit; k++) hit = sg_cond_eval(s, r, r->conds[k], src, ev);
+        if (!hit) continue;
+        n++;
+        if (fn && fn(ud, &r->info)) break;
+    }
+    return n;
+}

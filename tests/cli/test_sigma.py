@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Sigma rules (issue 15): every rule under ../shared/sigma loads or is
+listed with a specific reason (`wmihunt sigma check`), and for every rule
+that SigmaHQ keeps regression data for (regression_data/.../info.yml: an
+.evtx and how many times the rule must match it), `wmihunt evtx --sigma
+RULE LOG` matches it exactly that often. Rules without regression data are
+named in the output. The shared folder is read in place, never copied.
+
+usage: test_sigma.py WMIHUNT SHARED"""
+import json
+import os
+import subprocess
+import sys
+
+import yaml
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checks import check, finish, records  # noqa: E402
+
+
+def main(argv):
+    if len(argv) != 3:
+        print(__doc__)
+        return 64
+    wm, shared = os.path.abspath(argv[1]), os.path.abspath(argv[2])
+    sig = os.path.join(shared, "sigma")
+    if not os.path.isdir(sig):
+        print("skipped: ../shared/sigma is not there")
+        return 0
+    index = {}
+    with open(os.path.join(sig, "INDEX.tsv")) as f:
+        head = f.readline().rstrip("\n").split("\t")
+        for line in f:
+            row = dict(zip(head, line.rstrip("\n").split("\t")))
+            index[row["id"]] = row
+    dirs = [os.path.join(sig, d) for d in ("rules", "rules-emerging-threats", "rules-threat-hunting")]
+    p = subprocess.run([wm, "sigma", "check", "--format", "jsonl"] + dirs, capture_output=True, text=True)
+    rows = records(p.stdout)
+    loaded = [r for r in rows if r.get("state") == "loaded"]
+    notloaded = [r for r in rows if r.get("state") == "not loaded"]
+    print("sigma check: %d loaded, %d not loaded, %d with no evidence mapped" %
+          (len(loaded), len(notloaded), sum(1 for r in loaded if not r["mapped"])))
+    check(len(loaded) + len(notloaded) == len(index), "sigma check lists %d rules, INDEX.tsv %d"
+          % (len(loaded) + len(notloaded), len(index)))
+    check(all(r.get("why") and r["why"] != "?" for r in notloaded), "a rule not loaded without a reason")
+    check({r["id"] for r in loaded} <= set(index), "sigma check names a rule INDEX.tsv does not list")
+    # Regression data: each rule's own log, matched as often as SigmaHQ says.
+    reg = os.path.join(sig, "regression_data")
+    tested = set()
+    for dp, _, fns in sorted(os.walk(reg)):
+        if "info.yml" not in fns:
+            continue
+        info = yaml.safe_load(open(os.path.join(dp, "info.yml")))
+        rid = info["rule_metadata"][0]["id"]
+        rule = index.get(rid)
+        check(rule is not None, "%s: rule %s is not in INDEX.tsv" % (dp, rid))
+        if not rule:
+            continue
+        for t in info.get("regression_tests_info", []):
+            if t.get("type") != "evtx":
+                continue
+            log = os.path.join(sig, t["path"])
+            m = subprocess.run([wm, "evtx", "--format", "jsonl", "--sigma", os.path.join(sig, rule["path"]), log],
+                               capture_output=True, text=True)
+            hits = [r for r in records(m.stdout) if r.get("artifact") == "sigma.match" and r.get("rule_id") == rid]
+            want = int(t.get("match_count", 1))
+            check(len(hits) == want, "%s (%s): %d match(es) in its regression log, SigmaHQ says %d"
+                  % (rule["title"], rule["path"], len(hits), want))
+            check(all(h.get("author") for h in hits), "%s: a match without the rule's author" % rule["path"])
+            tested.add(rid)
+    without = sorted(r["path"] for i, r in index.items() if i not in tested)
+    print("%d rule(s) have regression data and were matched against it; %d have none, e.g. %s"
+          % (len(tested), len(without), without[:3]))
+    check(len(tested) >= 20, "fewer than 20 rules with regression data were tested")
+    return finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
