@@ -25,6 +25,8 @@ typedef struct wh_sigma wh_sigma;
 wh_status wh_sigma_load(const char *const *paths, size_t n, const char *map_path, wh_diag_sink *diags,
                         wh_sigma **out) WH_MUST_CHECK;
 void wh_sigma_free(wh_sigma *s);
+/* Adds one rule given as text (n bytes), shown under name (tests, fuzzing). */
+void wh_sigma_add_text(wh_sigma *s, const char *name, const void *text, size_t n, wh_diag_sink *diags);
 
 /* A loaded rule. */
 typedef struct wh_sigma_rule_info {

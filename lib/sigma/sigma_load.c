@@ -190,9 +190,25 @@ static const char *add_value(wh_sigma *s, const mods *m, const char *raw, vlist 
     const char *forms[8];
     size_t nf = 0;
     forms[nf++] = raw;
-    if (m->windash && raw[0] == '-') {
+    if (m->windash) { // each '-' that starts a word, as '/', en dash, em dash or horizontal bar
         static const char *const dash[] = {"/", "\xe2\x80\x93", "\xe2\x80\x94", "\xe2\x80\x95"};
-        for (size_t i = 0; i < 4; i++) forms[nf++] = wh_arena_printf(a, "%s%s", dash[i], raw + 1);
+        size_t rl = strlen(raw);
+        for (size_t i = 0; i < 4; i++) {
+            char *o = wh_arena_alloc(a, rl * 3 + 1);
+            if (!o) return "out of memory";
+            size_t k = 0;
+            for (size_t j = 0; j < rl; j++) {
+                bool word = raw[j] == '-' && (j == 0 || raw[j - 1] == ' ' || raw[j - 1] == '\t');
+                if (word) {
+                    memcpy(o + k, dash[i], strlen(dash[i]));
+                    k += strlen(dash[i]);
+                } else {
+                    o[k++] = raw[j];
+                }
+            }
+            o[k] = 0;
+            forms[nf++] = o;
+        }
     }
     bool wild = !(m->b64 || m->b64off);
     for (size_t f = 0; f < nf; f++) {
@@ -458,6 +474,8 @@ static bool load_doc(const unsigned char *text, size_t n, yaml_document_t *doc, 
     return ok;
 }
 
+static void load_text(wh_sigma *s, wh_diag_sink *diags, const char *path, const unsigned char *buf, size_t n);
+
 static void load_file(wh_sigma *s, wh_diag_sink *diags, const char *path)
 {
     FILE *f = fopen(path, "rb");
@@ -476,15 +494,23 @@ static void load_file(wh_sigma *s, wh_diag_sink *diags, const char *path)
     size_t n = buf ? fread(buf, 1, (size_t)st.st_size, f) : 0;
     fclose(f);
     if (!buf) return;
+    load_text(s, diags, path, buf, n);
+    free(buf);
+}
+
+static void load_text(wh_sigma *s, wh_diag_sink *diags, const char *path, const unsigned char *buf, size_t n)
+{
+    if (n > SG_FILE_MAX) {
+        reject(s, diags, path, "larger than 1 MiB", 0);
+        return;
+    }
     yaml_document_t doc;
     unsigned long line = 0;
     bool more = false;
     if (!load_doc(buf, n, &doc, &line, &more)) {
-        free(buf);
         reject(s, diags, path, "not valid YAML", line);
         return;
     }
-    free(buf);
     if (more) {
         yaml_document_delete(&doc);
         reject(s, diags, path, "several YAML documents (a Sigma rule collection): not supported yet", 0);
@@ -671,4 +697,9 @@ void wh_sigma_reject(const wh_sigma *s, size_t i, const char **path, const char 
 {
     *path = s && i < s->nrej ? s->rej[i].path : NULL;
     *why = s && i < s->nrej ? s->rej[i].why : NULL;
+}
+
+void wh_sigma_add_text(wh_sigma *s, const char *name, const void *text, size_t n, wh_diag_sink *diags)
+{
+    if (s) load_text(s, diags, name ? name : "-", text, n);
 }
