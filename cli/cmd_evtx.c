@@ -48,7 +48,6 @@ typedef struct run {
     const wh_sigma *sigma;
     const wh_evtx_event *ev; /* the event being matched (sigma) */
     char *text;              /* it, rendered, for keywords (made once when asked) */
-    size_t textlen;
     wh_arena *a;
 } run;
 
@@ -62,12 +61,7 @@ static const char *sg_field(void *ud, const char *name, char *buf, size_t n)
 static const char *sg_text(void *ud)
 {
     run *r = ud;
-    if (!r->text) {
-        FILE *m = open_memstream(&r->text, &r->textlen);
-        if (!m) return NULL;
-        (void)wh_evtx_render_json(r->ev, r->source, m);
-        fclose(m);
-    }
+    if (!r->text) r->text = wh_evtx_render_json_text(r->ev, r->source);
     return r->text;
 }
 
@@ -198,7 +192,7 @@ int cmd_evtx(int argc, char **argv)
             continue;
         }
         usable++;
-        run r = {o.pos[f], xml, stdout, 0, w, sigma, NULL, NULL, 0, sa};
+        run r = {o.pos[f], xml, stdout, 0, w, sigma, NULL, NULL, sa};
         if (sigma) (void)wh_evtx_each(e, false, sigma_event, &r);
         else if (all) (void)wh_evtx_dump(e, xml, threads, stdout, &r.n);
         else (void)wh_evtx_each(e, true, wmi, &r);

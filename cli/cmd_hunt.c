@@ -55,6 +55,10 @@ static const char HUNT_USAGE[] =
     "                     per host; the same evidence twice is one host\n"
     "                     (docs/casedb.md; 'wmihunt stack --db FILE' stacks it)\n"
     "  --rules FILE       rule file to use instead of the built-in rules\n"
+    "  --sigma RULES      also run Sigma rules (a file or folder; repeatable) over\n"
+    "                     every event log: their findings join the cases, with the\n"
+    "                     rule's id, title, author, level and ATT&CK tags\n"
+    "                     (docs/sigma.md); --sigma-map FILE: another logsource map\n"
     "  --baseline FILE    report what is new, changed or missing against a\n"
     "                     baseline made by 'wmihunt baseline create'\n"
     "  --fail-on SEV      exit 1 (or 4) when a case is at least SEV (default high)\n"
@@ -215,6 +219,8 @@ int cmd_hunt(int argc, char **argv)
             return WH_EXIT_OK;
         }
     const char *db_path = NULL, *out_path = NULL, *threads_arg = NULL;
+    const char *sigma[64];
+    size_t nsigma = 0;
     const char *tl_path = NULL, *html_path = NULL, *fail_on = "high", *min_sev = "info", *sort = "rank";
     wh_hunt_opts ho = {.size = sizeof(ho)};
     bool progress_on = true, color = true, tl_all = false;
@@ -231,6 +237,13 @@ int cmd_hunt(int argc, char **argv)
         else if (!strcmp(a, "--db") && has) db_path = argv[++i];
         else if ((!strcmp(a, "--output") || !strcmp(a, "-o")) && has) out_path = argv[++i];
         else if (!strcmp(a, "--threads") && has) threads_arg = argv[++i];
+        else if (!strcmp(a, "--sigma") && has) {
+            if (nsigma == 64) {
+                fprintf(stderr, "wmihunt hunt: more than 64 --sigma paths: give their folder\n");
+                return WH_EXIT_USAGE;
+            }
+            sigma[nsigma++] = argv[++i];
+        } else if (!strcmp(a, "--sigma-map") && has) ho.sigma_map = argv[++i];
         else if (!strcmp(a, "--rules") && has) ho.rules_path = argv[++i];
         else if (!strcmp(a, "--baseline") && has) ho.baseline = argv[++i];
         else if (!strcmp(a, "--fail-on") && has) fail_on = argv[++i];
@@ -240,7 +253,7 @@ int cmd_hunt(int argc, char **argv)
         else if (!strcmp(a, "--no-color") || !strcmp(a, "--no-colour")) color = false;
         else if (!strcmp(a, "--no-cases")) ho.no_cases = true;
         else if (!strcmp(a, "--timeline") || !strcmp(a, "--html") || !strcmp(a, "--db") || !strcmp(a, "--output") ||
-                 !strcmp(a, "--threads") ||
+                 !strcmp(a, "--threads") || !strcmp(a, "--sigma") || !strcmp(a, "--sigma-map") ||
                  !strcmp(a, "-o") || !strcmp(a, "--rules") || !strcmp(a, "--baseline") ||
                  !strcmp(a, "--fail-on") || !strcmp(a, "--min-severity") || !strcmp(a, "--sort")) {
             fprintf(stderr, "wmihunt hunt: %s needs a value (try 'wmihunt hunt --help')\n", a);
@@ -312,6 +325,8 @@ int cmd_hunt(int argc, char **argv)
     ho.timeline = tl != NULL;
     ho.progress = on_progress;
     ho.progress_ud = &pg;
+    ho.sigma = sigma;
+    ho.nsigma = nsigma;
     wh_hunt *hunt = NULL;
     wh_status st = wh_hunt_new(&ho, &diag.sink, &hunt);
     if (st != WH_OK) {

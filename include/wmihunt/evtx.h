@@ -81,6 +81,8 @@ wh_status wh_evtx_dump(wh_evtx *e, bool xml, int threads, FILE *f, unsigned long
 int wh_evtx_render_xml(const wh_evtx_event *ev, FILE *f);
 /* JSON object as documented in docs/output.md ("evtx.record"). */
 int wh_evtx_render_json(const wh_evtx_event *ev, const char *source, FILE *f);
+/* The same as a malloc'd string (free it); NULL when out of memory. */
+char *wh_evtx_render_json_text(const wh_evtx_event *ev, const char *source);
 
 /* A field of EventData (by Data Name) or UserData (by leaf element name,
  * searched depth-first); rendered into buf; NULL when absent. */

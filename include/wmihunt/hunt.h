@@ -43,6 +43,9 @@ typedef struct wh_hunt_opts {
     bool timeline;            /* keep every timestamped record for wh_hunt_timeline_host */
     wh_hunt_progress_fn progress;
     void *progress_ud;
+    const char *const *sigma; /* Sigma rule files or folders run over the event logs too (docs/sigma.md) */
+    size_t nsigma;
+    const char *sigma_map;    /* NULL: the built-in rules/sigma-map.yml */
 } wh_hunt_opts;
 
 /* Loads the rules (and the baseline). A rule file that cannot be used or

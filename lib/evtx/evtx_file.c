@@ -838,3 +838,17 @@ wh_status wh_evtx_dump(wh_evtx *e, bool xml, int threads, FILE *f, unsigned long
     if (records) *records = n;
     return st;
 }
+
+char *wh_evtx_render_json_text(const wh_evtx_event *ev, const char *source)
+{
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *m = open_memstream(&buf, &n);
+    if (!m) return NULL;
+    (void)wh_evtx_render_json(ev, source, m);
+    if (fclose(m) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}

@@ -861,7 +861,8 @@ static const char *rec_key(wh_arena *a, const wh_record *r)
 static void loose_findings(wh_hunt_host *hh)
 {
     wh_strmap orig;
-    bool mapped = false;
+    bool mapped = false, sigma_mapped = false;
+    wh_strmap sigma_cases; // SIGMA-<id> -> its case, for matches on events of no case
     for (size_t i = 0; i < hh->finds.n; i++) {
         hfind *f = hh->finds.v[i];
         if (f->ev && f->ev->cs >= 0) {
@@ -892,15 +893,24 @@ static void loose_findings(wh_hunt_host *hh)
             f->cs = o->cs;
             continue;
         }
-        hcase *c = hk_new(hh, K_EVENT);
+        // A Sigma rule's matches on events of no case: one case per rule.
+        bool sigma = f->rule && !strncmp(f->rule, "SIGMA-", 6);
+        if (sigma && !sigma_mapped) {
+            wh_strmap_init(&sigma_cases, hh->a);
+            sigma_mapped = true;
+        }
+        hcase *c = sigma ? wh_strmap_get(&sigma_cases, f->rule) : NULL;
+        if (!c && (c = hk_new(hh, K_EVENT))) {
+            c->title = sigma ? wh_arena_printf(hh->a, "Sigma: %s", f->title) : f->title;
+            if (sigma) (void)wh_strmap_put(&sigma_cases, f->rule, c);
+        }
         if (!c) return;
-        c->title = f->title;
         hrec *k = o ? o : f->ev;
-        if (k) {
+        if (k && k->cs < 0) {
             add_rec(hh, c, k);
             life(hh, c, k, k->t, "seen", k->r->summary);
-            if (f->ev) f->ev->cs = k->cs;
         }
+        if (k && f->ev) f->ev->cs = k->cs;
         f->cs = hk_index(hh, c);
     }
 }

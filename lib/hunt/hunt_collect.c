@@ -105,9 +105,14 @@ static int on_event(void *ud, const wh_evtx_event *ev)
     if (ev->recovered) r->recovered++;
     else r->live++;
     if (!r->channel && ev->channel && *ev->channel) r->channel = wh_arena_strdup(r->hh->a, ev->channel);
-    if (!wh_evtx_wmi_candidate(ev)) return 0;
-    r->wmi++;
-    return wh_evtx_wmi_records(ev, r->src, hc_on_record, r->hh) < 0;
+    size_t first = r->hh->recs.n;
+    int rc = 0;
+    if (wh_evtx_wmi_candidate(ev)) {
+        r->wmi++;
+        rc = wh_evtx_wmi_records(ev, r->src, hc_on_record, r->hh);
+    }
+    if (r->hh->hunt->sigma) hg_event(r->hh, ev, r->src, first); // --sigma: the rules over every event
+    return rc < 0;
 }
 
 static void read_evtx(wh_hunt_host *hh, const char *path)
@@ -122,7 +127,7 @@ static void read_evtx(wh_hunt_host *hh, const char *path)
     hh->usable++;
     note_file(hh, path);
     evrun r = {hh, path, NULL, 0, 0, 0};
-    (void)wh_evtx_each(e, true, on_event, &r);
+    (void)wh_evtx_each(e, hh->hunt->sigma == NULL, on_event, &r); // Sigma reads the fields: whole records
     if (r.recovered) // deleted records: what a cleared or rolled-over log leaves behind
         wh_diagf(&hh->sink, WH_SEV_INFO, WH_OK, path, WH_NO_OFFSET,
                  "%lu deleted record(s) recovered from chunk slack besides %lu live ones (marked recovered)",

@@ -103,6 +103,7 @@ struct wh_hunt {
     wh_rules *rules;
     struct hbase *base;  /* the baseline, when given */
     size_t nbase;
+    struct wh_sigma *sigma; /* --sigma rules, when given (read only while hosts run) */
 };
 
 /* The record being fed, and the subscription record the engine made last:
@@ -220,6 +221,11 @@ typedef struct hm_out {
  * (libyaml: JSON is YAML's flow syntax), each given to fn; nested values
  * are skipped. False when the line is not one JSON object. */
 bool hj_fields(const char *line, size_t len, void (*fn)(void *ud, const char *key, const char *val, size_t n), void *ud);
+/* hunt_sigma.c: the Sigma rules over one event (first: hh->recs.n before
+ * its WMI records were kept). */
+
+struct wh_evtx_event;
+void hg_event(wh_hunt_host *hh, const struct wh_evtx_event *ev, const char *src, size_t first);
 struct wh_hunt_report_opts;
 void hm_host(const hm_out *w, wh_arena *a, const wh_hunt_host *hh, const struct wh_hunt_report_opts *o);
 const char *hk_kind_name(hkind k);

@@ -9,6 +9,7 @@
 #include "core/limits.h"
 #include "core/text.h"
 #include "hunt/hunt_int.h"
+#include "wmihunt/sigma.h"
 #include "hunt/hunt_source.h"
 
 static const char *const SEV[] = {"info", "low", "medium", "high", "critical"};
@@ -331,6 +332,14 @@ wh_status wh_hunt_new(const wh_hunt_opts *o, wh_diag_sink *diags, wh_hunt **out)
         wh_hunt_free(h);
         return st;
     }
+    if (o->size >= offsetof(wh_hunt_opts, sigma_map) + sizeof(o->sigma_map) && o->nsigma) {
+        if ((st = wh_sigma_load(o->sigma, o->nsigma, o->sigma_map, diags, &h->sigma)) != WH_OK) {
+            wh_hunt_free(h);
+            return st;
+        }
+        wh_diagf(diags, WH_SEV_INFO, WH_OK, o->sigma[0], WH_NO_OFFSET, "%zu Sigma rule(s) loaded, %zu not",
+                 wh_sigma_count(h->sigma), wh_sigma_rejected(h->sigma));
+    }
     *out = h;
     return WH_OK;
 }
@@ -339,6 +348,7 @@ void wh_hunt_free(wh_hunt *h)
 {
     if (!h) return;
     hb_free(h);
+    wh_sigma_free(h->sigma);
     wh_rules_free(h->rules);
     pthread_mutex_destroy(&h->lock);
     free(h);

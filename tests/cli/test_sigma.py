@@ -68,6 +68,35 @@ def main(argv):
                   % (rule["title"], rule["path"], len(hits), want))
             check(all(h.get("author") for h in hits), "%s: a match without the rule's author" % rule["path"])
             tested.add(rid)
+    # WMI-Activity rules read UserData fields: they match the real corpus logs.
+    corpus = os.path.join(shared, "corpus", "evtx")
+    wmi_rules = os.path.join(sig, "rules", "windows", "builtin", "wmi")
+    clear = os.path.join(corpus, "wmi-activity_5858_cleareventlog_sigma.evtx")
+    home = os.path.join(corpus, "wmi-activity_win10_5857-5861_tugix456.evtx")
+    if os.path.isdir(wmi_rules) and os.path.exists(clear) and os.path.exists(home):
+        m = records(subprocess.run([wm, "evtx", "--format", "jsonl", "--sigma", wmi_rules, clear],
+                                   capture_output=True, text=True).stdout)
+        check([(r["event_id"], r["channel"]) for r in m] == [(5858, "Microsoft-Windows-WMI-Activity/Operational")],
+              "the WMI-Activity ClearEventLog rule on the real 5858 log: %s" % [r.get("title") for r in m])
+        m = records(subprocess.run([wm, "evtx", "--format", "jsonl", "--sigma", wmi_rules, home],
+                                   capture_output=True, text=True).stdout)
+        check(m == [], "the WMI-Activity rules on a home PC's log (only the benign SCM 5861): %s"
+              % [r.get("title") for r in m])
+    else:
+        print("skipped: the corpus WMI-Activity logs or the wmi rules are not there")
+    # In the hunt, a Sigma finding joins the case of the event's WMI record and keeps its author.
+    sysmon = os.path.join(corpus, "sysmon_19_20_21_1_CommandLineEventConsumer.evtx")
+    if os.path.exists(sysmon):
+        h = records(subprocess.run([wm, "hunt", "--no-progress", "--format", "jsonl", "--sigma",
+                                    os.path.join(sig, "rules"), sysmon], capture_output=True, text=True).stdout)
+        cases = {r["case_id"]: r for r in h if r.get("artifact") == "hunt.case"}
+        sf = [r for r in h if r.get("artifact") == "hunt.finding" and r.get("rule", "").startswith("SIGMA-")]
+        check(sf and all(cases.get(f["case_id"], {}).get("kind") == "subscription" for f in sf),
+              "hunt --sigma: the Sigma findings on Sysmon 19/20/21 do not join the subscription's case")
+        check(all(" by " in f.get("why", "") for f in sf), "hunt --sigma: a Sigma finding without its author")
+        sub = [c for c in cases.values() if c["kind"] == "subscription"]
+        check(sub and any(r.startswith("SIGMA-") for r in sub[0].get("rules", [])),
+              "hunt --sigma: the subscription case does not list the Sigma rule among its reasons")
     without = sorted(r["path"] for i, r in index.items() if i not in tested)
     print("%d rule(s) have regression data and were matched against it; %d have none, e.g. %s"
           % (len(tested), len(without), without[:3]))

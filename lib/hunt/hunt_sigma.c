@@ -1,0 +1,93 @@
+/* Sigma rules in the hunt (hunt --sigma, docs/sigma.md): each event log is
+ * also matched against the loaded rules; a match is a finding whose
+ * evidence is the WMI record wmihunt made of the same event (so it joins
+ * that record's case), or, for an event wmihunt keeps no record of, a
+ * sigma.event record of its own (the matches of one rule on such events
+ * make one case). The finding keeps the rule's id, title, author, level
+ * and ATT&CK tags; its rule is "SIGMA-" and the rule's id. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/recbuild.h"
+#include "hunt/hunt_int.h"
+#include "wmihunt/evtx.h"
+#include "wmihunt/sigma.h"
+
+typedef struct sgctx {
+    wh_hunt_host *hh;
+    const wh_evtx_event *ev;
+    const char *src;
+    size_t first; /* hh->recs before this event's WMI records */
+    char *text;   /* the event as JSON, for keywords (made when asked) */
+} sgctx;
+
+static const char *text(void *ud)
+{
+    sgctx *c = ud;
+    if (!c->text) c->text = wh_evtx_render_json_text(c->ev, c->src);
+    return c->text;
+}
+
+static const char *field(void *ud, const char *name, char *buf, size_t n)
+{
+    return wh_evtx_data(((sgctx *)ud)->ev, name, buf, n);
+}
+
+static int sev_of(const char *level)
+{
+    if (!level) return WH_FSEV_INFO;
+    if (!strcmp(level, "critical")) return 4;
+    if (!strcmp(level, "high")) return 3;
+    if (!strcmp(level, "medium")) return 2;
+    if (!strcmp(level, "low")) return 1;
+    return WH_FSEV_INFO; // informational
+}
+
+static int on_hit(void *ud, const wh_sigma_rule_info *rule)
+{
+    sgctx *c = ud;
+    wh_hunt_host *hh = c->hh;
+    const wh_evtx_event *ev = c->ev;
+    hrec *k = NULL; // the event's own WMI record, when wmihunt made one
+    for (size_t i = c->first; i < hh->recs.n && !k; i++) {
+        hrec *r = hh->recs.v[i];
+        if (!r->copy && r->r->offset == ev->offset && r->r->source && !strcmp(r->r->source, c->src)) k = r;
+    }
+    if (!k) {
+        wh_recb b;
+        wh_recb_start(&b, hh->a, "sigma.event", c->src, ev->offset);
+        if (ev->time_created_ft) wh_recb_ts(&b, ev->time_created_ft, "event_time");
+        wh_recb_str(&b, "channel", ev->channel);
+        wh_recb_add(&b, "event_id", wh_v_uint(ev->event_id));
+        if (ev->has_event_record_id) wh_recb_add(&b, "record_id", wh_v_uint(ev->event_record_id));
+        wh_recb_str(&b, "computer", ev->computer);
+        wh_recb_str(&b, "sigma_rule", rule->id);
+        b.rec.summary = wh_arena_printf(hh->a, "%s event %u matched by Sigma '%s'", ev->channel ? ev->channel : "?",
+                                        ev->event_id, rule->title);
+        const wh_record *r = wh_recb_done(&b);
+        if (r) k = hr_keep(hh, r, false);
+    }
+    hfind *f = hr_find_add(hh);
+    if (!f) return 1;
+    f->rule = wh_arena_printf(hh->a, "SIGMA-%s", rule->id ? rule->id : "no-id");
+    f->title = rule->title;
+    f->sev = sev_of(rule->level);
+    f->why = wh_arena_printf(hh->a, "Sigma rule '%s' (%s), by %s", rule->title, rule->path,
+                             rule->author ? rule->author : "an unnamed author");
+    f->detail = wh_arena_printf(hh->a, "level %s; Detection Rule License: the author is kept", rule->level ? rule->level : "?");
+    f->attack = (const char **)rule->attack;
+    f->nattack = rule->nattack;
+    f->ev = k;
+    return 0;
+}
+
+void hg_event(wh_hunt_host *hh, const wh_evtx_event *ev, const char *src, size_t first)
+{
+    const wh_sigma *s = hh->hunt->sigma;
+    if (!s || !ev->has_event_id || !wh_sigma_wants(s, ev->channel, ev->provider, ev->event_id)) return;
+    sgctx c = {hh, ev, src, first, NULL};
+    wh_sigma_event se = {.channel = ev->channel, .provider = ev->provider, .event_id = ev->event_id,
+                         .field = field, .text = text, .ud = &c};
+    (void)wh_sigma_match(s, &se, on_hit, &c);
+    free(c.text);
+}
