@@ -94,7 +94,15 @@ struct wh_sigma {
     sg_logsrc *ls;
     size_t nls;
     pcre2_match_context *mctx;
+    /* The rules by source: "c:channel|eid", "c:channel|*", "p:provider|eid",
+     * "p:provider|*" (lower case) -> wh_ptrvec of rule numbers + 1. Built
+     * when rules are added, read only while events are matched. */
+    wh_arena *ia;
+    struct wh_strmap *index;
 };
+
+/* (Re)builds s->index (sigma_match.c). */
+void sg_index(wh_sigma *s);
 
 /* sigma_cond.c: parses a condition over r's identifiers; NULL with *why. */
 sg_cond *sg_cond_parse(wh_arena *a, const sg_rule *r, const char *text, const char **why);

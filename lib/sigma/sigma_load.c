@@ -676,6 +676,7 @@ wh_status wh_sigma_load(const char *const *paths, size_t n, const char *map_path
         return WH_E_CORRUPT;
     }
     for (size_t i = 0; i < n; i++) load_tree(s, diags, paths[i], 0);
+    sg_index(s);
     *out = s;
     return WH_OK;
 }
@@ -685,6 +686,7 @@ void wh_sigma_free(wh_sigma *s)
     if (!s) return;
     for (size_t i = 0; i < s->ncodes; i++) pcre2_code_free(s->codes[i]); // outside the arena
     pcre2_match_context_free(s->mctx);
+    wh_arena_free(s->ia);
     wh_arena_free(s->a);
     free(s);
 }
@@ -701,5 +703,7 @@ void wh_sigma_reject(const wh_sigma *s, size_t i, const char **path, const char 
 
 void wh_sigma_add_text(wh_sigma *s, const char *name, const void *text, size_t n, wh_diag_sink *diags)
 {
-    if (s) load_text(s, diags, name ? name : "-", text, n);
+    if (!s) return;
+    load_text(s, diags, name ? name : "-", text, n);
+    sg_index(s);
 }

@@ -3,10 +3,12 @@
  * case-insensitive wildcard patterns, regexes with a match limit, CIDR,
  * numbers, existence, another field's value. */
 #include <arpa/inet.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/strmap.h"
 #include "sigma/sigma_int.h"
 
 #define VALUE_MAX 65536 /* bytes of one field read (a 4104 script block is at most 32 KiB of UTF-16) */
@@ -167,10 +169,78 @@ static const sg_src *source_of(const sg_rule *r, const char *channel, const char
     return NULL;
 }
 
+/* ---- the index: the rules an event's channel or provider and id select ---- */
+
+static char *index_key(char *buf, size_t n, char kind, const char *name, const uint32_t *eid)
+{
+    size_t k = (size_t)snprintf(buf, n, "%c:", kind);
+    for (const char *p = name; *p && k + 12 < n; p++) buf[k++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+    if (eid) snprintf(buf + k, n - k, "|%u", *eid);
+    else snprintf(buf + k, n - k, "|*");
+    return buf;
+}
+
+void sg_index(wh_sigma *s)
+{
+    wh_arena_free(s->ia);
+    s->index = NULL;
+    if (!(s->ia = wh_arena_new(0)) || !(s->index = wh_arena_calloc(s->ia, 1, sizeof(wh_strmap)))) return;
+    wh_strmap_init(s->index, s->ia);
+    char buf[512];
+    for (size_t i = 0; i < s->n; i++) {
+        const sg_logsrc *ls = s->rules[i].ls;
+        for (size_t k = 0; ls && k < ls->n; k++) {
+            const sg_src *src = &ls->srcs[k];
+            const char *name = src->channel ? src->channel : src->provider;
+            char kind = src->channel ? 'c' : 'p';
+            if (!name) continue;
+            for (size_t e = 0; e < (src->neids ? src->neids : 1); e++) {
+                index_key(buf, sizeof(buf), kind, name, src->neids ? &src->eids[e] : NULL);
+                wh_ptrvec *v = wh_strmap_get(s->index, buf);
+                if (!v) {
+                    const char *key = wh_arena_strdup(s->ia, buf);
+                    v = wh_arena_calloc(s->ia, 1, sizeof(*v));
+                    if (!key || !v || wh_strmap_put(s->index, key, v)) continue;
+                }
+                (void)wh_ptrvec_push(s->ia, v, (void *)(uintptr_t)(i + 1));
+            }
+        }
+    }
+}
+
+/* The rules an event selects, in rule order, each once (out: room for s->n). */
+static size_t candidates(const wh_sigma *s, const char *channel, const char *provider, uint32_t eid, size_t *out)
+{
+    size_t n = 0;
+    char buf[512];
+    const char *names[2] = {channel, provider};
+    for (int w = 0; w < 2 && s->index; w++)
+        for (int any = 0; names[w] && any < 2; any++) {
+            const wh_ptrvec *v = wh_strmap_get(s->index, index_key(buf, sizeof(buf), w ? 'p' : 'c', names[w], any ? NULL : &eid));
+            for (size_t i = 0; v && i < v->n; i++) out[n++] = (size_t)(uintptr_t)v->v[i] - 1;
+        }
+    // Sorted and each once: a rule may be named under two keys.
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && out[j - 1] > out[j]; j--) {
+            size_t t = out[j];
+            out[j] = out[j - 1];
+            out[j - 1] = t;
+        }
+    size_t u = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!u || out[u - 1] != out[i]) out[u++] = out[i];
+    return u;
+}
+
 bool wh_sigma_wants(const wh_sigma *s, const char *channel, const char *provider, uint32_t event_id)
 {
-    for (size_t i = 0; s && i < s->n; i++)
-        if (source_of(&s->rules[i], channel, provider, event_id)) return true;
+    if (!s || !s->index) return false;
+    char buf[512];
+    const char *names[2] = {channel, provider};
+    for (int w = 0; w < 2; w++)
+        for (int any = 0; names[w] && any < 2; any++)
+            if (wh_strmap_get(s->index, index_key(buf, sizeof(buf), w ? 'p' : 'c', names[w], any ? NULL : &event_id)))
+                return true;
     return false;
 }
 
@@ -178,8 +248,10 @@ size_t wh_sigma_match(const wh_sigma *s, const wh_sigma_event *ev,
                       int (*fn)(void *ud, const wh_sigma_rule_info *rule), void *ud)
 {
     size_t n = 0;
-    for (size_t i = 0; s && i < s->n; i++) {
-        const sg_rule *r = &s->rules[i];
+    if (!s || !s->n) return 0;
+    size_t *cand = malloc(s->n * 4 * sizeof(size_t)), nc = cand ? candidates(s, ev->channel, ev->provider, ev->event_id, cand) : 0;
+    for (size_t c = 0; c < nc; c++) {
+        const sg_rule *r = &s->rules[cand[c]];
         const sg_src *src = source_of(r, ev->channel, ev->provider, ev->event_id);
         if (!src) continue;
         bool hit = false;
@@ -188,5 +260,6 @@ size_t wh_sigma_match(const wh_sigma *s, const wh_sigma_event *ev,
         n++;
         if (fn && fn(ud, &r->info)) break;
     }
+    free(cand);
     return n;
 }

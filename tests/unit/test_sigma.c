@@ -49,7 +49,7 @@ static const char *text(void *ud)
 /* The rule: a process_creation rule with this detection block. */
 static wh_sigma *rule(const char *detection)
 {
-    char y[8192];
+    static char y[1 << 17];
     snprintf(y, sizeof(y),
              "title: t\nid: 00000000-0000-0000-0000-000000000001\nauthor: a\nlevel: high\n"
              "tags:\n  - attack.execution\n  - attack.t1047\n"
@@ -222,6 +222,30 @@ static void test_refused(void **state)
     refused(deep, "deeper than 64");
 }
 
+/* A catastrophic regex ends at PCRE2's match limit (no match), not in
+ * minutes; a list longer than the bound is refused. */
+static void test_hostile(void **state)
+{
+    (void)state;
+    wh_sigma *s = rule("  sel:\n    CommandLine|re: '^(a+)+$'\n  condition: sel\n");
+    char v[4096] = "CommandLine=";
+    size_t n = strlen(v);
+    memset(v + n, 'a', 3000);
+    v[n + 3000] = 'b';
+    v[n + 3001] = 0;
+    assert_false(hits(s, SYSMON, 1, EV(v)));
+    assert_true(hits(s, SYSMON, 1, EV("CommandLine=aaaa")));
+    wh_sigma_free(s);
+    size_t cap = 4200 * 16 + 256;
+    char *big = malloc(cap);
+    assert_non_null(big);
+    strcpy(big, "  sel:\n    Image:\n");
+    for (int i = 0; i < 4200; i++) snprintf(big + strlen(big), cap - strlen(big), "      - v%d\n", i);
+    strcat(big, "  condition: sel\n");
+    refused(big, "more than 4096 values");
+    free(big);
+}
+
 static void test_bad_yaml_line(void **state)
 {
     (void)state;
@@ -239,6 +263,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_values),     cmocka_unit_test(test_modifiers),     cmocka_unit_test(test_conditions),
         cmocka_unit_test(test_logsource_mapping), cmocka_unit_test(test_refused), cmocka_unit_test(test_bad_yaml_line),
+        cmocka_unit_test(test_hostile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
