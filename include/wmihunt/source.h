@@ -49,7 +49,8 @@ typedef struct wh_source wh_source;
 
 /* 0 in a field: the default of lib/core/limits.h, which the environment
  * variable WMIHUNT_ARCHIVE_LIMITS may change ("members=N,total=SIZE,
- * member=SIZE,ratio=N,ratio_min=SIZE,depth=N,path=N", SIZE with K/M/G). */
+ * member=SIZE,ratio=N,ratio_min=SIZE,depth=N,path=N,idle=SECONDS", SIZE
+ * with K/M/G). */
 typedef struct wh_source_opts {
     size_t size;          /* sizeof(wh_source_opts) */
     uint64_t max_members; /* members looked at */
@@ -74,6 +75,7 @@ typedef struct wh_source_opts {
      * allocation in The Sleuth Kit ends it, not the caller; 4 GiB of
      * address space); true reads them here (the fuzz target, for coverage). */
     bool in_process;
+    unsigned max_idle; /* seconds the image reader may go without progress (0: 600) */
 } wh_source_opts;
 
 /* A volume of a disk image, as its files were copied. */

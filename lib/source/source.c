@@ -213,10 +213,11 @@ void ws_opts(const wh_source_opts *o, wh_source_opts *out)
                         .max_path = WH_LIMIT_ARCHIVE_PATH};
     const char *env = getenv("WMIHUNT_ARCHIVE_LIMITS");
     for (const char *p = env; p && *p;) {
-        static const char *const keys[] = {"members=", "total=", "member=", "ratio=", "ratio_min=", "depth=", "path="};
+        static const char *const keys[] = {"members=", "total=", "member=", "ratio=", "ratio_min=", "depth=", "path=",
+                                           "idle="};
         size_t k = 0;
-        while (k < 7 && strncmp(p, keys[k], strlen(keys[k])) != 0) k++;
-        if (k < 7) {
+        while (k < 8 && strncmp(p, keys[k], strlen(keys[k])) != 0) k++;
+        if (k < 8) {
             const char *e;
             uint64_t v = size_val(p + strlen(keys[k]), &e);
             if (v) {
@@ -226,7 +227,8 @@ void ws_opts(const wh_source_opts *o, wh_source_opts *out)
                 else if (k == 3) d.max_ratio = v;
                 else if (k == 4) d.ratio_min = v;
                 else if (k == 5) d.max_depth = v > 1024 ? 1024 : (unsigned)v;
-                else d.max_path = v > 3000 ? 3000 : (unsigned)v;
+                else if (k == 6) d.max_path = v > 3000 ? 3000 : (unsigned)v;
+                else d.max_idle = v > 86400 ? 86400 : (unsigned)v;
             }
             p = e;
         }
@@ -247,6 +249,7 @@ void ws_opts(const wh_source_opts *o, wh_source_opts *out)
         d.progress = o->progress;
         d.progress_ud = o->progress_ud;
         d.in_process = o->in_process;
+        if (o->max_idle) d.max_idle = o->max_idle;
     }
     *out = d;
 }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <dirent.h>
@@ -23,6 +24,9 @@
 #define WS_CHILD_AS (4ull << 30) /* bytes of address space for the reader (a full Windows volume needs < 1 GB) */
 #endif
 #define FRAME_MAX 65536u
+#ifndef WS_CHILD_IDLE
+#define WS_CHILD_IDLE 600 /* seconds the reader may go without a word (it says one every 4096 entries) */
+#endif
 
 int ws_child_fd = -1; /* in the child: where ws_say sends (ws_child_say) */
 
@@ -72,6 +76,19 @@ void ws_child_say(wh_severity sev, wh_status code, const char *member, uint64_t 
     put(&f, member ? "\1" : "\0", 1);
     put_str(&f, msg);
     send(ws_child_fd, 'D', &f);
+}
+
+/* The child's progress: a heartbeat frame the parent turns into the
+ * caller's progress line (no stdio here). */
+static void child_progress(void *ud, const char *volume, uint64_t entries, uint64_t files, const char *at)
+{
+    (void)ud;
+    buf f = {.n = 5};
+    put_u64(&f, entries);
+    put_u64(&f, files);
+    put_str(&f, volume);
+    put_str(&f, at);
+    send(ws_child_fd, 'H', &f);
 }
 
 static void send_volume(int fd, const wh_source_volume *v)
@@ -135,9 +152,16 @@ static bool read_all(int fd, void *p, size_t n)
     return true;
 }
 
-static void frame(wh_source *s, char type, const unsigned char *p, size_t n, wh_status *st, bool *ended)
+static void frame(wh_source *s, const wh_source_opts *o, char type, const unsigned char *p, size_t n, wh_status *st,
+                  bool *ended)
 {
     rd r = {p, n, 0, false};
+    if (type == 'H') {
+        uint64_t entries = get_u64(&r), files = get_u64(&r);
+        const char *vol = get_str(&r), *at = get_str(&r);
+        if (!r.bad && o->progress) o->progress(o->progress_ud, vol, entries, files, at);
+        return;
+    }
     if (type == 'D') {
         wh_severity sev = (wh_severity)get_u64(&r);
         wh_status code = (wh_status)get_u64(&r);
@@ -224,12 +248,13 @@ wh_status ws_image_isolated(wh_source *s, const wh_source_opts *o, const char *p
         child_limits();
         ws_child_fd = fds[1];
         wh_source_opts co = *o;
-        co.progress = NULL; // no stdio in the child (a parent's thread may hold its lock)
+        co.progress = child_progress; // no stdio in the child (a parent's thread may hold its lock): the parent says it
         wh_status st = ws_image(s, &co, path, mem, size);
         // Test only (tests/cli/test_image.py): the reader dies after copying,
         // as it would on a crash in the libraries, to check what follows.
         const char *t = getenv("WMIHUNT_TEST_READER_CRASH");
         if (t && !strcmp(t, "after-copy")) raise(SIGSEGV);
+        if (t && !strcmp(t, "hang")) pause(); // the idle bound (WMIHUNT_ARCHIVE_LIMITS idle=N)
         for (size_t i = 0; i < s->nvols; i++) send_volume(fds[1], &s->vols[i]);
         buf f = {.n = 5};
         put_u64(&f, s->members);
@@ -241,20 +266,37 @@ wh_status ws_image_isolated(wh_source *s, const wh_source_opts *o, const char *p
     }
     close(fds[1]);
     wh_status st = WH_E_CORRUPT;
-    bool ended = false;
+    bool ended = false, idle = false;
     unsigned char *p = malloc(FRAME_MAX);
     for (;;) {
+        // A reader stuck in a library (a loop a forged file system makes)
+        // says nothing: after WS_CHILD_IDLE seconds it is stopped.
+        struct pollfd pf = {.fd = fds[0], .events = POLLIN};
+        int pr = poll(&pf, 1, (int)(o->max_idle ? o->max_idle : WS_CHILD_IDLE) * 1000);
+        if (pr < 0 && errno == EINTR) continue;
+        if (pr == 0) {
+            idle = true;
+            kill(pid, SIGKILL);
+            break;
+        }
         unsigned char h[5];
         if (!p || !read_all(fds[0], h, 5)) break;
         uint32_t len;
         memcpy(&len, h + 1, 4);
         if (len > FRAME_MAX || !read_all(fds[0], p, len)) break;
-        frame(s, (char)h[0], p, len, &st, &ended);
+        frame(s, o, (char)h[0], p, len, &st, &ended);
     }
     free(p);
     close(fds[0]);
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (idle) {
+        volumes_from_folders(s);
+        ws_say(s, WH_SEV_ERROR, WH_E_LIMIT, NULL, WH_NO_OFFSET,
+               "the disk-image reader made no progress for %d s (a loop in a damaged or forged file system?): "
+               "stopped; what it copied is read (WMIHUNT_ARCHIVE_LIMITS idle=)", o->max_idle ? o->max_idle : WS_CHILD_IDLE);
+        return s->nvols ? WH_OK : WH_E_CORRUPT;
     }
     if (!ended) {
         volumes_from_folders(s);

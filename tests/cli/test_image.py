@@ -283,6 +283,15 @@ def main(argv):
     check(cases(recs) == cases(precs), "a crashing reader: what it copied is not read as the plain tree")
     check(os.listdir(tmp) == [], "a crashing reader: left in TMPDIR: %s" % os.listdir(tmp))
 
+    # ... or hangs: stopped after the idle bound, what it copied is read.
+    env = dict(os.environ, TMPDIR=tmp, WMIHUNT_TEST_READER_CRASH="hang", WMIHUNT_ARCHIVE_LIMITS="idle=2")
+    p = subprocess.run([wm, "hunt", "--no-progress", "--format", "jsonl", "disk.raw"], capture_output=True,
+                       text=True, env=env, timeout=120)
+    check(p.returncode == 4 and "made no progress for 2 s" in p.stderr,
+          "a hanging reader: exit %d, %s" % (p.returncode, p.stderr[-400:]))
+    check(cases(records(p.stdout)) == cases(precs), "a hanging reader: what it copied is not read")
+    check(os.listdir(tmp) == [], "a hanging reader: left in TMPDIR: %s" % os.listdir(tmp))
+
     # ---- shadow copies ----
     # The snapshot holds another subscription (WS-HR-12's repository of the
     # twohosts story) that the live repository no longer has.
