@@ -226,6 +226,9 @@ bool hj_fields(const char *line, size_t len, void (*fn)(void *ud, const char *ke
 
 struct wh_evtx_event;
 void hg_event(wh_hunt_host *hh, const struct wh_evtx_event *ev, const char *src, size_t first);
+/* The wmi_event rules over a subscription read from the repository or a
+ * MOF (the fields Sysmon 19/20/21 would carry), k its kept record. */
+void hg_subscription(wh_hunt_host *hh, const wh_record *r, hrec *k);
 struct wh_hunt_report_opts;
 void hm_host(const hm_out *w, wh_arena *a, const wh_hunt_host *hh, const struct wh_hunt_report_opts *o);
 const char *hk_kind_name(hkind k);

@@ -229,6 +229,7 @@ static int on_subscription(void *ud, const wh_record *r)
         cur->subk = k;
     }
     hr_item(hh, r, k);
+    if (hh->hunt->sigma) hg_subscription(hh, r, k); // --sigma: wmi_event rules on what the repository holds
     return 0;
 }
 

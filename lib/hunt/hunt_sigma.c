@@ -5,6 +5,7 @@
  * sigma.event record of its own (the matches of one rule on such events
  * make one case). The finding keeps the rule's id, title, author, level
  * and ATT&CK tags; its rule is "SIGMA-" and the rule's id. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,4 +91,94 @@ void hg_event(wh_hunt_host *hh, const wh_evtx_event *ev, const char *src, size_t
                          .field = field, .text = text, .ud = &c};
     (void)wh_sigma_match(s, &se, on_hit, &c);
     free(c.text);
+}
+
+/* ---- wmi_event rules over the repository's and MOF files' subscriptions ---- */
+
+/* A subscription as the three Sysmon events (19 filter, 20 consumer, 21
+ * binding) would carry it; the rules of category wmi_event only. */
+typedef struct subev {
+    wh_hunt_host *hh;
+    const wh_record *r;
+    hrec *k;
+    uint32_t eid;
+    const char *from; /* where the subscription was read */
+} subev;
+
+static const char *rs(const wh_record *r, const char *name)
+{
+    const wh_field *f = wh_record_field(r, name);
+    return f && f->v.type == WH_V_STR ? f->v.as.str.s : NULL;
+}
+
+static const char *sub_field(void *ud, const char *name, char *buf, size_t n)
+{
+    subev *e = ud;
+    const wh_record *r = e->r;
+    const char *ns = rs(r, "namespace"), *fname = rs(r, "filter_name"), *cname = rs(r, "consumer_name");
+    const char *ccls = rs(r, "consumer_class");
+    if (!strcmp(name, "EventType"))
+        return e->eid == 19 ? "WmiFilterEvent" : e->eid == 20 ? "WmiConsumerEvent" : "WmiBindingEvent";
+    if (!strcmp(name, "Operation")) return "Created";
+    if (e->eid == 19) {
+        if (!strcmp(name, "Name")) return fname;
+        if (!strcmp(name, "Query")) return rs(r, "filter_query");
+        if (!strcmp(name, "EventNamespace")) return rs(r, "filter_event_namespace") ? rs(r, "filter_event_namespace") : ns;
+    } else if (e->eid == 20) {
+        if (!strcmp(name, "Name")) return cname;
+        if (!strcmp(name, "Destination")) return rs(r, "payload");
+        if (!strcmp(name, "Type"))
+            return !ccls ? NULL : !strcmp(ccls, "CommandLineEventConsumer") ? "Command Line"
+                              : !strcmp(ccls, "ActiveScriptEventConsumer") ? "Script" : ccls;
+    } else {
+        if (!strcmp(name, "Consumer") && cname) {
+            snprintf(buf, n, "%s.Name=\"%s\"", ccls ? ccls : "?", cname);
+            return buf;
+        }
+        if (!strcmp(name, "Filter") && fname) {
+            snprintf(buf, n, "__EventFilter.Name=\"%s\"", fname);
+            return buf;
+        }
+    }
+    return NULL;
+}
+
+static int sub_hit(void *ud, const wh_sigma_rule_info *rule)
+{
+    subev *e = ud;
+    if (!rule->category || strcmp(rule->category, "wmi_event") != 0) return 0; // only what Sysmon 19-21 describe
+    wh_hunt_host *hh = e->hh;
+    for (size_t i = 0; i < hh->finds.n; i++) { // one finding per rule and subscription (three events may match)
+        const hfind *f = hh->finds.v[i];
+        if (f->ev == e->k && f->rule && !strncmp(f->rule, "SIGMA-", 6) && rule->id && !strcmp(f->rule + 6, rule->id))
+            return 0;
+    }
+    hfind *f = hr_find_add(hh);
+    if (!f) return 1;
+    f->rule = wh_arena_printf(hh->a, "SIGMA-%s", rule->id ? rule->id : "no-id");
+    f->title = rule->title;
+    f->sev = sev_of(rule->level);
+    f->why = wh_arena_printf(hh->a, "Sigma rule '%s' (%s), by %s, applied to the subscription read from %s: the "
+                             "fields a Sysmon %u event would carry (no such event was read)", rule->title, rule->path,
+                             rule->author ? rule->author : "an unnamed author", e->from, e->eid);
+    f->detail = wh_arena_printf(hh->a, "level %s; Detection Rule License: the author is kept", rule->level ? rule->level : "?");
+    f->attack = (const char **)rule->attack;
+    f->nattack = rule->nattack;
+    f->ev = e->k;
+    return 0;
+}
+
+void hg_subscription(wh_hunt_host *hh, const wh_record *r, hrec *k)
+{
+    const wh_sigma *s = hh->hunt->sigma;
+    const char *from = rs(r, "source_artifact");
+    if (!s || !k || (from && !strncmp(from, "evtx.", 5))) return; // from a log: the events themselves are matched
+    static const char chan[] = "Microsoft-Windows-Sysmon/Operational";
+    for (uint32_t eid = 19; eid <= 21; eid++) {
+        if (!wh_sigma_wants(s, chan, "Microsoft-Windows-Sysmon", eid)) continue;
+        subev e = {hh, r, k, eid, !from ? "the repository" : !strncmp(from, "mof.", 4) ? "a MOF file" : "the repository"};
+        wh_sigma_event se = {.channel = chan, .provider = "Microsoft-Windows-Sysmon", .event_id = eid,
+                             .field = sub_field, .ud = &e};
+        (void)wh_sigma_match(s, &se, sub_hit, &e);
+    }
 }

@@ -97,6 +97,17 @@ def main(argv):
         sub = [c for c in cases.values() if c["kind"] == "subscription"]
         check(sub and any(r.startswith("SIGMA-") for r in sub[0].get("rules", [])),
               "hunt --sigma: the subscription case does not list the Sigma rule among its reasons")
+    # wmi_event rules also read a repository's subscriptions (no Sysmon event): the real Win10 one.
+    repo = os.path.join(shared, "corpus", "cim", "DFIRArtifactMuseum", "Win10_APTSimulatorVM")
+    if os.path.isdir(repo):
+        h = records(subprocess.run([wm, "hunt", "--no-progress", "--format", "jsonl", "--sigma",
+                                    os.path.join(sig, "rules"), repo], capture_output=True, text=True).stdout)
+        cases = {r["case_id"]: r for r in h if r.get("artifact") == "hunt.case"}
+        sf = [r for r in h if r.get("artifact") == "hunt.finding" and r.get("rule", "").startswith("SIGMA-")]
+        kill = [f for f in sf if "ProcessStartTrigger" in cases.get(f["case_id"], {}).get("title", "")]
+        check(kill and all("applied to the subscription read from the repository" in f["why"] for f in kill),
+              "hunt --sigma on a repository: the KillProcess subscription gets no wmi_event finding said as applied")
+        check(all(f["evidence_artifact"] == "wmi.subscription" for f in sf), "hunt --sigma on a repository: other findings")
     without = sorted(r["path"] for i, r in index.items() if i not in tested)
     print("%d rule(s) have regression data and were matched against it; %d have none, e.g. %s"
           % (len(tested), len(without), without[:3]))
