@@ -108,7 +108,7 @@ int cmd_baseline(int argc, char **argv)
 #define STACK_LIST 10 /* hosts named for a rare item */
 
 typedef struct srow {
-    char kind[32], key[65], name[160], text[512], first_host[256];
+    const char *kind, *key, *name, *text, *first_host; /* whole (in the stack's arena): as the case store has them */
     const char *host_list[STACK_LIST];
     unsigned hosts;
     size_t last_host; /* index of the last host counted (one count per host) */
@@ -300,11 +300,15 @@ static int stack_host(void *ud, size_t d, wh_status st, wh_hunt_host *hh)
             }
             srow *r = &c->rows[k];
             memset(r, 0, sizeof(*r));
-            snprintf(r->kind, sizeof(r->kind), "%s", it->kind);
-            snprintf(r->key, sizeof(r->key), "%s", it->key);
-            snprintf(r->name, sizeof(r->name), "%s", it->name);
-            snprintf(r->text, sizeof(r->text), "%s", it->text);
-            snprintf(r->first_host, sizeof(r->first_host), "%s", c->dirs[d]);
+            r->kind = wh_arena_strdup(c->a, it->kind);
+            r->key = wh_arena_strdup(c->a, it->key);
+            r->name = wh_arena_strdup(c->a, it->name ? it->name : "");
+            r->text = wh_arena_strdup(c->a, it->text ? it->text : "");
+            r->first_host = c->dirs[d];
+            if (!r->kind || !r->key || !r->name || !r->text) {
+                stop = 1;
+                break;
+            }
             r->last_host = (size_t)-1;
             c->nrows++;
         }

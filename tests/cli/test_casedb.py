@@ -171,6 +171,12 @@ def main(argv):
     for table, art in (("hcase", "hunt.case"), ("finding", "hunt.finding")):
         got = sorted(r for (r,) in con.execute("SELECT record FROM %s" % table))
         check(got == sorted(lines.get(art, [])) and got, "hostile: %s records changed in the store" % table)
+    # The hostile names stack alike from the folder and from the store (the folder's rows were cut at
+    # 160/512 bytes before).
+    sf = run([wm, "stack", "--format", "jsonl", "--top", "100000", hs])
+    sd = run([wm, "stack", "--format", "jsonl", "--top", "100000", "--db", hdb])
+    check(sf.stdout == sd.stdout and b"evil" in sf.stdout,
+          "hostile: stack over the folder and over the store differ (%d and %d bytes)" % (len(sf.stdout), len(sd.stdout)))
     names = [json.loads(r) for (r,) in con.execute("SELECT record FROM hcase")]
     check(any(c.get("consumer_name") == NAME for c in names), "hostile: the escape-laden name is not stored whole")
     check(any(c.get("payload") and len(c["payload"]) >= (1 << 20) for c in names),
