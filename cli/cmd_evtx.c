@@ -100,6 +100,9 @@ static int sigma_event(void *ud, const wh_evtx_event *ev)
 {
     run *r = ud;
     if (!ev->has_event_id || !wh_sigma_wants(r->sigma, ev->channel, ev->provider, ev->event_id)) return 0;
+    wh_evtx_event full; // the walk reads System only: the records a rule selects are parsed whole
+    if (!wh_evtx_event_full(ev, &full)) return 0;
+    ev = &full;
     r->ev = ev;
     wh_sigma_event se = {.channel = ev->channel, .provider = ev->provider, .event_id = ev->event_id,
                          .field = sg_field, .text = sg_text, .ud = r};
@@ -193,7 +196,7 @@ int cmd_evtx(int argc, char **argv)
         }
         usable++;
         run r = {o.pos[f], xml, stdout, 0, w, sigma, NULL, NULL, sa};
-        if (sigma) (void)wh_evtx_each(e, false, sigma_event, &r);
+        if (sigma) (void)wh_evtx_each(e, true, sigma_event, &r);
         else if (all) (void)wh_evtx_dump(e, xml, threads, stdout, &r.n);
         else (void)wh_evtx_each(e, true, wmi, &r);
         matches += r.n;

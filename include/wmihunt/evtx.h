@@ -73,6 +73,11 @@ typedef int (*wh_evtx_fn)(void *ud, const wh_evtx_event *ev);
  * (the fast path for filtering). */
 wh_status wh_evtx_each(wh_evtx *e, bool system_only, wh_evtx_fn fn, void *ud);
 
+/* A record from a system_only walk, parsed whole into *full (valid while
+ * ev is, inside the callback): the fast walk, then the full parse of only
+ * the records a filter keeps. False when the record cannot be parsed. */
+bool wh_evtx_event_full(const wh_evtx_event *ev, wh_evtx_event *full);
+
 /* Renders every record to f, as JSON lines (docs/output.md) or XML, in file
  * order, parsing chunks on up to `threads` threads. */
 wh_status wh_evtx_dump(wh_evtx *e, bool xml, int threads, FILE *f, unsigned long *records);

@@ -852,3 +852,11 @@ char *wh_evtx_render_json_text(const wh_evtx_event *ev, const char *source)
     }
     return buf;
 }
+
+bool wh_evtx_event_full(const wh_evtx_event *ev, wh_evtx_event *full)
+{
+    wh_sbuf sb = {0};
+    bool ok = ev && full && ev_full(ev, full, &sb);
+    wh_sbuf_free(&sb);
+    return ok;
+}

@@ -111,7 +111,7 @@ static int on_event(void *ud, const wh_evtx_event *ev)
         r->wmi++;
         rc = wh_evtx_wmi_records(ev, r->src, hc_on_record, r->hh);
     }
-    if (r->hh->hunt->sigma) hg_event(r->hh, ev, r->src, first); // --sigma: the rules over every event
+    if (r->hh->hunt->sigma) hg_event(r->hh, ev, r->src, first); // --sigma: the rules over every event (parsed whole when one selects it)
     return rc < 0;
 }
 
@@ -127,7 +127,7 @@ static void read_evtx(wh_hunt_host *hh, const char *path)
     hh->usable++;
     note_file(hh, path);
     evrun r = {hh, path, NULL, 0, 0, 0};
-    (void)wh_evtx_each(e, hh->hunt->sigma == NULL, on_event, &r); // Sigma reads the fields: whole records
+    (void)wh_evtx_each(e, true, on_event, &r);
     if (r.recovered) // deleted records: what a cleared or rolled-over log leaves behind
         wh_diagf(&hh->sink, WH_SEV_INFO, WH_OK, path, WH_NO_OFFSET,
                  "%lu deleted record(s) recovered from chunk slack besides %lu live ones (marked recovered)",

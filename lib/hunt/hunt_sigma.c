@@ -86,6 +86,9 @@ void hg_event(wh_hunt_host *hh, const wh_evtx_event *ev, const char *src, size_t
 {
     const wh_sigma *s = hh->hunt->sigma;
     if (!s || !ev->has_event_id || !wh_sigma_wants(s, ev->channel, ev->provider, ev->event_id)) return;
+    wh_evtx_event full; // from a System-only walk: parsed whole now that a rule selects it
+    if (!wh_evtx_event_full(ev, &full)) return;
+    ev = &full;
     sgctx c = {hh, ev, src, first, NULL};
     wh_sigma_event se = {.channel = ev->channel, .provider = ev->provider, .event_id = ev->event_id,
                          .field = field, .text = text, .ud = &c};
