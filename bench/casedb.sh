@@ -6,18 +6,9 @@
 # usage: bench/casedb.sh [BUILD]   (WH_BENCH_CASEDB_HOSTS, default 1000)
 set -euo pipefail
 BUILD=${1:-build}
-out=${WH_BENCH_OUT:-$BUILD/bench}
-mkdir -p "$out"
-W="$BUILD/wmihunt"
-G="$BUILD/tests/gen/wh-fleetgen"
-[ -x "$W" ] && [ -x "$G" ] || { echo "bench casedb: $W or $G not built" >&2; exit 1; }
 n=${WH_BENCH_CASEDB_HOSTS:-1000}
-d="$out/casedb-fleet$n"
-if [ ! -f "$d/.done" ]; then
-  rm -rf "$d"
-  "$G" "$d" "$n" 5 $((n / 2)) >/dev/null
-  touch "$d/.done"
-fi
+. "$(dirname "$0")/fleetlib.sh"
+fleet_setup "$BUILD" casedb "$n"
 db="$out/casedb$n.sqlite"
 python3 - "$W" "$d" "$db" "$n" <<'PY'
 import json, os, statistics, subprocess, sys, time

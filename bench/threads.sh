@@ -6,18 +6,9 @@
 # usage: bench/threads.sh [BUILD]
 set -euo pipefail
 BUILD=${1:-build}
-out=${WH_BENCH_OUT:-$BUILD/bench}
-mkdir -p "$out"
-W="$BUILD/wmihunt"
-G="$BUILD/tests/gen/wh-fleetgen"
-[ -x "$W" ] && [ -x "$G" ] || { echo "bench threads: $W or $G not built" >&2; exit 1; }
 n=${WH_BENCH_THREADS_HOSTS:-1000}
-d="$out/casedb-fleet$n" # the same fleet as bench/casedb.sh
-if [ ! -f "$d/.done" ]; then
-  rm -rf "$d"
-  "$G" "$d" "$n" 5 $((n / 2)) >/dev/null
-  touch "$d/.done"
-fi
+. "$(dirname "$0")/fleetlib.sh"
+fleet_setup "$BUILD" threads "$n"
 python3 - "$W" "$d" "$n" <<'PY'
 import json, os, resource, statistics, subprocess, sys, time
 w, d, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
