@@ -15,6 +15,7 @@
 
 #include "core/hash.h"
 #include "hunt/hunt_html.h"
+#include "wmihunt/source.h"
 
 #define SHOW_LIFE 400  /* lifecycle rows per case (the machine formats carry all) */
 #define SHOW_EVID 200  /* evidence rows per case */
@@ -187,6 +188,12 @@ static void summary(hh_html *x, const wh_hunt_host *hh, const char *pre)
                "<div><b>%zu</b>MOF file%s</div><div><b>%lu</b>records</div></div>\n",
             rd.repos, rd.repos == 1 ? "y" : "ies", rd.logs, rd.logs == 1 ? "" : "s", rd.hives, rd.hives == 1 ? "" : "s",
             rd.mofs, rd.mofs == 1 ? "" : "s", hh->records);
+    for (size_t i = 0; i < hh->nvols; i++) { // a disk image: where each file came from
+        char vt[400];
+        fputs(i ? "<br>" : "<div class=\"small\"><span class=\"mute\">Volumes:</span> ", f);
+        T(f, wh_source_volume_text(&hh->vols[i], vt, sizeof(vt)));
+        if (i + 1 == hh->nvols) fputs("</div>\n", f);
+    }
     if (hh->channels.n) {
         fputs("<div class=\"small\"><span class=\"mute\">Logs:</span> ", f);
         for (size_t i = 0; i < hh->channels.n; i++) {

@@ -344,6 +344,10 @@ def main(argv):
     check([v["folder"] for v in vols] == ["vol1", "vol1@vss1"] and vols[1]["snapshot"] == 1
           and vols[1]["snapshot_id"] and vols[1]["snapshot_time"].startswith("2024-05-09T00:00:00"),
           "--vss: hunt.host.volumes: %s" % vols)
+    page = os.path.join(scratch, "vss.html")
+    run(wm, ["hunt", "--no-progress", "--vss", "--html", page, "vss.raw"], tmp)
+    html = open(page, encoding="utf-8").read() if os.path.exists(page) else ""
+    check("Volumes:" in html and "vol1@vss1: shadow copy 1 {" in html, "--vss --html: the page does not list the volumes")
     snapfiles = [r for r in recs if r["artifact"] == "hunt.file" and "@vss1/" in r["source"]]
     check(snapfiles and all(r["volume"] == "vol1@vss1" and r["snapshot_id"] == vols[1]["snapshot_id"] and
                             r["snapshot_time"].startswith("2024-05-09T00:00:00") for r in snapfiles),
