@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/recbuild.h"
 #include "hunt/hunt_int.h"
@@ -146,14 +147,26 @@ static const char *sub_field(void *ud, const char *name, char *buf, size_t n)
     return NULL;
 }
 
+static bool same(const wh_record *a, const wh_record *b, const char *field)
+{
+    const char *x = rs(a, field), *y = rs(b, field);
+    return x && y ? !strcasecmp(x, y) : x == y;
+}
+
 static int sub_hit(void *ud, const wh_sigma_rule_info *rule)
 {
     subev *e = ud;
     if (!rule->category || strcmp(rule->category, "wmi_event") != 0) return 0; // only what Sysmon 19-21 describe
     wh_hunt_host *hh = e->hh;
-    for (size_t i = 0; i < hh->finds.n; i++) { // one finding per rule and subscription (three events may match)
+    // One finding per rule and subscription: three events may match, and the
+    // repository, a MOF and its autorecover copy may each hold the same one.
+    for (size_t i = 0; i < hh->finds.n; i++) {
         const hfind *f = hh->finds.v[i];
-        if (f->ev == e->k && f->rule && !strncmp(f->rule, "SIGMA-", 6) && rule->id && !strcmp(f->rule + 6, rule->id))
+        if (!f->rule || strncmp(f->rule, "SIGMA-", 6) != 0 || !rule->id || strcmp(f->rule + 6, rule->id) != 0) continue;
+        if (f->ev == e->k) return 0;
+        const wh_record *o = f->ev ? f->ev->r : NULL;
+        if (o && o->artifact && !strcmp(o->artifact, "wmi.subscription") && same(o, e->r, "namespace") &&
+            same(o, e->r, "filter_name") && same(o, e->r, "consumer_class") && same(o, e->r, "consumer_name"))
             return 0;
     }
     hfind *f = hr_find_add(hh);
