@@ -243,6 +243,7 @@ void ws_opts(const wh_source_opts *o, wh_source_opts *out)
         if (o->ratio_min) d.ratio_min = o->ratio_min;
         if (o->max_depth) d.max_depth = o->max_depth;
         if (o->max_path) d.max_path = o->max_path;
+        if (d.max_depth > 1024) d.max_depth = 1024; // the image walk keeps a name per level (source_ntfs.c)
         d.want = o->want;
         d.want_ud = o->want_ud;
         d.vss = o->vss;
