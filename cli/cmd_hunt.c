@@ -368,7 +368,7 @@ int cmd_hunt(int argc, char **argv)
     sweep sw = {.hunt = hunt, .o = &o, .hosts = &hosts, .ends = ends, .ro = &ro, .out = out, .html = html,
                 .tl = tl, .tl_stdout = tl_stdout, .db = db, .pg = &pg, .worst = -1};
     if (threads != 1 && hosts.n > 1) pg.quiet_files = true; // hosts at once: a line per host, with an estimate
-    (void)wh_hunt_run_many(hunt, (const char *const *)hosts.v, hosts.n, hosts.n > 1 ? threads : 1, on_host, &sw);
+    (void)wh_hunt_run_many(hunt, (const char *const *)hosts.v, hosts.n, threads, on_host, &sw);
     wh_hunt_report *rep = sw.rep;
     int worst = sw.worst, usable = sw.usable;
     bool nomem = sw.nomem;

@@ -59,15 +59,22 @@ static void file_start(wh_hunt_host *hh) { wh_diag_budget(&hh->sink, hh->hunt->o
 
 /* ---- parsers ---- */
 
-static void read_cim(wh_hunt_host *hh, const char *dir, bool backup)
+/* Every view the hunt reads of an open repository, to fn. timers: also
+ * each namespace's timer instructions (a timer filter's schedule,
+ * hunt_trigger.c), not for an older copy. */
+static void cim_emits(wh_cim *cim, bool timers, wh_record_fn fn, void *ud)
 {
-    wh_cim *cim = NULL;
-    wh_cim_opts o = {.size = sizeof(o), .max_memory = hh->hunt->o.max_memory};
-    file_start(hh);
-    if (wh_cim_open(dir, &o, &hh->sink, &cim) != WH_OK) {
-        hr_note(hh, "CIM repository", dir, "could not be read (see the diagnostics)");
-        return;
-    }
+    (void)wh_cim_emit(cim, WH_CIM_VIEW_INFO, NULL, fn, ud);
+    (void)wh_cim_emit(cim, WH_CIM_VIEW_PERSISTENCE, NULL, fn, ud);
+    (void)wh_cim_emit(cim, WH_CIM_VIEW_RECOVERED, NULL, fn, ud);
+    (void)wh_cim_emit(cim, WH_CIM_VIEW_TIMELINE, NULL, fn, ud);
+    for (size_t i = 0; timers && i < wh_cim_namespace_count(cim); i++)
+        (void)wh_cim_emit_instances(cim, wh_cim_namespace(cim, i), "__TimerInstruction", fn, ud);
+}
+
+/* The notes and files of an opened repository (before its records). */
+static void cim_opened(wh_hunt_host *hh, const char *dir, bool backup, wh_cim *cim)
+{
     hh->usable++;
     if (!backup && !hh->older) hh->repo_read = true;
     hr_note(hh, backup ? "CIM repository backup" : "CIM repository", dir, NULL);
@@ -79,18 +86,42 @@ static void read_cim(wh_hunt_host *hh, const char *dir, bool backup)
         if (p) note_file(hh, p);
         free(p);
     }
-    (void)wh_cim_emit(cim, WH_CIM_VIEW_INFO, NULL, hc_on_record, hh);
-    (void)wh_cim_emit(cim, WH_CIM_VIEW_PERSISTENCE, NULL, hc_on_record, hh);
-    (void)wh_cim_emit(cim, WH_CIM_VIEW_RECOVERED, NULL, hc_on_record, hh);
-    (void)wh_cim_emit(cim, WH_CIM_VIEW_TIMELINE, NULL, hc_on_record, hh);
-    // Timer instructions: a timer filter's schedule (hunt_trigger.c).
+}
+
+/* After its records: stored payloads and providers (live copies only). */
+static void cim_after(wh_hunt_host *hh, const char *dir, bool backup, wh_cim *cim)
+{
     backup |= hh->older != NULL; // an older copy: what it holds is history, not what runs now
-    for (size_t i = 0; !backup && i < wh_cim_namespace_count(cim); i++)
-        (void)wh_cim_emit_instances(cim, wh_cim_namespace(cim, i), "__TimerInstruction", hc_on_record, hh);
     if (!backup) hs_scan_repository(hh, cim);
     if (!backup) hp_collect(hh, cim, dir); // providers (hunt_provider.c), resolved after collection
     wh_cim_close(cim);
 }
+
+static void read_cim(wh_hunt_host *hh, const char *dir, bool backup)
+{
+    hcim *ahead = hc_ahead_take(hh, dir); // read ahead on another thread (hunt_ahead.c)?
+    wh_cim *cim = NULL;
+    wh_status st;
+    if (ahead) {
+        st = hc_ahead_wait(ahead, &cim);
+    } else {
+        wh_cim_opts o = {.size = sizeof(o), .max_memory = hh->hunt->o.max_memory};
+        file_start(hh);
+        st = wh_cim_open(dir, &o, &hh->sink, &cim);
+    }
+    if (st != WH_OK) {
+        hr_note(hh, "CIM repository", dir, "could not be read (see the diagnostics)");
+        hc_ahead_done(ahead);
+        return;
+    }
+    cim_opened(hh, dir, backup, cim);
+    if (ahead) hc_ahead_replay(ahead, hc_on_record, hh); // the same records in the same order
+    else cim_emits(cim, !(backup || hh->older), hc_on_record, hh);
+    cim_after(hh, dir, backup, cim);
+    hc_ahead_done(ahead);
+}
+
+void hc_cim_emits(wh_cim *cim, bool timers, wh_record_fn fn, void *ud) { cim_emits(cim, timers, fn, ud); }
 
 typedef struct evrun {
     wh_hunt_host *hh;
@@ -348,6 +379,32 @@ static const char *older_label(wh_hunt_host *hh, const wh_triage_artifact *a, ui
     return a->kind == WH_TRIAGE_CIM_BACKUP ? "a repository backup" : NULL;
 }
 
+/* One host read with several threads: its repositories (up to
+ * WH_AHEAD_MAX_BYTES each; a tape holds all of one's records) are read
+ * ahead while the logs, hives and MOF files are read here. */
+#define WH_AHEAD_MAX_BYTES (256ull << 20)
+
+static void read_ahead(wh_hunt_host *hh, wh_triage *t)
+{
+    unsigned threads = hh->hunt->ahead_threads;
+    size_t n = wh_triage_count(t), k = 0;
+    if (threads < 2) return;
+    const char **paths = calloc(n ? n : 1, sizeof(*paths));
+    bool *timers = calloc(n ? n : 1, sizeof(*timers));
+    for (size_t i = 0; paths && timers && i < n; i++) {
+        const wh_triage_artifact *a = wh_triage_get(t, i);
+        if ((a->kind != WH_TRIAGE_CIM_REPOSITORY && a->kind != WH_TRIAGE_CIM_BACKUP) || !hunt_reads(a) ||
+            snapshot_skipped(a) || a->size > WH_AHEAD_MAX_BYTES)
+            continue;
+        uint64_t taken;
+        timers[k] = a->kind != WH_TRIAGE_CIM_BACKUP && !older_label(hh, a, &taken);
+        paths[k++] = a->path;
+    }
+    if (paths && timers) hc_ahead_start(hh, paths, timers, k, threads);
+    free(paths);
+    free(timers);
+}
+
 void hc_collect(wh_hunt_host *hh, const char *path)
 {
     const char *archive = hx_archive_of(path); // the archive itself is evidence too
@@ -364,6 +421,7 @@ void hc_collect(wh_hunt_host *hh, const char *path)
         else if (!hunt_reads(a)) note_unread(hh, a);
     }
     note_snapshots(hh, t);
+    read_ahead(hh, t);
     for (size_t i = 0; i < n; i++) {
         const wh_triage_artifact *a = wh_triage_get(t, i);
         if (!hunt_reads(a) || snapshot_skipped(a)) continue;
@@ -402,6 +460,7 @@ void hc_collect(wh_hunt_host *hh, const char *path)
         hh->older = NULL;
         hh->older_t = 0;
     }
+    hc_ahead_stop(hh);
     wh_triage_close(t);
 }
 

@@ -104,6 +104,7 @@ struct wh_hunt {
     struct hbase *base;  /* the baseline, when given */
     size_t nbase;
     struct wh_sigma *sigma; /* --sigma rules, when given (read only while hosts run) */
+    unsigned ahead_threads; /* one host: threads to read its repositories ahead with (wh_hunt_run_many) */
 };
 
 /* The record being fed, and the subscription record the engine made last:
@@ -132,6 +133,7 @@ struct wh_hunt_host {
     size_t step, total;
     bool repo_read; /* a live repository was read: absence from it means something */
     const char *older; /* while an older copy is read: which (hrec.older) */
+    struct hahead *ahead; /* its repositories read ahead on other threads (hunt_ahead.c), or NULL */
     uint64_t older_t;
     struct wh_source_volume *vols; /* a disk image's volumes (hx_volumes), strings in a */
     size_t nvols;
@@ -229,6 +231,16 @@ void hg_event(wh_hunt_host *hh, const struct wh_evtx_event *ev, const char *src,
 /* The wmi_event rules over a subscription read from the repository or a
  * MOF (the fields Sysmon 19/20/21 would carry), k its kept record. */
 void hg_subscription(wh_hunt_host *hh, const wh_record *r, hrec *k);
+/* hunt_ahead.c: a host's repositories read ahead (see there). */
+typedef struct hcim hcim;
+struct wh_cim;
+void hc_cim_emits(struct wh_cim *cim, bool timers, wh_record_fn fn, void *ud); /* hunt_collect.c */
+void hc_ahead_start(wh_hunt_host *hh, const char *const *paths, const bool *timers, size_t n, unsigned threads);
+hcim *hc_ahead_take(wh_hunt_host *hh, const char *path);
+wh_status hc_ahead_wait(hcim *j, struct wh_cim **cim);
+void hc_ahead_replay(hcim *j, wh_record_fn fn, void *ud);
+void hc_ahead_done(hcim *j);
+void hc_ahead_stop(wh_hunt_host *hh);
 struct wh_hunt_report_opts;
 void hm_host(const hm_out *w, wh_arena *a, const wh_hunt_host *hh, const struct wh_hunt_report_opts *o);
 const char *hk_kind_name(hkind k);

@@ -58,6 +58,9 @@ wh_status wh_hunt_run_many(wh_hunt *h, const char *const *paths, size_t n, unsig
     if (!h || (!paths && n) || !on_host) return WH_E_ARG;
     if (!threads) threads = wh_hunt_cores();
     if (threads > MAX_THREADS) threads = MAX_THREADS;
+    // One host: its repositories are read ahead on the other threads (hunt_ahead.c); several
+    // hosts: one thread each.
+    h->ahead_threads = n == 1 ? threads : 1;
     if (threads > n) threads = n ? (unsigned)n : 1;
     wh_status first = WH_OK;
     if (threads <= 1) { // the reference: one after the other, in this thread

@@ -8,7 +8,11 @@ hosts packed in a zip among them, a folder that is no evidence, and a
 host that cannot be read. Run again under ThreadSanitizer by `make test`
 (build-tsan), where a data race fails it.
 
-usage: test_threads.py WMIHUNT TESTS_GEN_BUILD_DIR SCRATCH [HOSTS]"""
+One host read with several threads (its repositories read ahead, the
+rest meanwhile): the whole shared corpus as one host gives the same report
+and the same diagnostics, in the same order, with 1 and 2 threads.
+
+usage: test_threads.py WMIHUNT TESTS_GEN_BUILD_DIR SCRATCH [HOSTS [SHARED]]"""
 import os
 import shutil
 import sqlite3
@@ -91,6 +95,16 @@ def main(argv):
                            capture_output=True, env=env)
         check(p.returncode == ref.returncode and p.stdout == ref.stdout and p.stdout,
               "stack --threads %d differs from --threads 1" % t)
+    # One host, its repositories read ahead.
+    corpus = os.path.join(os.path.abspath(argv[5]), "corpus") if len(argv) > 5 else ""
+    if corpus and os.path.isdir(corpus):
+        one = [subprocess.run([wm, "hunt", "--no-progress", "--threads", str(t), "--format", "jsonl", corpus],
+                              capture_output=True, env=env, timeout=1200) for t in (1, 2)]
+        check(one[0].returncode == one[1].returncode and one[0].stdout == one[1].stdout and one[0].stdout,
+              "one host (the corpus): --threads 2 gives another report than --threads 1")
+        check(one[0].stderr == one[1].stderr, "one host (the corpus): other diagnostics, or in another order")
+    else:
+        print("skipped: no shared corpus: one host with read-ahead is not tested")
     shutil.rmtree(scratch, ignore_errors=True)
     return finish()
 

@@ -1,0 +1,197 @@
+/* One host's CIM repositories read ahead on other threads (hunt
+ * --threads on a single host): a worker opens a repository and runs every
+ * view the hunt reads into a tape (records copied, diagnostics kept);
+ * when the collection reaches that repository, the host's thread replays
+ * the diagnostics and the records in the order a direct read gives them,
+ * so the output is the same with or without read-ahead. Repositories are
+ * the slow part of a hunt (the deleted-object carving); logs, hives and
+ * MOF files are read meanwhile. Bounded: repositories over
+ * WH_AHEAD_MAX_BYTES are read directly (a tape holds all their records). */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/recbuild.h"
+#include "wmihunt/cim.h"
+#include "hunt/hunt_int.h"
+
+typedef struct hdiag {
+    wh_severity sev;
+    wh_status code;
+    char *source, *msg;
+    uint64_t offset;
+} hdiag;
+
+struct hcim {
+    const char *path;
+    bool timers;
+    wh_hunt_host *hh;
+    wh_diag_sink sink;  /* the worker's: kept, replayed by the host's thread */
+    hdiag *diags;
+    size_t ndiags, capdiags;
+    wh_arena *a;        /* the tape's records */
+    wh_ptrvec recs;
+    wh_cim *cim;
+    wh_status st;
+    bool done, taken, cut; /* cut: out of memory while taping */
+};
+
+typedef struct hahead {
+    hcim *jobs;
+    size_t n, next;
+    pthread_t *tid;
+    unsigned nthreads;
+    pthread_mutex_t m;
+    pthread_cond_t cv;
+} hahead;
+
+static void keep_diag(void *ud, const wh_diag *d)
+{
+    hcim *j = ud;
+    if (j->ndiags == j->capdiags) {
+        size_t c = j->capdiags ? j->capdiags * 2 : 16;
+        hdiag *nd = realloc(j->diags, c * sizeof(*nd));
+        if (!nd) return;
+        j->diags = nd;
+        j->capdiags = c;
+    }
+    hdiag *k = &j->diags[j->ndiags++];
+    k->sev = d->sev;
+    k->code = d->code;
+    k->source = strdup(d->source ? d->source : "-");
+    k->msg = strdup(d->msg ? d->msg : "");
+    k->offset = d->offset;
+}
+
+static int tape(void *ud, const wh_record *r)
+{
+    hcim *j = ud;
+    wh_record *c = wh_record_copy(j->a, r);
+    if (!c || wh_ptrvec_push(j->a, &j->recs, c)) { // out of memory: the rest is not taped (said on replay)
+        j->cut = true;
+        return 1;
+    }
+    return 0;
+}
+
+static void run(hcim *j)
+{
+    wh_cim_opts o = {.size = sizeof(o), .max_memory = j->hh->hunt->o.max_memory};
+    wh_diag_budget(&j->sink, j->hh->hunt->o.file_seconds);
+    j->st = wh_cim_open(j->path, &o, &j->sink, &j->cim);
+    if (j->st == WH_OK) hc_cim_emits(j->cim, j->timers, tape, j);
+}
+
+static void *worker(void *arg)
+{
+    hahead *h = arg;
+    pthread_mutex_lock(&h->m);
+    while (h->next < h->n) {
+        hcim *j = &h->jobs[h->next++];
+        pthread_mutex_unlock(&h->m);
+        run(j);
+        pthread_mutex_lock(&h->m);
+        j->done = true;
+        pthread_cond_broadcast(&h->cv);
+    }
+    pthread_mutex_unlock(&h->m);
+    return NULL;
+}
+
+void hc_ahead_start(wh_hunt_host *hh, const char *const *paths, const bool *timers, size_t n, unsigned threads)
+{
+    if (threads < 2 || n == 0) return;
+    hahead *h = calloc(1, sizeof(*h));
+    if (!h || !(h->jobs = calloc(n, sizeof(*h->jobs))) || !(h->tid = calloc(threads - 1, sizeof(*h->tid)))) {
+        if (h) free(h->jobs);
+        free(h);
+        return; // read directly
+    }
+    pthread_mutex_init(&h->m, NULL);
+    pthread_cond_init(&h->cv, NULL);
+    for (size_t i = 0; i < n; i++) {
+        hcim *j = &h->jobs[i];
+        j->path = paths[i];
+        j->timers = timers[i];
+        j->hh = hh;
+        j->sink.fn = keep_diag;
+        j->sink.ud = j;
+        j->a = wh_arena_new(0);
+    }
+    h->n = n;
+    unsigned want = threads - 1 < n ? threads - 1 : (unsigned)n;
+    for (; h->nthreads < want; h->nthreads++)
+        if (pthread_create(&h->tid[h->nthreads], NULL, worker, h) != 0) break;
+    hh->ahead = h;
+}
+
+hcim *hc_ahead_take(wh_hunt_host *hh, const char *path)
+{
+    hahead *h = hh->ahead;
+    for (size_t i = 0; h && h->nthreads && i < h->n; i++)
+        if (!h->jobs[i].taken && !strcmp(h->jobs[i].path, path)) {
+            h->jobs[i].taken = true;
+            return &h->jobs[i];
+        }
+    return NULL;
+}
+
+wh_status hc_ahead_wait(hcim *j, wh_cim **cim)
+{
+    hahead *h = j->hh->ahead;
+    pthread_mutex_lock(&h->m);
+    while (!j->done) pthread_cond_wait(&h->cv, &h->m);
+    pthread_mutex_unlock(&h->m);
+    for (size_t i = 0; i < j->ndiags; i++) { // said now, in the order a direct read says them
+        const hdiag *d = &j->diags[i];
+        wh_diagf(&j->hh->sink, d->sev, d->code, d->source ? d->source : "-", d->offset, "%s", d->msg ? d->msg : "?");
+    }
+    if (j->cut)
+        wh_diagf(&j->hh->sink, WH_SEV_ERROR, WH_E_NOMEM, j->path, WH_NO_OFFSET,
+                 "out of memory while reading this repository ahead: the records after %zu are missing "
+                 "(--threads 1 reads it directly)", j->recs.n);
+    *cim = j->cim;
+    return j->st;
+}
+
+void hc_ahead_replay(hcim *j, wh_record_fn fn, void *ud)
+{
+    for (size_t i = 0; i < j->recs.n; i++)
+        if (fn(ud, j->recs.v[i])) break;
+}
+
+void hc_ahead_done(hcim *j)
+{
+    if (!j) return;
+    for (size_t i = 0; i < j->ndiags; i++) {
+        free(j->diags[i].source);
+        free(j->diags[i].msg);
+    }
+    free(j->diags);
+    j->diags = NULL;
+    j->ndiags = 0;
+    wh_arena_free(j->a);
+    j->a = NULL;
+    j->recs.n = 0;
+}
+
+void hc_ahead_stop(wh_hunt_host *hh)
+{
+    hahead *h = hh->ahead;
+    if (!h) return;
+    pthread_mutex_lock(&h->m);
+    h->next = h->n; // nothing more is started
+    pthread_mutex_unlock(&h->m);
+    for (unsigned t = 0; t < h->nthreads; t++) pthread_join(h->tid[t], NULL);
+    for (size_t i = 0; i < h->n; i++) { // read ahead but never reached (a bound stopped the collection)
+        hcim *j = &h->jobs[i];
+        if (!j->taken && j->done && j->cim) wh_cim_close(j->cim);
+        if (!j->taken) hc_ahead_done(j);
+    }
+    pthread_mutex_destroy(&h->m);
+    pthread_cond_destroy(&h->cv);
+    free(h->tid);
+    free(h->jobs);
+    free(h);
+    hh->ahead = NULL;
+}
