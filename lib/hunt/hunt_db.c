@@ -68,7 +68,7 @@ wh_status wh_casedb_open(const char *path, wh_diag_sink *diags, wh_casedb **out)
     }
     d->diags = diags;
     if (sqlite3_open_v2(path, &d->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-        wh_status st = fail(d, "cannot be opened");
+        wh_status st = fail(d, "cannot be opened or made (does its folder exist, and may you write there?)");
         wh_casedb_close(d);
         return st;
     }

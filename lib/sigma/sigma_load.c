@@ -575,8 +575,13 @@ static void load_tree(wh_sigma *s, wh_diag_sink *diags, const char *path, int de
         char *p = names[i] ? malloc(strlen(path) + strlen(names[i]) + 2) : NULL;
         if (p) {
             sprintf(p, "%s/%s", path, names[i]);
-            struct stat cs;
-            if (stat(p, &cs) == 0 && (S_ISDIR(cs.st_mode) || yml(names[i]))) load_tree(s, diags, p, depth + 1);
+            struct stat cs, ls;
+            // A link to a folder is not followed (a loop of them would multiply the walk); to a file it is.
+            bool link_dir = lstat(p, &ls) == 0 && S_ISLNK(ls.st_mode) && stat(p, &cs) == 0 && S_ISDIR(cs.st_mode);
+            if (link_dir)
+                wh_diagf(diags, WH_SEV_INFO, WH_OK, p, WH_NO_OFFSET, "a link to a folder: not followed for Sigma rules");
+            else if (stat(p, &cs) == 0 && (S_ISDIR(cs.st_mode) || yml(names[i])))
+                load_tree(s, diags, p, depth + 1);
         }
         free(p);
         free(names[i]);

@@ -44,6 +44,17 @@ def main(argv):
           % (len(loaded) + len(notloaded), len(index)))
     check(all(r.get("why") and r["why"] != "?" for r in notloaded), "a rule not loaded without a reason")
     check({r["id"] for r in loaded} <= set(index), "sigma check names a rule INDEX.tsv does not list")
+    # A folder of rules with links looping back to it ends at once (links to folders are not followed).
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        for k in range(4):
+            os.symlink(tmp, os.path.join(tmp, "loop%d" % k))
+        with open(os.path.join(tmp, "r.yml"), "w") as f:
+            f.write("title: t\nlogsource:\n  category: process_creation\ndetection:\n  s:\n    Image: x\n  condition: s\n")
+        lp = subprocess.run([wm, "sigma", "check", "--format", "jsonl", tmp], capture_output=True, text=True, timeout=60)
+        lr = records(lp.stdout)
+        check(lp.returncode == 0 and len(lr) == 1 and lr[0]["state"] == "loaded",
+              "a rule folder with looping links: exit %d, %d rows" % (lp.returncode, len(lr)))
     # Regression data: each rule's own log, matched as often as SigmaHQ says.
     reg = os.path.join(sig, "regression_data")
     tested = set()
