@@ -11,24 +11,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/diagkeep.h"
 #include "core/recbuild.h"
 #include "wmihunt/cim.h"
 #include "hunt/hunt_int.h"
-
-typedef struct hdiag {
-    wh_severity sev;
-    wh_status code;
-    char *source, *msg;
-    uint64_t offset;
-} hdiag;
 
 struct hcim {
     const char *path;
     bool timers;
     wh_hunt_host *hh;
     wh_diag_sink sink;  /* the worker's: kept, replayed by the host's thread */
-    hdiag *diags;
-    size_t ndiags, capdiags;
+    wh_diag_keep kept;  /* all of them (as a direct read says them all) */
     wh_arena *a;        /* the tape's records */
     wh_ptrvec recs;
     wh_cim *cim;
@@ -45,23 +38,7 @@ typedef struct hahead {
     pthread_cond_t cv;
 } hahead;
 
-static void keep_diag(void *ud, const wh_diag *d)
-{
-    hcim *j = ud;
-    if (j->ndiags == j->capdiags) {
-        size_t c = j->capdiags ? j->capdiags * 2 : 16;
-        hdiag *nd = realloc(j->diags, c * sizeof(*nd));
-        if (!nd) return;
-        j->diags = nd;
-        j->capdiags = c;
-    }
-    hdiag *k = &j->diags[j->ndiags++];
-    k->sev = d->sev;
-    k->code = d->code;
-    k->source = strdup(d->source ? d->source : "-");
-    k->msg = strdup(d->msg ? d->msg : "");
-    k->offset = d->offset;
-}
+static void keep_diag(void *ud, const wh_diag *d) { wh_diag_keep_add(&((hcim *)ud)->kept, d); }
 
 static int tape(void *ud, const wh_record *r)
 {
@@ -116,6 +93,7 @@ void hc_ahead_start(wh_hunt_host *hh, const char *const *paths, const bool *time
         j->hh = hh;
         j->sink.fn = keep_diag;
         j->sink.ud = j;
+        j->kept.max = (size_t)-1;
         j->a = wh_arena_new(0);
     }
     h->n = n;
@@ -142,10 +120,7 @@ wh_status hc_ahead_wait(hcim *j, wh_cim **cim)
     pthread_mutex_lock(&h->m);
     while (!j->done) pthread_cond_wait(&h->cv, &h->m);
     pthread_mutex_unlock(&h->m);
-    for (size_t i = 0; i < j->ndiags; i++) { // said now, in the order a direct read says them
-        const hdiag *d = &j->diags[i];
-        wh_diagf(&j->hh->sink, d->sev, d->code, d->source ? d->source : "-", d->offset, "%s", d->msg ? d->msg : "?");
-    }
+    wh_diag_keep_replay(&j->kept, &j->hh->sink, "-", "while reading ahead"); // now, in a direct read's order
     if (j->cut)
         wh_diagf(&j->hh->sink, WH_SEV_ERROR, WH_E_NOMEM, j->path, WH_NO_OFFSET,
                  "out of memory while reading this repository ahead: the records after %zu are missing "
@@ -163,13 +138,7 @@ void hc_ahead_replay(hcim *j, wh_record_fn fn, void *ud)
 void hc_ahead_done(hcim *j)
 {
     if (!j) return;
-    for (size_t i = 0; i < j->ndiags; i++) {
-        free(j->diags[i].source);
-        free(j->diags[i].msg);
-    }
-    free(j->diags);
-    j->diags = NULL;
-    j->ndiags = 0;
+    wh_diag_keep_free(&j->kept);
     wh_arena_free(j->a);
     j->a = NULL;
     j->recs.n = 0;

@@ -138,28 +138,9 @@ void ws_say(wh_source *s, wh_severity sev, wh_status code, const char *member, u
     char *src = malloc(n);
     if (src) snprintf(src, n, member ? "%s!%s" : "%s", s->given, member ? member : "");
     if (s->sink) wh_diagf(s->sink, sev, code, src ? src : s->given, offset, "%s", msg);
-    if (s->ndiags >= WS_KEPT_DIAGS || (s->ndiags == s->capdiags && s->capdiags >= WS_KEPT_DIAGS)) {
-        if (sev < WH_SEV_COUNT) s->dropped[sev]++;
-        free(src);
-        return;
-    }
-    if (s->ndiags == s->capdiags) {
-        size_t c = s->capdiags ? s->capdiags * 2 : 16;
-        sdiag *nd = realloc(s->diags, c * sizeof(*nd));
-        if (!nd) {
-            if (sev < WH_SEV_COUNT) s->dropped[sev]++;
-            free(src);
-            return;
-        }
-        s->diags = nd;
-        s->capdiags = c;
-    }
-    sdiag *d = &s->diags[s->ndiags++];
-    d->sev = sev;
-    d->code = code;
-    d->source = src;
-    d->msg = strdup(msg);
-    d->offset = offset;
+    wh_diag d = {sev, code, src, offset, msg}; // src NULL (no memory): replayed under the archive's name
+    wh_diag_keep_add(&s->kept, &d);
+    free(src);
 }
 
 void wh_source_replay(wh_source *s, wh_diag_sink *sink)
@@ -167,15 +148,7 @@ void wh_source_replay(wh_source *s, wh_diag_sink *sink)
     if (!s || s->replayed) return;
     s->replayed = true; // NULL: only marks them said
     if (!sink) return;
-    for (size_t i = 0; i < s->ndiags; i++) {
-        const sdiag *d = &s->diags[i];
-        wh_diagf(sink, d->sev, d->code, d->source ? d->source : s->given, d->offset, "%s", d->msg ? d->msg : "?");
-    }
-    for (int v = WH_SEV_COUNT - 1; v >= 0; v--)
-        if (s->dropped[v])
-            wh_diagf(sink, (wh_severity)v, WH_E_LIMIT, s->given, WH_NO_OFFSET,
-                     "%lu more diagnostic(s) of this severity while extracting (only %u are kept)", s->dropped[v],
-                     WS_KEPT_DIAGS);
+    wh_diag_keep_replay(&s->kept, sink, s->given, "while extracting");
 }
 
 /* ---- bounds ---- */
@@ -303,6 +276,7 @@ static wh_source *new_source(const char *given)
 {
     wh_source *s = calloc(1, sizeof(*s));
     if (!s) return NULL;
+    s->kept.max = WS_KEPT_DIAGS;
     s->given = strdup(given ? given : "-");
     if (!s->given) {
         free(s);
@@ -320,11 +294,7 @@ static void free_source(wh_source *s)
         free((char *)s->vols[i].snapshot_id);
     }
     free(s->vols);
-    for (size_t i = 0; i < s->ndiags; i++) {
-        free(s->diags[i].source);
-        free(s->diags[i].msg);
-    }
-    free(s->diags);
+    wh_diag_keep_free(&s->kept);
     if (s->dir != s->given) free(s->dir);
     free(s->given);
     free(s);
@@ -396,42 +366,25 @@ wh_source_volume *ws_add_volume(wh_source *s, const wh_source_volume *v)
     return d;
 }
 
-/* A disk image: its volumes' files copied into a private folder. */
-static wh_status open_image(wh_source *s, const wh_source_opts *o, const char *path, const void *mem, size_t size,
-                            wh_diag_sink *diags, wh_source **out)
+/* An archive (fd >= 0 or mem) or a disk image (disk: path or mem), copied
+ * into a private folder; s is closed when nothing could be read. */
+static wh_status open_copy(wh_source *s, const wh_source_opts *o, bool disk, const char *path, int fd,
+                           const void *mem, size_t size, wh_diag_sink *diags, wh_source **out)
 {
     s->sink = diags;
-    s->disk = true;
+    s->disk = disk;
     wh_source_opts lim;
     ws_opts(o, &lim);
     wh_status st = WH_E_ARG;
-    if (!wh_source_images_supported())
-        ws_say(s, WH_SEV_ERROR, WH_E_ARG, NULL, WH_NO_OFFSET,
-               "a disk image, but this wmihunt was built without The Sleuth Kit: mount it read-only and give the "
-               "Windows volume's folder");
+    if (!(disk ? wh_source_images_supported() : wh_source_archives_supported()))
+        ws_say(s, WH_SEV_ERROR, WH_E_ARG, NULL, WH_NO_OFFSET, "%s",
+               disk ? "a disk image, but this wmihunt was built without The Sleuth Kit: mount it read-only and give "
+                      "the Windows volume's folder"
+                    : "an archive, but this wmihunt was built without libarchive: extract it and give the folder");
     else if ((st = make_private(s)) == WH_OK)
-        st = lim.in_process ? ws_image(s, &lim, path, mem, size) : ws_image_isolated(s, &lim, path, mem, size);
-    s->sink = NULL;
-    if (st != WH_OK) {
-        wh_source_close(s);
-        return st;
-    }
-    *out = s;
-    return WH_OK;
-}
-
-static wh_status open_archive(wh_source *s, const wh_source_opts *o, int fd, const void *mem, size_t size,
-                              wh_diag_sink *diags, wh_source **out)
-{
-    s->sink = diags;
-    wh_source_opts lim;
-    ws_opts(o, &lim);
-    wh_status st = WH_E_ARG;
-    if (!wh_source_archives_supported())
-        ws_say(s, WH_SEV_ERROR, WH_E_ARG, NULL, WH_NO_OFFSET,
-               "an archive, but this wmihunt was built without libarchive: extract it and give the folder");
-    else if ((st = make_private(s)) == WH_OK)
-        st = ws_extract(s, &lim, fd, mem, size);
+        st = !disk              ? ws_extract(s, &lim, fd, mem, size)
+             : lim.in_process ? ws_image(s, &lim, path, mem, size)
+                              : ws_image_isolated(s, &lim, path, mem, size);
     s->sink = NULL;
     if (st != WH_OK) {
         wh_source_close(s);
@@ -447,7 +400,7 @@ wh_status wh_source_open(const char *path, const wh_source_opts *o, wh_diag_sink
     *out = NULL;
     wh_source *s = new_source(path);
     if (!s) return WH_E_NOMEM;
-    if (wh_source_is_image(path)) return open_image(s, o, path, NULL, 0, diags, out);
+    if (wh_source_is_image(path)) return open_copy(s, o, true, path, -1, NULL, 0, diags, out);
     if (!wh_source_is_archive(path)) { // a folder or a file: read as it is
         s->dir = s->given;
         s->dirlen = strlen(s->dir);
@@ -461,7 +414,7 @@ wh_status wh_source_open(const char *path, const wh_source_opts *o, wh_diag_sink
         free_source(s);
         return WH_E_IO;
     }
-    wh_status st = open_archive(s, o, fd, NULL, 0, diags, out);
+    wh_status st = open_copy(s, o, false, path, fd, NULL, 0, diags, out);
     close(fd);
     return st;
 }
@@ -474,8 +427,8 @@ wh_status wh_source_open_memory(const void *data, size_t size, const char *name,
     wh_source *s = new_source(name ? name : "-");
     if (!s) return WH_E_NOMEM;
     if (size >= 512 && ws_image_magic(data, size > 1024 ? 1024 : size, (const unsigned char *)data + size - 512))
-        return open_image(s, o, NULL, data, size, diags, out);
-    return open_archive(s, o, -1, data ? data : "", size, diags, out);
+        return open_copy(s, o, true, NULL, -1, data, size, diags, out);
+    return open_copy(s, o, false, NULL, -1, data ? data : "", size, diags, out);
 }
 
 void wh_source_close(wh_source *s)

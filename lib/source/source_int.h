@@ -5,15 +5,9 @@
 
 #include <stdint.h>
 
+#include "core/diagkeep.h"
 #include "wmihunt/source.h"
 
-/* A diagnostic said while extracting, kept for wh_source_replay. */
-typedef struct sdiag {
-    wh_severity sev;
-    wh_status code;
-    char *source, *msg;
-    uint64_t offset;
-} sdiag;
 
 /* Diagnostics kept per source; past it they are counted and replayed as one. */
 #define WS_KEPT_DIAGS 10000u
@@ -25,9 +19,7 @@ struct wh_source {
     bool extracted;  /* dir is a private folder of ours (registered) */
     bool replayed;
     wh_diag_sink *sink; /* while opening: where diagnostics go at once */
-    sdiag *diags;
-    size_t ndiags, capdiags;
-    unsigned long dropped[WH_SEV_COUNT];
+    wh_diag_keep kept;  /* said while extracting, for wh_source_replay (WS_KEPT_DIAGS at most) */
     uint64_t members, bytes; /* extracted */
     bool disk;             /* a disk image */
     bool stop;             /* a bound ended the copying */
