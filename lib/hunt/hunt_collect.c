@@ -396,8 +396,7 @@ static void read_ahead(wh_hunt_host *hh, wh_triage *t)
         if ((a->kind != WH_TRIAGE_CIM_REPOSITORY && a->kind != WH_TRIAGE_CIM_BACKUP) || !hunt_reads(a) ||
             snapshot_skipped(a) || a->size > WH_AHEAD_MAX_BYTES)
             continue;
-        uint64_t taken;
-        timers[k] = a->kind != WH_TRIAGE_CIM_BACKUP && !older_label(hh, a, &taken);
+        timers[k] = a->kind != WH_TRIAGE_CIM_BACKUP && !snapshot_of(a->path); // a live copy (as older_label says)
         paths[k++] = a->path;
     }
     if (paths && timers) hc_ahead_start(hh, paths, timers, k, threads);

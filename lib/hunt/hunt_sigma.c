@@ -45,6 +45,24 @@ static int sev_of(const char *level)
     return WH_FSEV_INFO; // informational
 }
 
+/* The finding of a Sigma match on evidence k; more: said after the rule
+ * and its author in the why. */
+static hfind *finding(wh_hunt_host *hh, const wh_sigma_rule_info *rule, hrec *k, const char *more)
+{
+    hfind *f = hr_find_add(hh);
+    if (!f) return NULL;
+    f->rule = wh_arena_printf(hh->a, "SIGMA-%s", rule->id ? rule->id : "no-id");
+    f->title = rule->title;
+    f->sev = sev_of(rule->level);
+    f->why = wh_arena_printf(hh->a, "Sigma rule '%s' (%s), by %s%s", rule->title, rule->path,
+                             rule->author ? rule->author : "an unnamed author", more);
+    f->detail = wh_arena_printf(hh->a, "level %s; Detection Rule License: the author is kept", rule->level ? rule->level : "?");
+    f->attack = (const char **)rule->attack;
+    f->nattack = rule->nattack;
+    f->ev = k;
+    return f;
+}
+
 static int on_hit(void *ud, const wh_sigma_rule_info *rule)
 {
     sgctx *c = ud;
@@ -69,18 +87,7 @@ static int on_hit(void *ud, const wh_sigma_rule_info *rule)
         const wh_record *r = wh_recb_done(&b);
         if (r) k = hr_keep(hh, r, false);
     }
-    hfind *f = hr_find_add(hh);
-    if (!f) return 1;
-    f->rule = wh_arena_printf(hh->a, "SIGMA-%s", rule->id ? rule->id : "no-id");
-    f->title = rule->title;
-    f->sev = sev_of(rule->level);
-    f->why = wh_arena_printf(hh->a, "Sigma rule '%s' (%s), by %s", rule->title, rule->path,
-                             rule->author ? rule->author : "an unnamed author");
-    f->detail = wh_arena_printf(hh->a, "level %s; Detection Rule License: the author is kept", rule->level ? rule->level : "?");
-    f->attack = (const char **)rule->attack;
-    f->nattack = rule->nattack;
-    f->ev = k;
-    return 0;
+    return finding(hh, rule, k, "") ? 0 : 1;
 }
 
 void hg_event(wh_hunt_host *hh, const wh_evtx_event *ev, const char *src, size_t first)
@@ -169,19 +176,9 @@ static int sub_hit(void *ud, const wh_sigma_rule_info *rule)
             same(o, e->r, "filter_name") && same(o, e->r, "consumer_class") && same(o, e->r, "consumer_name"))
             return 0;
     }
-    hfind *f = hr_find_add(hh);
-    if (!f) return 1;
-    f->rule = wh_arena_printf(hh->a, "SIGMA-%s", rule->id ? rule->id : "no-id");
-    f->title = rule->title;
-    f->sev = sev_of(rule->level);
-    f->why = wh_arena_printf(hh->a, "Sigma rule '%s' (%s), by %s, applied to the subscription read from %s: the "
-                             "fields a Sysmon %u event would carry (no such event was read)", rule->title, rule->path,
-                             rule->author ? rule->author : "an unnamed author", e->from, e->eid);
-    f->detail = wh_arena_printf(hh->a, "level %s; Detection Rule License: the author is kept", rule->level ? rule->level : "?");
-    f->attack = (const char **)rule->attack;
-    f->nattack = rule->nattack;
-    f->ev = e->k;
-    return 0;
+    const char *applied = wh_arena_printf(hh->a, ", applied to the subscription read from %s: the fields a Sysmon %u "
+                                                 "event would carry (no such event was read)", e->from, e->eid);
+    return applied && finding(hh, rule, e->k, applied) ? 0 : 1;
 }
 
 void hg_subscription(wh_hunt_host *hh, const wh_record *r, hrec *k)
