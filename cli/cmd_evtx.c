@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "core/arena.h"
 #include "core/recbuild.h"
+#include "wmihunt/hunt.h"
 #include "wmihunt/sigma.h"
 #include "wmihunt/evtx.h"
 
@@ -46,29 +47,14 @@ typedef struct run {
     unsigned long n;
     wh_writer *w;
     const wh_sigma *sigma;
-    const wh_evtx_event *ev; /* the event being matched (sigma) */
-    char *text;              /* it, rendered, for keywords (made once when asked) */
     wh_arena *a;
 } run;
 
 /* ---- --sigma: Sigma rules over every event ---- */
 
-static const char *sg_field(void *ud, const char *name, char *buf, size_t n)
-{
-    return wh_evtx_data(((run *)ud)->ev, name, buf, n);
-}
-
-static const char *sg_text(void *ud)
+static int sg_hit(void *ud, const wh_sigma_rule_info *rule, const wh_evtx_event *ev)
 {
     run *r = ud;
-    if (!r->text) r->text = wh_evtx_render_json_text(r->ev, r->source);
-    return r->text;
-}
-
-static int sg_hit(void *ud, const wh_sigma_rule_info *rule)
-{
-    run *r = ud;
-    const wh_evtx_event *ev = r->ev;
     wh_arena_reset(r->a);
     wh_recb b;
     wh_recb_start(&b, r->a, "sigma.match", r->source, ev->offset);
@@ -99,16 +85,7 @@ static int sg_hit(void *ud, const wh_sigma_rule_info *rule)
 static int sigma_event(void *ud, const wh_evtx_event *ev)
 {
     run *r = ud;
-    if (!ev->has_event_id || !wh_sigma_wants(r->sigma, ev->channel, ev->provider, ev->event_id)) return 0;
-    wh_evtx_event full; // the walk reads System only: the records a rule selects are parsed whole
-    if (!wh_evtx_event_full(ev, &full)) return 0;
-    ev = &full;
-    r->ev = ev;
-    wh_sigma_event se = {.channel = ev->channel, .provider = ev->provider, .event_id = ev->event_id,
-                         .field = sg_field, .text = sg_text, .ud = r};
-    (void)wh_sigma_match(r->sigma, &se, sg_hit, r);
-    free(r->text);
-    r->text = NULL;
+    (void)wh_hunt_sigma_event(r->sigma, ev, r->source, sg_hit, r);
     return 0;
 }
 
@@ -195,7 +172,7 @@ int cmd_evtx(int argc, char **argv)
             continue;
         }
         usable++;
-        run r = {o.pos[f], xml, stdout, 0, w, sigma, NULL, NULL, sa};
+        run r = {o.pos[f], xml, stdout, 0, w, sigma, sa};
         if (sigma) (void)wh_evtx_each(e, true, sigma_event, &r);
         else if (all) (void)wh_evtx_dump(e, xml, threads, stdout, &r.n);
         else (void)wh_evtx_each(e, true, wmi, &r);

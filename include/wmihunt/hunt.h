@@ -87,6 +87,16 @@ wh_status wh_hunt_run_many(wh_hunt *h, const char *const *paths, size_t n, unsig
                            int (*on_host)(void *ud, size_t i, wh_status st, wh_hunt_host *hh), void *ud);
 /* The number of online cores (at least 1). */
 unsigned wh_hunt_cores(void);
+/* Sigma rules (include/wmihunt/sigma.h) over one event log record, from a
+ * System-only walk (wh_evtx_each): the record is parsed whole only when a
+ * rule's logsource selects it, then fn(ud, rule, full) per matching rule
+ * (full valid during the call). Returns the matches. */
+struct wh_sigma;
+struct wh_sigma_rule_info;
+struct wh_evtx_event;
+size_t wh_hunt_sigma_event(const struct wh_sigma *s, const struct wh_evtx_event *ev, const char *source,
+                           int (*fn)(void *ud, const struct wh_sigma_rule_info *rule, const struct wh_evtx_event *full),
+                           void *ud);
 /* A diagnostic on the hunt's sink, safe while workers read hosts. */
 void wh_hunt_sayf(wh_hunt *h, wh_severity sev, wh_status code, const char *source, const char *fmt, ...)
     WH_PRINTF(5, 6);

@@ -17,22 +17,51 @@
 
 typedef struct sgctx {
     wh_hunt_host *hh;
-    const wh_evtx_event *ev;
+    const wh_evtx_event *ev; /* the record, parsed whole */
     const char *src;
     size_t first; /* hh->recs before this event's WMI records */
-    char *text;   /* the event as JSON, for keywords (made when asked) */
 } sgctx;
 
-static const char *text(void *ud)
+/* ---- one event log record as the Sigma matcher sees it ---- */
+
+typedef struct evside {
+    const wh_evtx_event *ev;
+    const char *source;
+    char *text; /* the record as JSON, for keywords (made when asked) */
+    int (*fn)(void *ud, const wh_sigma_rule_info *rule, const wh_evtx_event *full);
+    void *ud;
+} evside;
+
+static const char *ev_field(void *ud, const char *name, char *buf, size_t n)
 {
-    sgctx *c = ud;
-    if (!c->text) c->text = wh_evtx_render_json_text(c->ev, c->src);
-    return c->text;
+    return wh_evtx_data(((evside *)ud)->ev, name, buf, n);
 }
 
-static const char *field(void *ud, const char *name, char *buf, size_t n)
+static const char *ev_text(void *ud)
 {
-    return wh_evtx_data(((sgctx *)ud)->ev, name, buf, n);
+    evside *x = ud;
+    if (!x->text) x->text = wh_evtx_render_json_text(x->ev, x->source);
+    return x->text;
+}
+
+static int ev_hit(void *ud, const wh_sigma_rule_info *rule)
+{
+    evside *x = ud;
+    return x->fn(x->ud, rule, x->ev);
+}
+
+size_t wh_hunt_sigma_event(const wh_sigma *s, const wh_evtx_event *ev, const char *source,
+                           int (*fn)(void *ud, const wh_sigma_rule_info *rule, const wh_evtx_event *full), void *ud)
+{
+    if (!s || !ev->has_event_id || !wh_sigma_wants(s, ev->channel, ev->provider, ev->event_id)) return 0;
+    wh_evtx_event full; // from a System-only walk: parsed whole now that a rule selects it
+    if (!wh_evtx_event_full(ev, &full)) return 0;
+    evside x = {&full, source, NULL, fn, ud};
+    wh_sigma_event se = {.channel = full.channel, .provider = full.provider, .event_id = full.event_id,
+                         .field = ev_field, .text = ev_text, .ud = &x};
+    size_t n = wh_sigma_match(s, &se, ev_hit, &x);
+    free(x.text);
+    return n;
 }
 
 static int sev_of(const char *level)
@@ -63,9 +92,10 @@ static hfind *finding(wh_hunt_host *hh, const wh_sigma_rule_info *rule, hrec *k,
     return f;
 }
 
-static int on_hit(void *ud, const wh_sigma_rule_info *rule)
+static int on_hit(void *ud, const wh_sigma_rule_info *rule, const wh_evtx_event *full)
 {
     sgctx *c = ud;
+    c->ev = full;
     wh_hunt_host *hh = c->hh;
     const wh_evtx_event *ev = c->ev;
     hrec *k = NULL; // the event's own WMI record, when wmihunt made one
@@ -92,16 +122,8 @@ static int on_hit(void *ud, const wh_sigma_rule_info *rule)
 
 void hg_event(wh_hunt_host *hh, const wh_evtx_event *ev, const char *src, size_t first)
 {
-    const wh_sigma *s = hh->hunt->sigma;
-    if (!s || !ev->has_event_id || !wh_sigma_wants(s, ev->channel, ev->provider, ev->event_id)) return;
-    wh_evtx_event full; // from a System-only walk: parsed whole now that a rule selects it
-    if (!wh_evtx_event_full(ev, &full)) return;
-    ev = &full;
-    sgctx c = {hh, ev, src, first, NULL};
-    wh_sigma_event se = {.channel = ev->channel, .provider = ev->provider, .event_id = ev->event_id,
-                         .field = field, .text = text, .ud = &c};
-    (void)wh_sigma_match(s, &se, on_hit, &c);
-    free(c.text);
+    sgctx c = {hh, ev, src, first};
+    (void)wh_hunt_sigma_event(hh->hunt->sigma, ev, src, on_hit, &c);
 }
 
 /* ---- wmi_event rules over the repository's and MOF files' subscriptions ---- */
