@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "core/arena.h"
 #include "core/recbuild.h"
+#include "core/port.h"
 #include "wmihunt/hunt.h"
 #include "wmihunt/sigma.h"
 #include "wmihunt/evtx.h"
@@ -107,8 +108,7 @@ int cmd_evtx(int argc, char **argv)
     bool all = false, recover = false, xml = false;
     const char *sigma_paths[64], *sigma_map = NULL;
     size_t nsigma = 0;
-    long nproc = sysconf(_SC_NPROCESSORS_ONLN);
-    int threads = nproc > 0 ? (int)nproc : 1;
+    int threads = (int)wh_ncpu();
     // Options of this command only; the rest moves down in argv (every
     // argument is kept, however many) and goes to the common parser.
     char **rest = argv;

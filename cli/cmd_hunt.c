@@ -4,11 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "core/limits.h"
+#include "core/port.h"
 #include "wmihunt/hunt.h"
 #include "wmihunt/casedb.h"
 #include "wmihunt/source.h"
@@ -153,8 +152,8 @@ static void add_host(void *ud, const char *p)
 
 static int term_width(void)
 {
-    struct winsize ws;
-    if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40) return ws.ws_col;
+    int cols = wh_term_cols(stdout);
+    if (cols >= 40) return cols;
     const char *c = getenv("COLUMNS");
     int n = c ? atoi(c) : 0;
     return n >= 40 && n <= 1000 ? n : 100;
@@ -299,7 +298,7 @@ int cmd_hunt(int argc, char **argv)
     // --output: the report in a file (a sweep tool reads it there, as
     // Velociraptor's parse_jsonl does); its absence leaves stdout.
     FILE *out = stdout;
-    if (out_path && strcmp(out_path, "-") != 0 && !(out = fopen(out_path, "w"))) {
+    if (out_path && strcmp(out_path, "-") != 0 && !(out = wh_fopen(out_path, "w"))) {
         fprintf(stderr, "wmihunt hunt: --output %s: %s\n", cli_vis(out_path), strerror(errno));
         wh_hunt_timeline_close(tl);
         return WH_EXIT_USAGE;
@@ -311,7 +310,7 @@ int cmd_hunt(int argc, char **argv)
             wh_hunt_timeline_close(tl);
             return WH_EXIT_USAGE;
         }
-        if (!(html = fopen(html_path, "w"))) {
+        if (!(html = wh_fopen(html_path, "w"))) {
             fprintf(stderr, "wmihunt hunt: --html %s: cannot write there\n", cli_vis(html_path));
             wh_hunt_timeline_close(tl);
             return WH_EXIT_USAGE;
@@ -362,7 +361,7 @@ int cmd_hunt(int argc, char **argv)
     pg.hosts = (int)hosts.n;
     wh_hunt_report_opts ro = {.size = sizeof(ro), .fmt = o.fmt, .min_severity = min,
                               .sort = !strcmp(sort, "time") ? WH_HUNT_SORT_TIME : WH_HUNT_SORT_RANK};
-    ro.color = color && !getenv("NO_COLOR") && out == stdout && isatty(STDOUT_FILENO) && o.fmt == WH_FMT_TEXT;
+    ro.color = color && !getenv("NO_COLOR") && out == stdout && wh_isatty(stdout) && o.fmt == WH_FMT_TEXT;
     ro.width = term_width();
     ro.html = html;
     sweep sw = {.hunt = hunt, .o = &o, .hosts = &hosts, .ends = ends, .ro = &ro, .out = out, .html = html,

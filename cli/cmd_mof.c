@@ -1,12 +1,11 @@
 /* wmihunt mof PATH...: MOF files (and folders of them) as records. */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli.h"
 #include "core/limits.h"
+#include "core/port.h"
 #include "core/text.h"
 #include "wmihunt/mof.h"
 #include "wmihunt/source.h"
@@ -82,7 +81,7 @@ static void walk(run *r, const char *dir, unsigned depth)
         r->failed++;
         return;
     }
-    DIR *d = opendir(dir);
+    wh_dir *d = wh_dir_open(dir);
     if (!d) {
         fprintf(stderr, "wmihunt mof: %s: cannot open folder\n", cli_vis(dir));
         r->failed++;
@@ -90,32 +89,31 @@ static void walk(run *r, const char *dir, unsigned depth)
     }
     char **names = NULL;
     size_t n = 0, cap = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+    const char *e;
+    while ((e = wh_dir_next(d))) {
         if (n == cap) {
             size_t nc = cap ? cap * 2 : 64;
             char **nn = realloc(names, nc * sizeof(*nn));
             if (!nn) break;
             names = nn, cap = nc;
         }
-        if (!(names[n] = strdup(e->d_name))) break;
+        if (!(names[n] = strdup(e))) break;
         n++;
     }
-    closedir(d);
+    wh_dir_close(d);
     if (n) qsort(names, n, sizeof(*names), cmp_str);
     for (size_t i = 0; i < n; i++) {
         size_t len = strlen(dir) + strlen(names[i]) + 2;
         char *p = malloc(len);
         if (p) {
             snprintf(p, len, "%s/%s", dir, names[i]);
-            struct stat st;
-            if (lstat(p, &st) == 0) {
-                if (S_ISDIR(st.st_mode)) walk(r, p, depth + 1);
-                else if (S_ISREG(st.st_mode) && is_mof(names[i])) {
-                    if ((uint64_t)st.st_size > WH_LIMIT_MOF_FILE) {
+            wh_fstat st;
+            if (wh_stat(p, false, &st) == 0) {
+                if (st.type == WH_FT_DIR) walk(r, p, depth + 1);
+                else if (st.type == WH_FT_REG && is_mof(names[i])) {
+                    if (st.size > WH_LIMIT_MOF_FILE) {
                         fprintf(stderr, "wmihunt mof: %s: %lld bytes, over the %u-byte limit: skipped\n", cli_vis(p),
-                                (long long)st.st_size, WH_LIMIT_MOF_FILE);
+                                (long long)st.size, WH_LIMIT_MOF_FILE);
                         r->failed++;
                     } else {
                         one_file(r, p);
@@ -170,7 +168,7 @@ int cmd_mof(int argc, char **argv)
     run r = {.w = wh_writer_new(stdout, o.fmt, false), .ns = o.ns, .diag = &diag};
     r.mo = (wh_mof_opts){.size = sizeof(r.mo), .flags = strict ? WH_MOF_OPT_STRICT : 0, .max_memory = o.max_memory};
     for (int i = 0; i < npaths; i++) {
-        struct stat st;
+        wh_fstat st;
         wh_source *src = NULL; // a .zip/.7z/.tar of MOF files: extracted to a private folder, removed after
         const char *p = paths[i];
         if (wh_source_is_archive(p)) {
@@ -180,7 +178,7 @@ int cmd_mof(int argc, char **argv)
             }
             p = wh_source_dir(src);
         }
-        if (stat(p, &st) == 0 && S_ISDIR(st.st_mode)) walk(&r, p, 0);
+        if (wh_stat(p, true, &st) == 0 && st.type == WH_FT_DIR) walk(&r, p, 0);
         else one_file(&r, p);
         wh_source_close(src);
     }

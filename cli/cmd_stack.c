@@ -13,6 +13,7 @@
 #include "core/limits.h"
 #include "core/recbuild.h"
 #include "core/strmap.h"
+#include "core/port.h"
 #include "wmihunt/casedb.h"
 #include "wmihunt/hunt.h"
 #include "wmihunt/output.h"
@@ -177,7 +178,8 @@ static int stack_db(const char *path, const cli_opts *o, int top)
     cli_diag diag;
     cli_diag_init(&diag, o);
     wh_casedb *db = NULL;
-    if (access(path, F_OK) != 0) {
+    wh_fstat fst;
+    if (wh_stat(path, true, &fst) != 0) {
         fprintf(stderr, "wmihunt stack: %s: no such case store (make one with 'wmihunt hunt --db %s DIR...')\n",
                 cli_vis(path), cli_vis(path));
         return WH_EXIT_NOINPUT;

@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "wmihunt/source.h"
 #include "wmihunt/triage.h"
+#include "core/port.h"
 
 static bool parse_size(const char *s, size_t *out)
 {
@@ -210,10 +211,10 @@ const char *cli_vis(const char *s)
     free(*slot);
     *slot = NULL;
     size_t n = 0;
-    FILE *m = open_memstream(slot, &n);
+    FILE *m = wh_memstream(slot, &n);
     if (!m) return "?";
     wh_out_text(m, s ? s : "", s ? strlen(s) : 0);
-    fclose(m);
+    wh_memstream_close(m);
     return *slot ? *slot : "?";
 }
 
@@ -226,7 +227,7 @@ double cli_now(void)
 
 bool cli_progress_due(double t0, bool *on)
 {
-    if (!*on && (isatty(2) || cli_now() - t0 >= 2.0)) *on = true;
+    if (!*on && (wh_isatty(stderr) || cli_now() - t0 >= 2.0)) *on = true;
     return *on;
 }
 

@@ -10,6 +10,7 @@
 #include <yaml.h>
 
 #include "core/text.h"
+#include "core/port.h"
 #include "detect/detect_int.h"
 
 extern const unsigned char wh_builtin_rules_yml[];
@@ -620,7 +621,7 @@ wh_status wh_rules_load_file(const char *path, wh_diag_sink *diags, wh_rules **o
 {
     if (!path || !out) return WH_E_ARG;
     *out = NULL;
-    FILE *f = fopen(path, "rb");
+    FILE *f = wh_fopen(path, "rb");
     if (!f) {
         wh_diagf(diags, WH_SEV_ERROR, WH_E_IO, path, WH_NO_OFFSET, "%s: cannot open: %s", path, strerror(errno));
         return WH_E_IO;

@@ -5,10 +5,10 @@
  * or read with its checksum flagged, never the whole file. */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "core/crc32.h"
 #include "core/text.h"
+#include "core/port.h"
 #include "evtx/evtx_int.h"
 
 #define DIAG(e, sev, code, off, ...) wh_diagf((e)->diags, sev, code, (e)->name, off, __VA_ARGS__)
@@ -546,7 +546,7 @@ static void release(wh_evtx *e, uint64_t upto)
     if (!e->owned || upto < 64) return;
     uint64_t from = upto >= 128 ? EVTX_HEADER + (upto - 128) * EVTX_CHUNK : EVTX_HEADER;
     uint64_t to = EVTX_HEADER + (upto - 64) * EVTX_CHUNK;
-    if (to > from && to <= e->size) (void)madvise((void *)(e->data + from), (size_t)(to - from), MADV_DONTNEED);
+    if (to > from && to <= e->size) wh_drop_pages(e->data + from, (size_t)(to - from));
 }
 
 static bool walk_init(walk *w, wh_evtx *e, bool system_only, wh_evtx_fn fn, void *ud)
@@ -843,10 +843,10 @@ char *wh_evtx_render_json_text(const wh_evtx_event *ev, const char *source)
 {
     char *buf = NULL;
     size_t n = 0;
-    FILE *m = open_memstream(&buf, &n);
+    FILE *m = wh_memstream(&buf, &n);
     if (!m) return NULL;
     (void)wh_evtx_render_json(ev, source, m);
-    if (fclose(m) != 0) {
+    if (wh_memstream_close(m) != 0) {
         free(buf);
         return NULL;
     }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/text.h"
+#include "core/port.h"
 #include "evtx/evtx_int.h"
 
 static void utf16(wh_sbuf *sb, const uint8_t *p, size_t nunits)
@@ -478,7 +479,7 @@ static void json_children(const ev_cur *parent, wh_sbuf *o, wh_sbuf *tmp, int de
         if (event_data && strcmp(kids[i].n->name, "Data") == 0) {
             wh_sbuf_reset(tmp);
             if (ev_attr_text(&kids[i], "Name", tmp) && tmp->n) {
-                own[i] = strndup(tmp->p, tmp->n);
+                own[i] = wh_strndup(tmp->p, tmp->n);
                 if (own[i]) keys[i] = own[i];
             }
         }

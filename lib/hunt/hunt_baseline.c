@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/hash.h"
+#include "core/port.h"
 #include "hunt/hunt_int.h"
 
 /* ---- the inventory ---- */
@@ -116,7 +117,7 @@ static bool base_parse(const char *line, size_t len, hbase *b)
 
 wh_status hb_load(wh_hunt *h, const char *path)
 {
-    FILE *f = fopen(path, "r");
+    FILE *f = wh_fopen(path, "r");
     if (!f) {
         wh_diagf(h->out, WH_SEV_ERROR, WH_E_IO, path, WH_NO_OFFSET, "cannot read the baseline");
         return WH_E_IO;
@@ -127,7 +128,7 @@ wh_status hb_load(wh_hunt *h, const char *path)
     size_t lcap = 0;
     ssize_t len;
     unsigned long lineno = 0, bad = 0;
-    while (v && (len = getline(&line, &lcap, f)) >= 0) {
+    while (v && (len = wh_getline(&line, &lcap, f)) >= 0) {
         lineno++;
         if (len > (1 << 20)) { // no line of ours is this long
             bad++;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/text.h"
+#include "core/port.h"
 #include "hunt/hunt_int.h"
 
 /* Activity closer than this to the last of a burst joins it. */
@@ -92,7 +93,7 @@ static bool lines_within(const char *a, const char *b)
         for (const char *q = b; *q && !found;) {
             const char *f = strchr(q, '\n');
             size_t m = f ? (size_t)(f - q) : strlen(q);
-            char *x = strndup(p, n), *y = strndup(q, m);
+            char *x = wh_strndup(p, n), *y = wh_strndup(q, m);
             found = x && y && same_text(x, y);
             free(x);
             free(y);

@@ -5,12 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "core/file.h"
 #include "core/limits.h"
 #include "core/text.h"
+#include "core/port.h"
 #include "hunt/hunt_hash.h"
 #include "hunt/hunt_int.h"
 #include "hunt/hunt_source.h"
@@ -24,8 +23,8 @@
 
 static void note_file(wh_hunt_host *hh, const char *path)
 {
-    struct stat st;
-    if (stat(path, &st) != 0) return;
+    wh_fstat st;
+    if (wh_stat(path, true, &st) != 0) return;
     hfile *f = wh_arena_grow(hh->a, hh->files, hh->nfiles, &hh->capfiles, sizeof(hfile), 32);
     if (!f) return;
     hh->files = f;
@@ -34,8 +33,8 @@ static void note_file(wh_hunt_host *hh, const char *path)
     char shown[WH_SOURCE_SHOWN_MAX]; // a member of an archive as ARCHIVE!member
     f->path = wh_arena_strdup(hh->a, wh_source_shown(path, shown, sizeof(shown)));
     if (!f->path) return;
-    f->size = (uint64_t)st.st_size;
-    f->mtime = (int64_t)st.st_mtime;
+    f->size = st.size;
+    f->mtime = st.mtime_s;
     wh_mapped m;
     if (wh_map_file(path, &m) == WH_OK) {
         hh_sha256_hex(m.data, m.size, f->sha256); // libcrypto when built with it (hunt_hash.c)
@@ -244,9 +243,9 @@ static bool holds_in_fs(const char *dir)
 
 static bool collect_direct(wh_hunt_host *hh, const char *path)
 {
-    struct stat st;
-    if (stat(path, &st) != 0) return false;
-    if (S_ISDIR(st.st_mode)) {
+    wh_fstat st;
+    if (wh_stat(path, true, &st) != 0) return false;
+    if (st.type == WH_FT_DIR) {
         // The index, here or in XP's FS subfolder; a part of a repository
         // (objects or mapping files alone) is read too, so that the reader
         // says what is missing.
@@ -258,14 +257,14 @@ static bool collect_direct(wh_hunt_host *hh, const char *path)
         read_cim(hh, path, false);
         return true;
     }
-    if (!S_ISREG(st.st_mode)) return false;
+    if (st.type != WH_FT_REG) return false;
     size_t n = strlen(path);
     hh->total = 1;
     if (n > 5 && wh_strcasecmp(path + n - 5, ".evtx") == 0) read_evtx(hh, path);
     else if (n > 4 && wh_strcasecmp(path + n - 4, ".mof") == 0) read_mof(hh, path);
     else {
         // A hive goes by its signature, not its name; logs beside it are used.
-        FILE *f = fopen(path, "rb");
+        FILE *f = wh_fopen(path, "rb");
         char sig[4] = {0};
         size_t got = f ? fread(sig, 1, 4, f) : 0;
         if (f) fclose(f);
@@ -282,7 +281,8 @@ static bool collect_direct(wh_hunt_host *hh, const char *path)
             return true;
         }
         char *l1 = wh_arena_printf(hh->a, "%s.LOG1", path), *l2 = wh_arena_printf(hh->a, "%s.LOG2", path);
-        read_hive(hh, path, l1 && access(l1, R_OK) == 0 ? l1 : NULL, l2 && access(l2, R_OK) == 0 ? l2 : NULL);
+        wh_fstat ls;
+        read_hive(hh, path, l1 && wh_stat(l1, true, &ls) == 0 ? l1 : NULL, l2 && wh_stat(l2, true, &ls) == 0 ? l2 : NULL);
     }
     return true;
 }
@@ -495,11 +495,11 @@ static char *host_folder(const char *root)
 size_t wh_hunt_hosts(const char *path, void (*fn)(void *ud, const char *host_path), void *ud)
 {
     if (wh_source_is_archive(path) || wh_source_is_image(path)) return hx_hosts_archive(path, fn, ud); // hunt_source.c
-    struct stat st;
+    wh_fstat st;
     wh_triage *t = NULL;
     wh_diag_sink quiet = {0}; // the hunt walks each host again and says what it finds then
     wh_triage_opts to = {.size = sizeof(to)};
-    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode) || wh_triage_open(path, &to, &quiet, &t) != WH_OK) {
+    if (wh_stat(path, true, &st) != 0 || st.type != WH_FT_DIR || wh_triage_open(path, &to, &quiet, &t) != WH_OK) {
         fn(ud, path);
         return 1;
     }

@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include "core/hash.h"
+#include "core/port.h"
 #include "hunt/hunt_int.h"
 #include "wmihunt/casedb.h"
 #include "wmihunt/output.h"
@@ -164,7 +165,7 @@ static int on_record(void *ud, const wh_record *r)
     adder *x = ud;
     if (x->failed) return 1;
     x->at = x->size;
-    if (wh_writer_record(x->w, r) != 0 || fflush(x->mem) != 0) {
+    if (wh_writer_record(x->w, r) != 0 || wh_memstream_sync(x->mem) != 0) {
         x->failed = true;
         return 1;
     }
@@ -252,11 +253,11 @@ wh_status wh_casedb_add(wh_casedb *d, const wh_hunt_host *hh, bool *replaced)
     struct tm tm;
     strftime(added, sizeof(added), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
     wh_arena *a = wh_arena_new(0);
-    x.mem = open_memstream(&x.buf, &x.size);
+    x.mem = wh_memstream(&x.buf, &x.size);
     x.w = x.mem ? wh_writer_new(x.mem, WH_FMT_JSONL, false) : NULL;
     if (!a || !x.mem || !x.w) {
         if (x.w) wh_writer_free(x.w);
-        if (x.mem) fclose(x.mem);
+        if (x.mem) wh_memstream_close(x.mem);
         free(x.buf);
         wh_arena_free(a);
         return WH_E_NOMEM;
@@ -315,7 +316,7 @@ wh_status wh_casedb_add(wh_casedb *d, const wh_hunt_host *hh, bool *replaced)
     sqlite3_finalize(x.file);
     sqlite3_finalize(x.item);
     wh_writer_free(x.w);
-    fclose(x.mem);
+    wh_memstream_close(x.mem);
     free(x.buf);
     wh_arena_free(a);
     return st;

@@ -9,13 +9,14 @@
 
 #include "hunt/hunt_int.h"
 #include "wmihunt/source.h"
+#include "core/port.h"
 
 #define MAX_THREADS 256u
 
 unsigned wh_hunt_cores(void)
 {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1u : n > (long)MAX_THREADS ? MAX_THREADS : (unsigned)n;
+    unsigned n = wh_ncpu();
+    return n > MAX_THREADS ? MAX_THREADS : n;
 }
 
 typedef struct pool {

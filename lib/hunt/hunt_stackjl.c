@@ -10,6 +10,7 @@
 
 #include "core/arena.h"
 #include "core/strmap.h"
+#include "core/port.h"
 #include "hunt/hunt_int.h"
 #include "wmihunt/casedb.h"
 
@@ -111,7 +112,7 @@ wh_status wh_casedb_stack_jsonl(const char *const *paths, size_t npaths, unsigne
     char *line = NULL;
     size_t lcap = 0;
     for (size_t f = 0; f < npaths && st == WH_OK; f++) {
-        FILE *in = fopen(paths[f], "r");
+        FILE *in = wh_fopen(paths[f], "r");
         if (!in) {
             wh_diagf(diags, WH_SEV_ERROR, WH_E_IO, paths[f], WH_NO_OFFSET, "cannot be read");
             st = WH_E_IO;
@@ -119,7 +120,7 @@ wh_status wh_casedb_stack_jsonl(const char *const *paths, size_t npaths, unsigne
         }
         unsigned long lineno = 0, rows = 0, bad = 0, nohost = 0;
         ssize_t len;
-        while (st == WH_OK && (len = getline(&line, &lcap, in)) >= 0) {
+        while (st == WH_OK && (len = wh_getline(&line, &lcap, in)) >= 0) {
             lineno++;
             if (len <= 1) continue;
             jrow r = {0};

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/hash.h"
+#include "core/port.h"
 #include "hunt/hunt_html.h"
 #include "hunt/hunt_int.h"
 #include "hunt/hunt_source.h"
@@ -50,10 +51,10 @@ static char *escaped(const char *s, size_t max)
 {
     char *buf = NULL;
     size_t len = 0;
-    FILE *m = open_memstream(&buf, &len);
+    FILE *m = wh_memstream(&buf, &len);
     if (!m) return NULL;
     if (s) wh_out_text_cut(m, s, strlen(s), max);
-    fclose(m);
+    wh_memstream_close(m);
     return buf;
 }
 
@@ -169,14 +170,14 @@ static void summary(wh_hunt_report *r, const wh_hunt_host *hh)
     {
         char *s = NULL;
         size_t sn = 0;
-        FILE *m = open_memstream(&s, &sn);
+        FILE *m = wh_memstream(&s, &sn);
         if (m) {
             fprintf(m, "%s (name from the %s), evidence %s", hh->name,
                     !strcmp(hh->name_from, "event_log") ? "event logs' Computer"
                     : !strcmp(hh->name_from, "hive")    ? "SYSTEM hive's computer name"
                                                         : hh->name_from,
                     hh->path);
-            fclose(m);
+            wh_memstream_close(m);
             field(r, 2, "host:", s, 2000);
             free(s);
         }
@@ -191,10 +192,10 @@ static void summary(wh_hunt_report *r, const wh_hunt_host *hh)
     if (hh->channels.n) {
         char *s = NULL;
         size_t sn = 0;
-        FILE *m = open_memstream(&s, &sn);
+        FILE *m = wh_memstream(&s, &sn);
         if (m) {
             for (size_t i = 0; i < hh->channels.n; i++) fprintf(m, "%s%s", i ? ", " : "", (const char *)hh->channels.v[i]);
-            fclose(m);
+            wh_memstream_close(m);
             field(r, 2, "logs:", s, 2000);
             free(s);
         }
@@ -273,10 +274,10 @@ static void one_case(wh_hunt_report *r, const wh_hunt_host *hh, hcase *c)
     if (c->cname || c->cclass) {
         char *s = NULL;
         size_t n = 0;
-        FILE *m = open_memstream(&s, &n);
+        FILE *m = wh_memstream(&s, &n);
         if (m) {
             fprintf(m, "%s%s%s", c->cclass ? c->cclass : "", c->cclass && c->cname ? " " : "", c->cname ? c->cname : "");
-            fclose(m);
+            wh_memstream_close(m);
             field(r, 2, "consumer:", s, 600);
             free(s);
         }
@@ -294,13 +295,13 @@ static void one_case(wh_hunt_report *r, const wh_hunt_host *hh, hcase *c)
     if (c->decoded) { // decoded first: what really runs
         char *how = NULL;
         size_t hn = 0;
-        FILE *m = open_memstream(&how, &hn);
+        FILE *m = wh_memstream(&how, &hn);
         if (m) {
             for (size_t i = 0; c->decode_how && i < c->decode_how->as.arr.n; i++) {
                 const wh_value *v = &c->decode_how->as.arr.items[i];
                 if (v->type == WH_V_STR) fprintf(m, "%s%s", i ? ", then " : "", v->as.str.s);
             }
-            fclose(m);
+            wh_memstream_close(m);
             if (hn) field(r, 2, "decoded:", how, 300);
             free(how);
         }
@@ -314,7 +315,7 @@ static void one_case(wh_hunt_report *r, const wh_hunt_host *hh, hcase *c)
     if (c->iocs.n) {
         char *s = NULL;
         size_t sn = 0;
-        FILE *m = open_memstream(&s, &sn);
+        FILE *m = wh_memstream(&s, &sn);
         if (m) {
             bool first = true; // the program has its own line
             for (size_t i = 0; i + 1 < c->iocs.n; i += 2) {
@@ -322,7 +323,7 @@ static void one_case(wh_hunt_report *r, const wh_hunt_host *hh, hcase *c)
                 fprintf(m, "%s%s %s", first ? "" : "; ", (const char *)c->iocs.v[i], (const char *)c->iocs.v[i + 1]);
                 first = false;
             }
-            fclose(m);
+            wh_memstream_close(m);
             field(r, 2, "iocs:", s, 800);
             free(s);
         }
@@ -350,10 +351,10 @@ static void one_case(wh_hunt_report *r, const wh_hunt_host *hh, hcase *c)
         iso(c->fired_last, b);
         char *s = NULL;
         size_t n = 0;
-        FILE *m = open_memstream(&s, &n);
+        FILE *m = wh_memstream(&s, &n);
         if (m) {
             fprintf(m, "%u time(s), first %s, last %s", c->fired, a, b);
-            fclose(m);
+            wh_memstream_close(m);
             field(r, 2, "fired:", s, 200);
             free(s);
         }
@@ -370,12 +371,12 @@ static void one_case(wh_hunt_report *r, const wh_hunt_host *hh, hcase *c)
                 fprintf(r->out, "    %-27s %-10s ", t, v[i]->event);
                 char *s = NULL;
                 size_t n = 0;
-                FILE *m = open_memstream(&s, &n);
+                FILE *m = wh_memstream(&s, &n);
                 if (!m) continue;
                 fputs(v[i]->what ? v[i]->what : "", m);
                 if (v[i]->user && *v[i]->user) fprintf(m, "  (by %s)", v[i]->user);
                 if (v[i]->pid && *v[i]->pid) fprintf(m, " pid %s", v[i]->pid);
-                fclose(m);
+                wh_memstream_close(m);
                 line_cut(r, s, (r->o.width > 40 ? r->o.width : 100) - 43);
                 free(s);
                 fputc('\n', r->out);
@@ -395,11 +396,11 @@ static void one_case(wh_hunt_report *r, const wh_hunt_host *hh, hcase *c)
             fprintf(r->out, "%-11s ", f->rule);
             char *s = NULL;
             size_t n = 0;
-            FILE *m = open_memstream(&s, &n);
+            FILE *m = wh_memstream(&s, &n);
             if (!m) continue;
             fprintf(m, "%s%s", f->title, f->known_good ? " (known-good)" : "");
             if (times > 1) fprintf(m, " (%zu records)", times);
-            fclose(m);
+            wh_memstream_close(m);
             line_cut(r, s, (r->o.width > 40 ? r->o.width : 100) - 26);
             free(s);
             fputc('\n', r->out);
@@ -427,7 +428,7 @@ static void one_case(wh_hunt_report *r, const wh_hunt_host *hh, hcase *c)
         fprintf(r->out, "    %-27s ", t);
         char *s = NULL;
         size_t n = 0;
-        FILE *m = open_memstream(&s, &n);
+        FILE *m = wh_memstream(&s, &n);
         if (!m) continue;
         const char *src = k->r->source ? k->r->source : "";
         const char *b = strrchr(src, '/');
@@ -436,7 +437,7 @@ static void one_case(wh_hunt_report *r, const wh_hunt_host *hh, hcase *c)
         if (rid >= 0) fprintf(m, " record %lld", (long long)rid);
         else if (k->r->offset != WH_NO_OFFSET) fprintf(m, " @ %llu", (unsigned long long)k->r->offset);
         fprintf(m, ": %s", k->r->summary ? k->r->summary : k->r->artifact);
-        fclose(m);
+        wh_memstream_close(m);
         line_cut(r, s, (r->o.width > 40 ? r->o.width : 100) - 32);
         free(s);
         fputc('\n', r->out);
@@ -525,13 +526,13 @@ static void text_host(wh_hunt_report *r, const wh_hunt_host *hh)
             fputs("  - ", r->out);
             char *s = NULL;
             size_t n = 0;
-            FILE *m = open_memstream(&s, &n);
+            FILE *m = wh_memstream(&s, &n);
             if (!m) continue;
             fprintf(m, "%s [%s]", c->title, hk_state_name(c->state));
             if (c->known_good) fprintf(m, " known-good: %s", c->known_good);
             if (c->payload) fprintf(m, " runs: %s", c->payload);
             fprintf(m, "  %s", c->id);
-            fclose(m);
+            wh_memstream_close(m);
             line_cut(r, s, (r->o.width > 40 ? r->o.width : 100) - 4);
             free(s);
             fputc('\n', r->out);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/text.h"
+#include "core/port.h"
 #include "hunt/hunt_int.h"
 
 typedef enum { TL_CSV, TL_JSONL, TL_BODY } tl_kind;
@@ -45,7 +46,7 @@ wh_hunt_timeline *wh_hunt_timeline_open(const char *path, wh_format fmt, bool al
     }
     t->kind = kind;
     t->all = all;
-    t->f = out ? stdout : fopen(path, "w");
+    t->f = out ? stdout : wh_fopen(path, "w");
     t->own = !out;
     if (!t->f) {
         free(t);

@@ -3,9 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "core/hash.h"
+#include "core/port.h"
 #include "core/recbuild.h"
 #include "core/sbuf.h"
 #include "core/text.h"
@@ -112,21 +112,21 @@ static wh_mof *new_handle(const wh_mof_opts *opts, wh_diag_sink *diags, const ch
     return m;
 }
 
-static uint64_t ft_of(struct timespec ts)
+static uint64_t ft_of(int64_t sec, uint32_t nsec)
 {
-    if (ts.tv_sec < -11644473600LL) return 0;
-    return ((uint64_t)(ts.tv_sec + 11644473600LL)) * 10000000u + (uint64_t)ts.tv_nsec / 100u;
+    if (sec < -11644473600LL) return 0;
+    return ((uint64_t)(sec + 11644473600LL)) * 10000000u + (uint64_t)nsec / 100u;
 }
 
 wh_status wh_mof_open(const char *path, const wh_mof_opts *opts, wh_diag_sink *diags, wh_mof **out)
 {
     *out = NULL;
-    struct stat st;
-    if (stat(path, &st) != 0) return WH_E_NOTFOUND;
-    if (!S_ISREG(st.st_mode)) return WH_E_IO;
-    if ((uint64_t)st.st_size > WH_LIMIT_MOF_FILE) {
+    wh_fstat st;
+    if (wh_stat(path, true, &st) != 0) return WH_E_NOTFOUND;
+    if (st.type != WH_FT_REG) return WH_E_IO;
+    if (st.size > WH_LIMIT_MOF_FILE) {
         wh_diagf(diags, WH_SEV_ERROR, WH_E_LIMIT, path, WH_NO_OFFSET, "file of %lld bytes is larger than the %u-byte MOF limit",
-                 (long long)st.st_size, WH_LIMIT_MOF_FILE);
+                 (long long)st.size, WH_LIMIT_MOF_FILE);
         return WH_E_LIMIT;
     }
     wh_mof *m = new_handle(opts, diags, path);
@@ -147,10 +147,14 @@ wh_status wh_mof_open(const char *path, const wh_mof_opts *opts, wh_diag_sink *d
         wh_mof_close(m);
         return WH_E_LIMIT;
     }
-    m->ts[0] = ft_of(st.st_mtim);
-    m->ts[1] = ft_of(st.st_ctim);
-    m->ts[2] = ft_of(st.st_atim);
+    m->ts[0] = ft_of(st.mtime_s, st.mtime_ns);
+    m->ts[1] = ft_of(st.ctime_s, st.ctime_ns);
+    m->ts[2] = ft_of(st.atime_s, st.atime_ns);
     const char *slash = strrchr(path, '/');
+#ifdef _WIN32
+    const char *bs = strrchr(path, '\\'); // C:\x\a.mof: includes are beside it
+    if (bs && (!slash || bs > slash)) slash = bs;
+#endif
     m->dir = slash ? wh_arena_strndup(m->a, path, (size_t)(slash - path) + (slash == path)) : wh_arena_strdup(m->a, ".");
     return finish_open(m, out);
 }

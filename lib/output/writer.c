@@ -5,6 +5,7 @@
 
 #include "core/hash.h"
 #include "core/text.h"
+#include "core/port.h"
 #include "wmihunt/output.h"
 
 struct wh_writer {
@@ -314,7 +315,7 @@ static void csv_value(FILE *f, const wh_value *v)
 {
     char *buf = NULL;
     size_t len = 0;
-    FILE *m = open_memstream(&buf, &len);
+    FILE *m = wh_memstream(&buf, &len);
     if (!m) return;
     if (v->type == WH_V_STR) fwrite(v->as.str.s, 1, v->as.str.len, m);
     else if (v->type == WH_V_TIME) {
@@ -322,7 +323,7 @@ static void csv_value(FILE *f, const wh_value *v)
         time_str(v->as.ft, b);
         fputs(b, m);
     } else if (v->type != WH_V_NULL) json_value(m, v);
-    fclose(m);
+    wh_memstream_close(m);
     csv_cell(f, buf, len);
     free(buf);
 }

@@ -2,16 +2,19 @@
  * A rule is taken whole or refused with the reason: an unknown modifier,
  * a placeholder (|expand), a correlation or multi-document rule, a regex
  * PCRE2 will not compile. */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#ifdef _WIN32
+#include <ws2tcpip.h> /* inet_pton */
+#else
 #include <arpa/inet.h>
+#endif
 
 #include <yaml.h>
 
 #include "sigma/sigma_int.h"
+#include "core/port.h"
 
 extern const unsigned char wh_sigma_map_yml[];
 extern const size_t wh_sigma_map_yml_len;
@@ -478,20 +481,14 @@ static void load_text(wh_sigma *s, wh_diag_sink *diags, const char *path, const 
 
 static void load_file(wh_sigma *s, wh_diag_sink *diags, const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    struct stat st;
-    if (!f || fstat(fileno(f), &st) != 0) {
-        if (f) fclose(f);
+    FILE *f = wh_fopen(path, "rb");
+    if (!f) {
         reject(s, diags, path, "cannot be read", 0);
         return;
     }
-    if (st.st_size > SG_FILE_MAX) {
-        fclose(f);
-        reject(s, diags, path, "larger than 1 MiB", 0);
-        return;
-    }
-    unsigned char *buf = malloc((size_t)st.st_size + 1);
-    size_t n = buf ? fread(buf, 1, (size_t)st.st_size, f) : 0;
+    // One byte past the bound says the file is larger (load_text refuses it).
+    unsigned char *buf = malloc((size_t)SG_FILE_MAX + 1);
+    size_t n = buf ? fread(buf, 1, (size_t)SG_FILE_MAX + 1, f) : 0;
     fclose(f);
     if (!buf) return;
     load_text(s, diags, path, buf, n);
@@ -540,12 +537,12 @@ static int by_name(const void *x, const void *y) { return strcmp(*(char *const *
 
 static void load_tree(wh_sigma *s, wh_diag_sink *diags, const char *path, int depth)
 {
-    struct stat st;
-    if (stat(path, &st) != 0) {
+    wh_fstat st;
+    if (wh_stat(path, true, &st) != 0) {
         reject(s, diags, path, "no such file or folder", 0);
         return;
     }
-    if (!S_ISDIR(st.st_mode)) {
+    if (st.type != WH_FT_DIR) {
         load_file(s, diags, path);
         return;
     }
@@ -553,34 +550,35 @@ static void load_tree(wh_sigma *s, wh_diag_sink *diags, const char *path, int de
         reject(s, diags, path, "folders nested deeper than 32 levels: not read", 0);
         return;
     }
-    DIR *d = opendir(path);
+    wh_dir *d = wh_dir_open(path);
     if (!d) {
         reject(s, diags, path, "folder cannot be read", 0);
         return;
     }
     char **names = NULL;
     size_t n = 0, cap = 0;
-    for (struct dirent *e; (e = readdir(d));) { // sorted below: the same order on every machine
-        if (e->d_name[0] == '.') continue;
+    for (const char *e; (e = wh_dir_next(d));) { // sorted below: the same order on every machine
+        if (e[0] == '.') continue;
         if (n == cap) {
             char **g = realloc(names, (cap = cap ? cap * 2 : 64) * sizeof(char *));
             if (!g) break;
             names = g;
         }
-        names[n++] = strdup(e->d_name);
+        names[n++] = strdup(e);
     }
-    closedir(d);
+    wh_dir_close(d);
     if (n) qsort(names, n, sizeof(char *), by_name);
     for (size_t i = 0; i < n; i++) {
         char *p = names[i] ? malloc(strlen(path) + strlen(names[i]) + 2) : NULL;
         if (p) {
             sprintf(p, "%s/%s", path, names[i]);
-            struct stat cs, ls;
+            wh_fstat cs, ls;
             // A link to a folder is not followed (a loop of them would multiply the walk); to a file it is.
-            bool link_dir = lstat(p, &ls) == 0 && S_ISLNK(ls.st_mode) && stat(p, &cs) == 0 && S_ISDIR(cs.st_mode);
+            bool link_dir = wh_stat(p, false, &ls) == 0 && ls.type == WH_FT_LINK && wh_stat(p, true, &cs) == 0 &&
+                            cs.type == WH_FT_DIR;
             if (link_dir)
                 wh_diagf(diags, WH_SEV_INFO, WH_OK, p, WH_NO_OFFSET, "a link to a folder: not followed for Sigma rules");
-            else if (stat(p, &cs) == 0 && (S_ISDIR(cs.st_mode) || yml(names[i])))
+            else if (wh_stat(p, true, &cs) == 0 && (cs.type == WH_FT_DIR || yml(names[i])))
                 load_tree(s, diags, p, depth + 1);
         }
         free(p);
@@ -666,7 +664,7 @@ wh_status wh_sigma_load(const char *const *paths, size_t n, const char *map_path
     }
     bool ok;
     if (map_path) {
-        FILE *f = fopen(map_path, "rb");
+        FILE *f = wh_fopen(map_path, "rb");
         unsigned char *buf = f ? malloc(SG_FILE_MAX) : NULL;
         size_t len = buf ? fread(buf, 1, SG_FILE_MAX, f) : 0;
         if (f) fclose(f);

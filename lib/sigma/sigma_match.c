@@ -2,7 +2,11 @@
  * all of a map's items, any of an item's values unless |all), values as
  * case-insensitive wildcard patterns, regexes with a match limit, CIDR,
  * numbers, existence, another field's value. */
+#ifdef _WIN32
+#include <ws2tcpip.h> /* inet_pton */
+#else
 #include <arpa/inet.h>
+#endif
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

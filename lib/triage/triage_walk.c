@@ -1,22 +1,19 @@
 /* The triage walk: finds volume roots (a directory holding Windows\System32)
  * within a few levels of DIR, walks the WMI folders of each root first, then
- * the whole tree for MOF files; lists entries with fstatat(NOFOLLOW) and
- * never opens a file, so no evidence byte is read or written. */
+ * the whole tree for MOF files; lists entries without following links
+ * (lib/core/port.h) and never opens a file, so no evidence byte is read or written. */
 #define _GNU_SOURCE
 #include "triage/triage_int.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "core/arena.h"
+#include "core/port.h"
 #include "core/recbuild.h"
 #include "core/text.h"
 
@@ -25,8 +22,7 @@ typedef struct troot {
     wh_triage_layout layout;
     char *volume;
     int group;
-    dev_t dev;
-    ino_t ino;
+    uint64_t dev, ino;
 } troot;
 
 typedef struct tart {
@@ -45,8 +41,7 @@ typedef struct tmissing {
 } tmissing;
 
 typedef struct devino {
-    dev_t dev;
-    ino_t ino;
+    uint64_t dev, ino;
 } devino;
 
 struct wh_triage {
@@ -98,10 +93,10 @@ static const char *kind_why(wh_triage_kind k)
     }
 }
 
-static uint64_t filetime(const struct timespec *ts)
+static uint64_t filetime(const wh_fstat *st)
 {
-    if (ts->tv_sec < -11644473600LL) return 0;
-    return ((uint64_t)(ts->tv_sec + 11644473600LL)) * 10000000ull + (uint64_t)ts->tv_nsec / 100u;
+    if (st->mtime_s < -11644473600LL) return 0;
+    return ((uint64_t)(st->mtime_s + 11644473600LL)) * 10000000ull + (uint64_t)st->mtime_ns / 100u;
 }
 
 static bool time_up(wh_triage *t)
@@ -173,24 +168,14 @@ static const char **name_copy(wh_triage *t, char *buf, size_t cap, const char **
     return out;
 }
 
-static int open_dir_at(int dfd, const char *name)
-{
-    int fl = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
-    // O_NOATIME keeps directory access times as they were; the kernel allows
-    // it only to the owner (or CAP_FOWNER), so fall back without it.
-    int fd = openat(dfd, name, fl | O_NOATIME);
-    if (fd < 0 && errno == EPERM) fd = openat(dfd, name, fl);
-    return fd;
-}
-
-static bool walked(const wh_triage *t, dev_t dev, ino_t ino)
+static bool walked(const wh_triage *t, uint64_t dev, uint64_t ino)
 {
     for (size_t i = 0; i < t->nwalked; i++)
         if (t->walked[i].dev == dev && t->walked[i].ino == ino) return true;
     return false;
 }
 
-static void mark_walked(wh_triage *t, dev_t dev, ino_t ino)
+static void mark_walked(wh_triage *t, uint64_t dev, uint64_t ino)
 {
     devino *nw = wh_arena_grow(t->arena, t->walked, t->nwalked, &t->walked_cap, sizeof(*nw), 16);
     if (!nw) return;
@@ -200,7 +185,7 @@ static void mark_walked(wh_triage *t, dev_t dev, ino_t ino)
     t->nwalked++;
 }
 
-static int root_of(const wh_triage *t, dev_t dev, ino_t ino)
+static int root_of(const wh_triage *t, uint64_t dev, uint64_t ino)
 {
     for (size_t i = 0; i < t->nroots; i++)
         if (t->roots[i].dev == dev && t->roots[i].ino == ino) return (int)i;
@@ -209,39 +194,36 @@ static int root_of(const wh_triage *t, dev_t dev, ino_t ino)
 
 /* ---- Phase 1: volume roots ---- */
 
-/* Whether dfd/dir holds an entry named (any case) one of want, a folder
- * when dirs_only. At most max entries are looked at (0: all). Opened with
- * O_NOATIME, like every folder of the walk: the evidence's times stay. */
-static bool dir_holds(int dfd, const char *dir, const char *const *want, size_t nwant, bool dirs_only, unsigned max)
+/* Whether parent/dir (dir itself when parent is NULL) holds an entry named
+ * (any case) one of want, a folder when dirs_only. At most max entries are
+ * looked at (0: all). Opened like every folder of the walk (port.h:
+ * O_NOATIME where allowed), so the evidence's times stay. */
+static bool dir_holds(wh_dir *parent, const char *dir, const char *const *want, size_t nwant, bool dirs_only,
+                      unsigned max)
 {
-    int fd = open_dir_at(dfd, dir);
-    if (fd < 0) return false;
-    DIR *d = fdopendir(fd);
-    if (!d) {
-        close(fd);
-        return false;
-    }
+    wh_dir *d = wh_dir_open_at(parent, dir);
+    if (!d) return false;
     bool found = false;
     unsigned seen = 0;
-    struct dirent *e;
-    while (!found && (max == 0 || seen++ < max) && (e = readdir(d)) != NULL) {
+    const char *e;
+    while (!found && (max == 0 || seen++ < max) && (e = wh_dir_next(d)) != NULL) {
         for (size_t i = 0; i < nwant && !found; i++) {
-            if (wh_strcasecmp(e->d_name, want[i]) != 0) continue;
-            struct stat st;
-            found = !dirs_only || (fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode));
+            if (wh_strcasecmp(e, want[i]) != 0) continue;
+            wh_fstat st;
+            found = !dirs_only || (wh_dir_stat_at(d, e, &st) == 0 && st.type == WH_FT_DIR);
         }
     }
-    closedir(d);
+    wh_dir_close(d);
     return found;
 }
 
-static bool has_system32(int dfd, const char *windir)
+static bool has_system32(wh_dir *d, const char *windir)
 {
     static const char *const sys32[] = {"System32"};
-    return dir_holds(dfd, windir, sys32, 1, true, 0);
+    return dir_holds(d, windir, sys32, 1, true, 0);
 }
 
-static void add_root(wh_triage *t, const struct stat *st, bool parent_kape)
+static void add_root(wh_triage *t, const wh_fstat *st, bool parent_kape)
 {
     troot *nr = wh_arena_grow(t->arena, t->roots, t->nroots, &t->roots_cap, sizeof(*nr), 4);
     if (!nr) return;
@@ -254,8 +236,8 @@ static void add_root(wh_triage *t, const struct stat *st, bool parent_kape)
     r->layout = wh_triage_layout_of(names, t->nnames, parent_kape, vol, sizeof(vol));
     r->path = wh_arena_strdup(t->arena, t->path);
     r->volume = wh_arena_strdup(t->arena, vol);
-    r->dev = st->st_dev;
-    r->ino = st->st_ino;
+    r->dev = st->dev;
+    r->ino = st->ino;
     if (!r->path || !r->volume) return;
     // Roots naming the same drive (Velociraptor's auto and ntfs accessors)
     // are one volume for what is expected; others stand alone.
@@ -267,62 +249,56 @@ static void add_root(wh_triage *t, const struct stat *st, bool parent_kape)
     t->nroots++;
 }
 
-static void find_roots(wh_triage *t, int dfd, bool parent_kape)
+static void find_roots(wh_triage *t, wh_dir *d, bool parent_kape)
 {
-    DIR *d = fdopendir(dfd);
-    if (!d) {
-        close(dfd);
-        return;
-    }
+    if (!d) return;
     bool kape = false, root = false;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+    const char *e;
+    while ((e = wh_dir_next(d)) != NULL) {
         if (!count_entry(t)) break;
-        struct stat st;
-        if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+        wh_fstat st;
+        if (wh_dir_stat_at(d, e, &st) != 0) continue;
         // KAPE writes <timestamp>_ConsoleLog.txt and _CopyLog.csv beside C\.
-        if (S_ISREG(st.st_mode) &&
-            (wh_triage_name_ends(e->d_name, "_ConsoleLog.txt", false) || wh_triage_name_ends(e->d_name, "_CopyLog.csv", false)))
+        if (st.type == WH_FT_REG &&
+            (wh_triage_name_ends(e, "_ConsoleLog.txt", false) || wh_triage_name_ends(e, "_CopyLog.csv", false)))
             kape = true;
-        if (S_ISDIR(st.st_mode) && wh_triage_is_windir(e->d_name, false) && has_system32(dfd, e->d_name)) root = true;
+        if (st.type == WH_FT_DIR && wh_triage_is_windir(e, false) && has_system32(d, e)) root = true;
     }
     if (root) {
-        struct stat st;
-        if (fstat(dfd, &st) == 0) add_root(t, &st, parent_kape);
-        closedir(d);
+        wh_fstat st;
+        if (wh_dir_self(d, &st) == 0) add_root(t, &st, parent_kape);
+        wh_dir_close(d);
         return;
     }
     if (t->nnames < WH_LIMIT_TRIAGE_PREFIX_DEPTH && !t->stop) {
-        rewinddir(d);
-        while ((e = readdir(d)) != NULL && !t->stop) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-            struct stat st;
-            if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode)) continue;
-            int fd = open_dir_at(dfd, e->d_name);
-            if (fd < 0) continue;
-            if (push(t, e->d_name)) {
-                find_roots(t, fd, kape);
+        wh_dir_rewind(d);
+        while ((e = wh_dir_next(d)) != NULL && !t->stop) {
+            wh_fstat st;
+            if (wh_dir_stat_at(d, e, &st) != 0 || st.type != WH_FT_DIR) continue;
+            wh_dir *sub = wh_dir_open_at(d, e);
+            if (!sub) continue;
+            if (push(t, e)) {
+                find_roots(t, sub, kape);
                 pop(t);
             } else {
-                close(fd);
+                wh_dir_close(sub);
             }
         }
     }
-    closedir(d);
+    wh_dir_close(d);
 }
 
 /* ---- Phase 2: the walk ---- */
 
-static tart *add_art(wh_triage *t, wh_triage_kind kind, int root, size_t root_depth, const struct stat *st,
+static tart *add_art(wh_triage *t, wh_triage_kind kind, int root, size_t root_depth, const wh_fstat *st,
                      bool wmi, bool encoded)
 {
     tart *a = wh_arena_calloc(t->arena, 1, sizeof(*a));
     if (!a) return NULL;
     a->a.kind = kind;
     a->a.path = wh_arena_strdup(t->arena, t->path);
-    a->a.size = S_ISREG(st->st_mode) ? (uint64_t)st->st_size : 0;
-    a->a.mtime = filetime(&st->st_mtim);
+    a->a.size = st->type == WH_FT_REG ? st->size : 0;
+    a->a.mtime = filetime(st);
     a->a.wmi_relevant = wmi;
     a->group = -1;
     const char *last = t->names[t->nnames - 1];
@@ -366,12 +342,12 @@ static tart *add_art(wh_triage *t, wh_triage_kind kind, int root, size_t root_de
 static bool holds_cim_files(const char *path)
 {
     static const char *const cim[] = {"INDEX.BTR", "OBJECTS.DATA", "MAPPING1.MAP", "OBJECTS.MAP"};
-    return dir_holds(AT_FDCWD, path, cim, 4, false, 256);
+    return dir_holds(NULL, path, cim, 4, false, 256);
 }
 
-static void classify(wh_triage *t, const struct stat *st, int root, size_t root_depth, tart **container)
+static void classify(wh_triage *t, const wh_fstat *st, int root, size_t root_depth, tart **container)
 {
-    bool is_dir = S_ISDIR(st->st_mode);
+    bool is_dir = st->type == WH_FT_DIR;
     wh_triage_kind kind;
     bool wmi = false, found = false;
     bool encoded = root >= 0 && wh_triage_layout_encoded(t->roots[root].layout);
@@ -398,11 +374,11 @@ static void classify(wh_triage *t, const struct stat *st, int root, size_t root_
             kind = WH_TRIAGE_HIVE_LOG, found = true;
     }
     // Files inside a repository or AutoRecover folder count towards it.
-    if (*container && !is_dir && S_ISREG(st->st_mode)) {
+    if (*container && !is_dir && st->type == WH_FT_REG) {
         tart *c = *container;
-        c->a.size += (uint64_t)st->st_size;
+        c->a.size += st->size;
         c->a.files++;
-        uint64_t ft = filetime(&st->st_mtim);
+        uint64_t ft = filetime(st);
         if (ft > c->a.mtime || c->a.files == 1) c->a.mtime = ft;
         if (wh_strcasecmp(last, "INDEX.BTR") == 0 || wh_strcasecmp(last, "OBJECTS.DATA") == 0) c->has_cim_files = true;
         if (wh_strcasecmp(last, "MAPPING1.MAP") == 0 || wh_strcasecmp(last, "OBJECTS.MAP") == 0) c->has_map_files = true;
@@ -433,37 +409,38 @@ static void classify(wh_triage *t, const struct stat *st, int root, size_t root_
     }
 }
 
-static void walk(wh_triage *t, int dfd, int root, size_t root_depth, tart *container)
+static void walk(wh_triage *t, wh_dir *d, int root, size_t root_depth, tart *container)
 {
-    DIR *d = fdopendir(dfd);
-    if (!d) {
-        close(dfd);
-        return;
-    }
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+    if (!d) return;
+    const char *e;
+    while ((e = wh_dir_next(d)) != NULL) {
         if (!count_entry(t)) break;
-        struct stat st;
-        if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-        if (!push(t, e->d_name)) continue;
-        if (S_ISLNK(st.st_mode)) {
+        wh_fstat st;
+        if (wh_dir_stat_at(d, e, &st) != 0) continue;
+        if (!push(t, e)) continue;
+        if (st.type == WH_FT_LINK) {
             wh_diagf(t->sink, WH_SEV_INFO, WH_E_LIMIT, t->path, WH_NO_OFFSET, "symbolic link not followed");
             pop(t);
             continue;
         }
-        if (!S_ISDIR(st.st_mode)) {
+        if (st.type != WH_FT_DIR) {
             tart *c = container;
             classify(t, &st, root, root_depth, &c);
             pop(t);
             continue;
         }
-        if (walked(t, st.st_dev, st.st_ino)) {
+        // The folder's identity (for loops and roots): lstat's on POSIX; on
+        // Windows the listing does not carry it, so the folder is asked.
+        wh_dir *sub = NULL;
+        wh_fstat id = st;
+        if (id.dev == 0 && id.ino == 0 && (sub = wh_dir_open_at(d, e)) != NULL) (void)wh_dir_self(sub, &id);
+        if (walked(t, id.dev, id.ino)) {
+            wh_dir_close(sub);
             pop(t);
             continue;
         }
         int r = root, rd = (int)root_depth;
-        int ri = root_of(t, st.st_dev, st.st_ino);
+        int ri = root_of(t, id.dev, id.ino);
         if (ri >= 0) r = ri, rd = (int)t->nnames;
         tart *c = container;
         classify(t, &st, r, (size_t)rd, &c);
@@ -472,87 +449,72 @@ static void walk(wh_triage *t, int dfd, int root, size_t root_depth, tart *conta
                 wh_diagf(t->sink, WH_SEV_WARN, WH_E_LIMIT, t->path, WH_NO_OFFSET,
                          "depth bound reached (%u levels): not searched below (raise --max-depth)", t->max_depth);
             t->incomplete = true;
+            wh_dir_close(sub);
             pop(t);
             continue;
         }
-        int fd = open_dir_at(dfd, e->d_name);
-        if (fd < 0) {
+        if (!sub) sub = wh_dir_open_at(d, e);
+        if (!sub) {
             wh_diagf(t->sink, WH_SEV_WARN, WH_E_IO, t->path, WH_NO_OFFSET, "cannot open directory: %s",
                      strerror(errno));
             t->incomplete = true;
         } else {
-            walk(t, fd, r, (size_t)rd, c);
+            walk(t, sub, r, (size_t)rd, c);
         }
         pop(t);
         if (t->stop) break;
     }
-    closedir(d);
+    wh_dir_close(d);
 }
 
-/* Opens dir/name ignoring case, pushing the name as stored; -1 if absent. */
-static int open_icase(wh_triage *t, int dfd, const char *want)
+/* Opens parent/want ignoring case, pushing the name as stored; NULL if absent. */
+static wh_dir *open_icase(wh_triage *t, wh_dir *parent, const char *want)
 {
-    // A fresh open of "." rather than dup(): a dup shares the offset, and
-    // reading it would leave dfd's next listing empty.
-    int dup = open_dir_at(dfd, ".");
-    if (dup < 0) return -1;
-    DIR *d = fdopendir(dup);
-    if (!d) {
-        close(dup);
-        return -1;
-    }
-    int fd = -1;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        struct stat st;
-        if (wh_strcasecmp(e->d_name, want) != 0 || fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-            !S_ISDIR(st.st_mode))
-            continue;
-        fd = open_dir_at(dfd, e->d_name);
-        if (fd >= 0 && !push(t, e->d_name)) {
-            close(fd);
-            fd = -1;
+    // A fresh listing of the parent: reading parent itself would leave its
+    // caller's next listing empty.
+    wh_dir *d = wh_dir_open_at(parent, ".");
+    if (!d) return NULL;
+    wh_dir *found = NULL;
+    const char *e;
+    while ((e = wh_dir_next(d)) != NULL) {
+        wh_fstat st;
+        if (wh_strcasecmp(e, want) != 0 || wh_dir_stat_at(d, e, &st) != 0 || st.type != WH_FT_DIR) continue;
+        found = wh_dir_open_at(parent, e);
+        if (found && !push(t, e)) {
+            wh_dir_close(found);
+            found = NULL;
         }
         break;
     }
-    closedir(d);
-    return fd;
+    wh_dir_close(d);
+    return found;
 }
 
 /* Walks root/Windows/System32/<sub...> before the rest, so a bound reached
  * later in a big volume still leaves the WMI folders searched. */
-static void walk_first(wh_triage *t, int rootfd, int root, size_t root_depth, const char *const *sub, size_t nsub)
+static void walk_first(wh_triage *t, wh_dir *rootd, int root, size_t root_depth, const char *const *sub, size_t nsub)
 {
     size_t base = t->nnames;
-    int fd = open_dir_at(rootfd, ".");
+    wh_dir *d = wh_dir_open_at(rootd, ".");
     const char *path[8] = {"Windows", "System32"};
     size_t n = 2;
     for (size_t i = 0; i < nsub && n < 8; i++) path[n++] = sub[i];
-    for (size_t i = 0; i < n && fd >= 0; i++) {
-        int next = open_icase(t, fd, path[i]);
-        if (next < 0 && i == 0) next = open_icase(t, fd, "WINNT");
-        close(fd);
-        fd = next;
+    for (size_t i = 0; i < n && d; i++) {
+        wh_dir *next = open_icase(t, d, path[i]);
+        if (!next && i == 0) next = open_icase(t, d, "WINNT");
+        wh_dir_close(d);
+        d = next;
     }
-    if (fd >= 0) {
-        struct stat st;
-        if (fstat(fd, &st) == 0 && !walked(t, st.st_dev, st.st_ino)) {
-            mark_walked(t, st.st_dev, st.st_ino);
-            walk(t, fd, root, root_depth, NULL);
+    if (d) {
+        wh_fstat st;
+        if (wh_dir_self(d, &st) == 0 && !walked(t, st.dev, st.ino)) {
+            mark_walked(t, st.dev, st.ino);
+            walk(t, d, root, root_depth, NULL);
         } else {
-            close(fd);
+            wh_dir_close(d);
         }
     }
     while (t->nnames > base) pop(t);
-}
-
-static int open_root(wh_triage *t, size_t i)
-{
-    int fl = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
-    int fd = open(t->roots[i].path, fl | O_NOATIME);
-    if (fd < 0 && errno == EPERM) fd = open(t->roots[i].path, fl);
-    (void)t;
-    return fd;
 }
 
 /* ---- Missing ---- */
@@ -661,10 +623,8 @@ wh_status wh_triage_open(const char *dir, const wh_triage_opts *opts, wh_diag_si
 {
     *out = NULL;
     if (!dir || (opts && opts->size < sizeof(size_t))) return WH_E_ARG;
-    int fl = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
-    int fd = open(dir, fl | O_NOATIME);
-    if (fd < 0 && errno == EPERM) fd = open(dir, fl);
-    if (fd < 0) {
+    wh_dir *top = wh_dir_open(dir);
+    if (!top) {
         wh_diagf(sink, WH_SEV_ERROR, WH_E_IO, dir, WH_NO_OFFSET, "cannot open directory: %s", strerror(errno));
         return WH_E_IO;
     }
@@ -673,7 +633,7 @@ wh_status wh_triage_open(const char *dir, const wh_triage_opts *opts, wh_diag_si
     if (!t || !a) {
         free(t);
         wh_arena_free(a);
-        close(fd);
+        wh_dir_close(top);
         return WH_E_NOMEM;
     }
     t->arena = a;
@@ -690,15 +650,14 @@ wh_status wh_triage_open(const char *dir, const wh_triage_opts *opts, wh_diag_si
     while (dl > 1 && dir[dl - 1] == '/') dl--;
     t->dir = wh_arena_strndup(a, dir, dl);
     if (!t->dir || dl >= sizeof(t->path)) {
-        close(fd);
+        wh_dir_close(top);
         wh_triage_close(t);
         return WH_E_NOMEM;
     }
     memcpy(t->path, t->dir, dl + 1);
     t->plen = dl;
 
-    int fd2 = open_dir_at(fd, ".");
-    if (fd2 >= 0) find_roots(t, fd2, false);
+    find_roots(t, wh_dir_open_at(top, "."), false);
     // The search for Windows roots has a bound of its own: reaching it is
     // said, and the artifact walk then starts with the whole bound again
     // (before, a folder of loose files spent it all here and nothing was
@@ -708,8 +667,8 @@ wh_status wh_triage_open(const char *dir, const wh_triage_opts *opts, wh_diag_si
         t->stop = false;
     }
     for (size_t i = 0; i < t->nroots && !t->stop; i++) {
-        int rfd = open_root(t, i);
-        if (rfd < 0) continue;
+        wh_dir *rd = wh_dir_open(t->roots[i].path);
+        if (!rd) continue;
         // Root names again as they are below DIR, for the Windows paths.
         size_t base = t->nnames;
         const char *rel = t->roots[i].path + dl;
@@ -717,18 +676,18 @@ wh_status wh_triage_open(const char *dir, const wh_triage_opts *opts, wh_diag_si
         snprintf(tmp, sizeof(tmp), "%s", rel);
         for (char *s = strtok(tmp, "/"); s; s = strtok(NULL, "/")) (void)push(t, s);
         static const char *const wbem[] = {"wbem"}, *const cfg[] = {"config"}, *const logs[] = {"winevt", "Logs"};
-        walk_first(t, rfd, (int)i, t->nnames, wbem, 1);
-        walk_first(t, rfd, (int)i, t->nnames, cfg, 1);
-        walk_first(t, rfd, (int)i, t->nnames, logs, 2);
-        close(rfd);
+        walk_first(t, rd, (int)i, t->nnames, wbem, 1);
+        walk_first(t, rd, (int)i, t->nnames, cfg, 1);
+        walk_first(t, rd, (int)i, t->nnames, logs, 2);
+        wh_dir_close(rd);
         while (t->nnames > base) pop(t);
     }
     if (!t->stop) {
-        struct stat st;
-        int r = (fstat(fd, &st) == 0) ? root_of(t, st.st_dev, st.st_ino) : -1;
-        walk(t, fd, r, 0, NULL);
+        wh_fstat st;
+        int r = wh_dir_self(top, &st) == 0 ? root_of(t, st.dev, st.ino) : -1;
+        walk(t, top, r, 0, NULL);
     } else {
-        close(fd);
+        wh_dir_close(top);
     }
     if (t->depth_hits > 10)
         wh_diagf(sink, WH_SEV_WARN, WH_E_LIMIT, t->dir, WH_NO_OFFSET,
