@@ -7,6 +7,7 @@
 #include "core/limits.h"
 #include "core/port.h"
 #include "core/text.h"
+#include "core/sort.h"
 #include "wmihunt/mof.h"
 #include "wmihunt/source.h"
 
@@ -101,7 +102,7 @@ static void walk(run *r, const char *dir, unsigned depth)
         n++;
     }
     wh_dir_close(d);
-    if (n) qsort(names, n, sizeof(*names), cmp_str);
+    if (n) wh_sort(names, n, sizeof(*names), cmp_str);
     for (size_t i = 0; i < n; i++) {
         size_t len = strlen(dir) + strlen(names[i]) + 2;
         char *p = malloc(len);

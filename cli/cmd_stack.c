@@ -14,6 +14,7 @@
 #include "core/recbuild.h"
 #include "core/strmap.h"
 #include "core/port.h"
+#include "core/sort.h"
 #include "wmihunt/casedb.h"
 #include "wmihunt/hunt.h"
 #include "wmihunt/output.h"
@@ -376,7 +377,7 @@ int cmd_stack(int argc, char **argv)
     size_t nrows = sc.nrows;
     int usable_hosts = sc.usable;
     wh_hunt_free(h);
-    if (rows && nrows > 1) qsort(rows, nrows, sizeof(*rows), cmp_srow);
+    if (rows && nrows > 1) wh_sort(rows, nrows, sizeof(*rows), cmp_srow);
     wh_writer *w = wh_writer_new(stdout, o.fmt, false);
     wh_arena *a = wh_arena_new(0);
     for (size_t i = 0; w && a && rows && i < nrows && (int)i < top; i++)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "core/port.h"
 
 #ifndef WH_VERSION
 #define WH_VERSION "dev"
@@ -53,6 +54,7 @@ static const char USAGE[] =
 
 int main(int argc, char **argv)
 {
+    wh_port_args(&argc, &argv); // Windows: UTF-8 arguments from the UTF-16 command line
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
         fputs(USAGE, argc < 2 ? stderr : stdout);
         return argc < 2 ? WH_EXIT_USAGE : WH_EXIT_OK;

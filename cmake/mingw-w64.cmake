@@ -10,3 +10,11 @@ set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 set(CMAKE_CROSSCOMPILING_EMULATOR wine)
+# The libraries built for Windows by scripts/build-win-deps.sh (libyaml,
+# PCRE2, SQLite from Debian's source packages; zlib from libz-mingw-w64-dev)
+# are found through their pkg-config files only.
+if(WH_WIN_DEPS)
+  set(ENV{PKG_CONFIG_LIBDIR} "${WH_WIN_DEPS}/lib/pkgconfig")
+  set(ENV{PKG_CONFIG_PATH} "")
+  list(APPEND CMAKE_FIND_ROOT_PATH "${WH_WIN_DEPS}")
+endif()

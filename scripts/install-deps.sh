@@ -26,6 +26,10 @@ pkgs+=(libevtx-utils libregf-utils python3 python3-evtx python3-yaml time)
 # The HTML report is rendered in headless Chromium by tests/cli/test_html.py
 # (large, but the browser test needs a real browser; it skips without one).
 pkgs+=(chromium)
+# make windows: Debian's mingw-w64 cross compiler and its zlib; libyaml,
+# PCRE2 and SQLite are built from Debian's source packages (dpkg-source);
+# the Windows build's tests run under wine.
+pkgs+=(mingw-w64 libz-mingw-w64-dev dpkg-dev wine wine64)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -15,7 +15,12 @@ extern "C" {
 
 #if defined(__GNUC__)
 #define WH_MUST_CHECK __attribute__((warn_unused_result))
+#if defined(__MINGW32__)
+/* mingw-w64's C99 printf (__USE_MINGW_ANSI_STDIO): %zu and %lld work. */
+#define WH_PRINTF(f, a) __attribute__((format(gnu_printf, f, a)))
+#else
 #define WH_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#endif
 #else
 #define WH_MUST_CHECK
 #define WH_PRINTF(f, a)

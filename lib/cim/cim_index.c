@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/sort.h"
 #include "cim/cim_int.h"
 
 #define PAGE_ACTIVE 0xACCCu
@@ -226,7 +227,7 @@ wh_status cim_index_walk(wh_cim *cim)
     wh_status st = visit(&w, root, 0);
     free(w.seen);
     if (st != WH_OK) return st;
-    if (w.keys.n > 1) qsort(w.keys.v, w.keys.n, sizeof(void *), cmp_key); // qsort(NULL, 0) is UB
+    if (w.keys.n > 1) wh_sort(w.keys.v, w.keys.n, sizeof(void *), cmp_key); // wh_sort(NULL, 0) is UB
     cim->keys = wh_arena_calloc(cim->arena, w.keys.n ? w.keys.n : 1, sizeof(cim_key));
     if (!cim->keys) return WH_E_NOMEM;
     size_t n = 0;

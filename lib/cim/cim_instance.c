@@ -7,6 +7,7 @@
 
 #include "cim/cim_int.h"
 #include "core/text.h"
+#include "core/sort.h"
 
 #define HEAP_SIZE_MASK 0x7FFFFFFFu
 
@@ -34,7 +35,7 @@ static const char *make_key(wh_cim *cim, wh_cim_instance *in)
     for (size_t i = 0; i < in->nvals && nk < 64; i++)
         if (in->vals[i].prop->is_key) keys[nk++] = &in->vals[i];
     if (!nk) return "";
-    qsort(keys, nk, sizeof(keys[0]), cmp_keyprop);
+    wh_sort(keys, nk, sizeof(keys[0]), cmp_keyprop);
     size_t cap = 256, len = 0;
     for (size_t i = 0; i < nk; i++)
         if (keys[i]->value.type == WH_V_STR) cap += 2 * keys[i]->value.as.str.len + 8 + strlen(keys[i]->prop->name);

@@ -10,6 +10,7 @@
 
 #include "cim/cim_int.h"
 #include "core/text.h"
+#include "core/sort.h"
 
 #define SYSNS "__SystemClass"
 
@@ -194,7 +195,7 @@ static void ns_load(wh_cim *cim, cim_ns *ns)
         wh_cim_class *c = cls.v[i];
         cim_class_layout(cim, (cim_classrec *)c);
     }
-    if (cls.n > 1) qsort(cls.v, cls.n, sizeof(void *), cmp_class);
+    if (cls.n > 1) wh_sort(cls.v, cls.n, sizeof(void *), cmp_class);
     ns->classes = wh_arena_calloc(cim->arena, cls.n ? cls.n : 1, sizeof(void *));
     if (ns->classes) {
         for (size_t i = 0; i < cls.n; i++) ns->classes[i] = cls.v[i];
@@ -367,7 +368,7 @@ static wh_status open_common(wh_cim *cim, size_t cap)
             ns_children(cim, queue.v[i], &queue);
     }
     if (so == WH_OK) ns_unlinked(cim); // without objects no namespace can be linked
-    if (cim->nss.n > 1) qsort(cim->nss.v, cim->nss.n, sizeof(void *), cmp_ns);
+    if (cim->nss.n > 1) wh_sort(cim->nss.v, cim->nss.n, sizeof(void *), cmp_ns);
     if (so == WH_OK)
         for (size_t i = 0; i < cim->nss.n && !wh_diag_expired(cim->diags, cim->dir, WH_NO_OFFSET); i++)
             ns_load(cim, cim->nss.v[i]);

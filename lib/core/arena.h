@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wmihunt/core.h" /* WH_PRINTF */
+
 typedef struct wh_arena wh_arena;
 
 wh_arena *wh_arena_new(size_t cap);
@@ -15,7 +17,7 @@ void *wh_arena_alloc(wh_arena *a, size_t n);          /* 16-byte aligned, not ze
 void *wh_arena_calloc(wh_arena *a, size_t n, size_t size); /* zeroed, checks overflow */
 char *wh_arena_strndup(wh_arena *a, const char *s, size_t n);
 char *wh_arena_strdup(wh_arena *a, const char *s);
-char *wh_arena_printf(wh_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+char *wh_arena_printf(wh_arena *a, const char *fmt, ...) WH_PRINTF(2, 3);
 size_t wh_arena_used(const wh_arena *a);
 /* Frees everything but one block, for reuse (e.g. one arena per chunk). */
 void wh_arena_reset(wh_arena *a);

@@ -17,7 +17,9 @@ typedef enum { WH_FT_OTHER, WH_FT_REG, WH_FT_DIR, WH_FT_LINK } wh_ftype;
 typedef struct wh_fstat {
     wh_ftype type;    /* a link (or Windows reparse point) is never followed */
     uint64_t size;
-    int64_t mtime_s, ctime_s, atime_s; /* seconds since 1970 */
+    /* seconds since 1970; ctime is the change time (Windows: from
+     * wh_stat; an entry of a folder listing carries its creation time) */
+    int64_t mtime_s, ctime_s, atime_s;
     uint32_t mtime_ns, ctime_ns, atime_ns;
     uint64_t dev, ino; /* identity of a folder, for loops; 0 when unknown */
 } wh_fstat;

@@ -217,6 +217,18 @@ static int stat_wide(const wchar_t *w, bool follow, wh_fstat *st)
     }
     fill(d.dwFileAttributes, d.nFileSizeHigh, d.nFileSizeLow, d.ftCreationTime, d.ftLastAccessTime, d.ftLastWriteTime, tag,
          st);
+    // The change time (POSIX ctime) is in FILE_BASIC_INFO only; reading
+    // attributes changes no time of the file.
+    HANDLE bh = CreateFileW(w, FILE_READ_ATTRIBUTES, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+                            OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS | (follow ? 0 : FILE_FLAG_OPEN_REPARSE_POINT), NULL);
+    if (bh != INVALID_HANDLE_VALUE) {
+        FILE_BASIC_INFO bi;
+        if (GetFileInformationByHandleEx(bh, FileBasicInfo, &bi, sizeof(bi))) {
+            FILETIME ct = {(DWORD)bi.ChangeTime.LowPart, (DWORD)bi.ChangeTime.HighPart};
+            times_of(ct, &st->ctime_s, &st->ctime_ns);
+        }
+        CloseHandle(bh);
+    }
     if (follow && st->type == WH_FT_LINK) {
         HANDLE h = CreateFileW(w, 0, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_EXISTING,
                                FILE_FLAG_BACKUP_SEMANTICS, NULL);
@@ -228,8 +240,11 @@ static int stat_wide(const wchar_t *w, bool follow, wh_fstat *st)
         bool ok = GetFileInformationByHandle(h, &bi);
         CloseHandle(h);
         if (!ok) return -1;
+        int64_t cs = st->ctime_s;
+        uint32_t cns = st->ctime_ns;
         fill(bi.dwFileAttributes & ~(DWORD)FILE_ATTRIBUTE_REPARSE_POINT, bi.nFileSizeHigh, bi.nFileSizeLow,
              bi.ftCreationTime, bi.ftLastAccessTime, bi.ftLastWriteTime, 0, st);
+        st->ctime_s = cs, st->ctime_ns = cns; // the target's, read above through the link
     }
     return 0;
 }

@@ -17,7 +17,7 @@ typedef struct wh_recb {
 void wh_recb_start(wh_recb *b, wh_arena *a, const char *artifact, const char *source, uint64_t offset);
 void wh_recb_add(wh_recb *b, const char *name, wh_value v);
 void wh_recb_str(wh_recb *b, const char *name, const char *s);
-void wh_recb_strf(wh_recb *b, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void wh_recb_strf(wh_recb *b, const char *name, const char *fmt, ...) WH_PRINTF(3, 4);
 void wh_recb_ts(wh_recb *b, uint64_t ft, const char *desc);
 /* Finished record (fields live in the arena); NULL when out of memory. */
 const wh_record *wh_recb_done(wh_recb *b);

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wmihunt/core.h" /* WH_PRINTF */
+
 typedef struct wh_sbuf {
     char *p;
     size_t n, cap;
@@ -20,7 +22,7 @@ static inline void wh_sbuf_putc(wh_sbuf *b, char c)
 }
 void wh_sbuf_put(wh_sbuf *b, const char *s, size_t n);
 void wh_sbuf_puts(wh_sbuf *b, const char *s);
-void wh_sbuf_printf(wh_sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void wh_sbuf_printf(wh_sbuf *b, const char *fmt, ...) WH_PRINTF(2, 3);
 /* NUL-terminated view (the buffer keeps a spare byte). */
 const char *wh_sbuf_cstr(wh_sbuf *b);
 /* Numbers without printf (the hot path of every renderer). */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/text.h"
+#include "core/sort.h"
 #include "detect/detect_int.h"
 
 /* Related evidence listed in one finding at most (the rest is counted). */
@@ -180,8 +181,8 @@ static bool same_text(const char *a, const char *b) { return a && b && !wh_strca
 static void run_sequence(wh_detect *d, const rule *r, rstate *st)
 {
     if (!st->a.n || !st->b.n) return;
-    qsort(st->a.v, st->a.n, sizeof(void *), by_time);
-    qsort(st->b.v, st->b.n, sizeof(void *), by_time);
+    wh_sort(st->a.v, st->a.n, sizeof(void *), by_time);
+    wh_sort(st->b.v, st->b.n, sizeof(void *), by_time);
     for (size_t j = 0; j < st->b.n && !d->stop; j++) {
         const wh_record *t = st->b.v[j];
         uint64_t tt = rec_time(t);

@@ -34,7 +34,7 @@ static const char *const SEV[] = {"info", "low", "medium", "high", "critical"};
 
 const char *wh_fsev_str(wh_fsev s) { return (unsigned)s < 5 ? SEV[s] : "?"; }
 
-static void err(loader *ld, const yaml_node_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void err(loader *ld, const yaml_node_t *n, const char *fmt, ...) WH_PRINTF(3, 4);
 static void err(loader *ld, const yaml_node_t *n, const char *fmt, ...)
 {
     char msg[512];

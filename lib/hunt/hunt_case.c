@@ -13,6 +13,7 @@
 
 #include "core/text.h"
 #include "core/port.h"
+#include "core/sort.h"
 #include "hunt/hunt_int.h"
 
 /* Activity closer than this to the last of a burst joins it. */
@@ -945,7 +946,7 @@ void hk_correlate(wh_hunt_host *hh)
         hrec *k = hh->recs.v[i];
         if (!k->sub) v[m++] = k;
     }
-    qsort(v, m, sizeof(*v), by_time);
+    wh_sort(v, m, sizeof(*v), by_time);
     wh_strmap parts;
     map_parts(hh, &parts);
     for (size_t i = 0; i < m; i++) by_name(hh, &parts, v[i]);

@@ -10,6 +10,7 @@
 
 #include "core/hash.h"
 #include "core/port.h"
+#include "core/sort.h"
 #include "hunt/hunt_int.h"
 #include "wmihunt/casedb.h"
 #include "wmihunt/output.h"
@@ -235,7 +236,7 @@ static void evidence_key(const wh_hunt_host *hh, char out[65])
         wh_sha256_update(&s, hh->path, strlen(hh->path) + 1);
     } else {
         for (size_t i = 0; i < hh->nfiles; i++) h[i] = hh->files[i].sha256;
-        qsort(h, hh->nfiles, sizeof(*h), cmp_str);
+        wh_sort(h, hh->nfiles, sizeof(*h), cmp_str);
         for (size_t i = 0; i < hh->nfiles; i++) wh_sha256_update(&s, h[i], strlen(h[i]) + 1);
     }
     free(h);

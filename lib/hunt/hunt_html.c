@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "core/hash.h"
+#include "core/sort.h"
 #include "hunt/hunt_html.h"
 #include "wmihunt/source.h"
 
@@ -289,7 +290,7 @@ static void lifecycle(FILE *f, const hcase *c)
     hlife **v = malloc(c->life.n * sizeof(*v));
     if (!v) return;
     memcpy(v, c->life.v, c->life.n * sizeof(*v));
-    qsort(v, c->life.n, sizeof(*v), by_life);
+    wh_sort(v, c->life.n, sizeof(*v), by_life);
     fprintf(f, "<h4>Lifecycle <span class=\"count\">%zu</span></h4><table class=\"life\"><thead><tr><th>time</th>"
                "<th>event</th><th>what</th><th>who</th><th>from</th></tr></thead><tbody>\n", c->life.n);
     for (size_t i = 0; i < c->life.n && i < SHOW_LIFE; i++) {
@@ -664,7 +665,7 @@ void hh_html_host(hh_html *x, const wh_hunt_host *hh)
     hcase **order = malloc((hh->ncases ? hh->ncases : 1) * sizeof(*order));
     if (!order) return;
     if (hh->ncases) memcpy(order, hh->cases, hh->ncases * sizeof(*order));
-    if (x->o.sort == WH_HUNT_SORT_TIME && hh->ncases > 1) qsort(order, hh->ncases, sizeof(*order), by_first);
+    if (x->o.sort == WH_HUNT_SORT_TIME && hh->ncases > 1) wh_sort(order, hh->ncases, sizeof(*order), by_first);
     fprintf(f, "<section class=\"host\" id=\"%s\">\n", pre);
     summary(x, hh, pre);
     case_list(x, hh, order, pre);

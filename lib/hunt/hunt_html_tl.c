@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/sort.h"
 #include "hunt/hunt_html.h"
 
 #define W 1180.0     /* viewBox width */
@@ -307,7 +308,7 @@ void hh_timeline(FILE *f, const wh_hunt_host *hh, const wh_hunt_report_opts *o, 
         return;
     }
     for (size_t i = 0; i < m.n; i++) ts[i] = m.v[i].t;
-    qsort(ts, m.n, sizeof(double), by_t);
+    wh_sort(ts, m.n, sizeof(double), by_t);
     double span = ts[m.n - 1] - ts[0];
     size_t cut[MAXSEG - 1];
     size_t ncut = 0;
@@ -348,7 +349,7 @@ void hh_timeline(FILE *f, const wh_hunt_host *hh, const wh_hunt_report_opts *o, 
         x += w + BREAK;
     }
     for (size_t i = 0; i < m.n; i++) m.v[i].x = floor(xof(sg, ns, m.v[i].t) / BUCKET) * BUCKET + BUCKET / 2;
-    qsort(m.v, m.n, sizeof(mk), by_lane_x);
+    wh_sort(m.v, m.n, sizeof(mk), by_lane_x);
     double h = TOP + (double)nl * LANE + BOTTOM, y1 = TOP + (double)nl * LANE;
     fprintf(f, "<div class=\"svgwrap\"><svg class=\"tl\" viewBox=\"0 0 %.0f %.0f\" width=\"100%%\" role=\"img\" "
                "aria-label=\"timeline of the cases and the evidence\">\n", W, h);

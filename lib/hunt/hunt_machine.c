@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/hash.h"
+#include "core/sort.h"
 #include "hunt/hunt_int.h"
 #include "hunt/hunt_source.h"
 
@@ -188,7 +189,7 @@ static void one_case(const hm_out *w, wh_arena *a, const wh_hunt_host *hh, const
     wh_value *lifev = wh_arena_calloc(a, c->life.n ? c->life.n : 1, sizeof(wh_value));
     if (lv && lifev) {
         if (c->life.n) memcpy(lv, c->life.v, c->life.n * sizeof(*lv));
-        qsort(lv, c->life.n, sizeof(*lv), by_life);
+        wh_sort(lv, c->life.n, sizeof(*lv), by_life);
         for (size_t i = 0; i < c->life.n; i++) {
             const hlife *l = lv[i];
             const wh_record *r = l->src ? l->src->r : NULL;

@@ -12,6 +12,7 @@
 
 #include "core/hash.h"
 #include "core/text.h"
+#include "core/sort.h"
 #include "hunt/hunt_int.h"
 
 /* Fired this close to the newest evidence of the host counts as recent. */
@@ -304,7 +305,7 @@ void hk_rank(wh_hunt_host *hh)
             c->sev >= WH_FSEV_MEDIUM)
             c->sev = WH_FSEV_CRITICAL;
     }
-    if (hh->ncases > 1) qsort(hh->cases, hh->ncases, sizeof(hcase *), cmp_case);
+    if (hh->ncases > 1) wh_sort(hh->cases, hh->ncases, sizeof(hcase *), cmp_case);
     // Indices moved: findings and records follow their case by pointer.
     for (size_t i = 0; i < hh->ncases; i++) {
         hcase *c = hh->cases[i];

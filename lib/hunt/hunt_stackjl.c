@@ -11,6 +11,7 @@
 #include "core/arena.h"
 #include "core/strmap.h"
 #include "core/port.h"
+#include "core/sort.h"
 #include "hunt/hunt_int.h"
 #include "wmihunt/casedb.h"
 
@@ -183,7 +184,7 @@ wh_status wh_casedb_stack_jsonl(const char *const *paths, size_t npaths, unsigne
     }
     free(line);
     if (st == WH_OK && order.n) {
-        qsort(order.v, order.n, sizeof(void *), by_count);
+        wh_sort(order.v, order.n, sizeof(void *), by_count);
         for (size_t i = 0; i < order.n; i++) {
             const jitem *it = order.v[i];
             wh_casedb_row row = {.kind = it->kind, .key = it->key, .name = it->name, .text = it->text,

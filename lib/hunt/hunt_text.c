@@ -10,6 +10,7 @@
 
 #include "core/hash.h"
 #include "core/port.h"
+#include "core/sort.h"
 #include "hunt/hunt_html.h"
 #include "hunt/hunt_int.h"
 #include "hunt/hunt_source.h"
@@ -363,7 +364,7 @@ static void one_case(wh_hunt_report *r, const wh_hunt_host *hh, hcase *c)
         hlife **v = malloc(c->life.n * sizeof(*v));
         if (v) {
             memcpy(v, c->life.v, c->life.n * sizeof(*v));
-            qsort(v, c->life.n, sizeof(*v), by_life);
+            wh_sort(v, c->life.n, sizeof(*v), by_life);
             fprintf(r->out, "  life:\n");
             for (size_t i = 0; i < c->life.n && i < SHOW_LIFE; i++) {
                 char t[32];
@@ -474,7 +475,7 @@ static void chronology(wh_hunt_report *r, const wh_hunt_host *hh)
         if (c->inventory || !shown(r, c)) continue;
         for (size_t j = 0; j < c->life.n; j++) v[k++] = (chron){c->life.v[j], c};
     }
-    qsort(v, n, sizeof(*v), by_chron);
+    wh_sort(v, n, sizeof(*v), by_chron);
     fputs("Chronology (every event of the cases above, in time order):\n", r->out);
     for (size_t i = 0; i < n && i < SHOW_CHRONO; i++) {
         char t[32];
@@ -507,7 +508,7 @@ static void text_host(wh_hunt_report *r, const wh_hunt_host *hh)
     if (hh->ncases) memcpy(order, hh->cases, hh->ncases * sizeof(*order));
     if (r->o.sort == WH_HUNT_SORT_TIME) {
         chronology(r, hh);
-        if (hh->ncases > 1) qsort(order, hh->ncases, sizeof(*order), by_first);
+        if (hh->ncases > 1) wh_sort(order, hh->ncases, sizeof(*order), by_first);
     }
     for (size_t i = 0; i < hh->ncases; i++)
         if (!order[i]->inventory && shown(r, order[i])) one_case(r, hh, order[i]);

@@ -9,6 +9,7 @@
 
 #include "core/text.h"
 #include "core/port.h"
+#include "core/sort.h"
 #include "hunt/hunt_int.h"
 
 typedef enum { TL_CSV, TL_JSONL, TL_BODY } tl_kind;
@@ -144,7 +145,7 @@ void wh_hunt_timeline_host(wh_hunt_timeline *t, const wh_hunt_host *hh)
             rows[n++] = (row){k->r->ts[j].ft, k->r->ts[j].desc, k};
         }
     }
-    qsort(rows, n, sizeof(row), by_time);
+    wh_sort(rows, n, sizeof(row), by_time);
     for (size_t i = 0; i < n; i++) {
         const hrec *k = rows[i].k;
         const wh_record *r = k->r;

@@ -10,6 +10,7 @@
 #include "core/arena.h"
 #include "core/sbuf.h"
 #include "wmihunt/payload.h"
+#include "wmihunt/core.h" /* WH_PRINTF */
 
 /* ---- bounds: a payload is a command line or a script, so anything past
  * these is hostile (or not worth decoding on a sweep). Reaching one sets
@@ -145,8 +146,8 @@ static inline const char *pl_bp(const pl_buf *b) { return b->sb.p ? b->sb.p : ""
 
 /* ---- payload.c: the handle ---- */
 /* Says a bound once on the sink and marks the analysis limited. */
-void pl_limit(wh_payload *p, unsigned kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-void pl_warn(wh_payload *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void pl_limit(wh_payload *p, unsigned kind, const char *fmt, ...) WH_PRINTF(3, 4);
+void pl_warn(wh_payload *p, const char *fmt, ...) WH_PRINTF(2, 3);
 /* Bytes a new layer may still take. */
 size_t pl_room(const wh_payload *p);
 bool pl_expired(wh_payload *p);

@@ -15,6 +15,7 @@
 
 #include "sigma/sigma_int.h"
 #include "core/port.h"
+#include "core/sort.h"
 
 extern const unsigned char wh_sigma_map_yml[];
 extern const size_t wh_sigma_map_yml_len;
@@ -567,7 +568,7 @@ static void load_tree(wh_sigma *s, wh_diag_sink *diags, const char *path, int de
         names[n++] = strdup(e);
     }
     wh_dir_close(d);
-    if (n) qsort(names, n, sizeof(char *), by_name);
+    if (n) wh_sort(names, n, sizeof(char *), by_name);
     for (size_t i = 0; i < n; i++) {
         char *p = names[i] ? malloc(strlen(path) + strlen(names[i]) + 2) : NULL;
         if (p) {

@@ -4,16 +4,21 @@
 #include <pthread.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _WIN32
+#include <io.h>
+#else
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#endif
 
 #include "core/arena.h"
+#include "core/port.h"
 #include "core/limits.h"
 #include "source/source_int.h"
 
@@ -26,9 +31,32 @@ static _Thread_local wh_arena *g_scratch;
 /* The list is read and changed from a hunt's worker threads: every walk
  * and change holds this lock (recursive: public functions call each
  * other). The signal handler walks it without (async-signal-safe). */
+#ifdef _WIN32
+static pthread_mutex_t g_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER;
+#else
 static pthread_mutex_t g_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+#endif
 /* A quick "is any source open", without the lock. */
 static bool any_open(void) { return __atomic_load_n(&g_head, __ATOMIC_ACQUIRE) != NULL; }
+#ifdef _WIN32
+/* The Windows build reads folders and files only (no libarchive or The
+ * Sleuth Kit there, open_copy refuses first): no private folder is ever
+ * made, so there is nothing to remove on a signal. */
+typedef int sigset_t;
+static void block(sigset_t *old) { *old = 0; }
+static void unblock(const sigset_t *old) { (void)old; }
+static wh_status make_private(wh_source *s)
+{
+    ws_say(s, WH_SEV_ERROR, WH_E_ARG, NULL, WH_NO_OFFSET, "no private folder in this build");
+    return WH_E_ARG;
+}
+static bool rm_at(int pfd, const char *name, int depth)
+{
+    (void)pfd, (void)name, (void)depth;
+    return true;
+}
+#define AT_FDCWD 0
+#else
 static bool g_installed;
 /* Blocked while the list changes (they arrive from outside). */
 static const int CLEAN_SIGS[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE};
@@ -120,6 +148,7 @@ static void install_once(void)
         (void)sigaction(sig, &sa, NULL);
     }
 }
+#endif
 
 /* ---- diagnostics ---- */
 
@@ -130,10 +159,12 @@ void ws_say(wh_source *s, wh_severity sev, wh_status code, const char *member, u
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+#ifndef _WIN32 // no child process there (source_isolate.c is not built)
     if (ws_child_fd >= 0) { // a disk image's reader, in its child: the parent says it
         ws_child_say(sev, code, member, offset, msg);
         return;
     }
+#endif
     size_t n = strlen(s->given) + (member ? strlen(member) + 2 : 1);
     char *src = malloc(n);
     if (src) snprintf(src, n, member ? "%s!%s" : "%s", s->given, member ? member : "");
@@ -230,22 +261,24 @@ void ws_opts(const wh_source_opts *o, wh_source_opts *out)
 
 /* ---- what a path is ---- */
 
-static int open_ro(const char *path)
+/* The first n bytes of a regular file (and its last 512 into tail when
+ * given): how many were read, -1 when path is no regular file. */
+static long head_of(const char *path, unsigned char *b, size_t n, unsigned char *tail, bool *got_tail)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOATIME);
-    if (fd < 0 && errno == EPERM) fd = open(path, O_RDONLY | O_CLOEXEC); // O_NOATIME: owner only
-    return fd;
+    wh_fstat st;
+    if (!path || wh_stat(path, true, &st) != 0 || st.type != WH_FT_REG) return -1;
+    FILE *f = wh_fopen(path, "rb"); // the evidence is only read
+    if (!f) return -1;
+    long got = (long)fread(b, 1, n, f);
+    if (tail) *got_tail = st.size >= 512 && fseeko(f, (off_t)(st.size - 512), SEEK_SET) == 0 && fread(tail, 1, 512, f) == 512;
+    fclose(f);
+    return got;
 }
 
 bool wh_source_is_archive(const char *path)
 {
-    struct stat st;
-    if (!path || stat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 4) return false;
-    int fd = open_ro(path);
-    if (fd < 0) return false;
     unsigned char b[512];
-    ssize_t n = pread(fd, b, sizeof(b), 0);
-    close(fd);
+    long n = head_of(path, b, sizeof(b), NULL, NULL);
     if (n < 4) return false;
     if (b[0] == 'P' && b[1] == 'K' && ((b[2] == 3 && b[3] == 4) || (b[2] == 5 && b[3] == 6) || (b[2] == 7 && b[3] == 8)))
         return true;                                                       // zip
@@ -259,14 +292,9 @@ bool wh_source_is_archive(const char *path)
 
 bool wh_source_is_image(const char *path)
 {
-    struct stat st;
-    if (!path || stat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 512) return false;
-    int fd = open_ro(path);
-    if (fd < 0) return false;
     unsigned char b[1024], t[512];
-    ssize_t n = pread(fd, b, sizeof(b), 0);
-    bool tail = pread(fd, t, sizeof(t), st.st_size - 512) == 512; // a fixed VHD's footer
-    close(fd);
+    bool tail = false; // a fixed VHD's footer
+    long n = head_of(path, b, sizeof(b), t, &tail);
     return n >= 512 && ws_image_magic(b, (size_t)n, tail ? t : NULL);
 }
 
@@ -300,6 +328,7 @@ static void free_source(wh_source *s)
     free(s);
 }
 
+#ifndef _WIN32
 /* The private folder: mkdtemp under $TMPDIR (when it is an absolute
  * folder) or /tmp, mode 0700, named by its absolute path so that removal
  * does not depend on the working folder. */
@@ -346,6 +375,7 @@ static wh_status make_private(wh_source *s)
     unblock(&old);
     return WH_OK;
 }
+#endif
 
 wh_source_volume *ws_add_volume(wh_source *s, const wh_source_volume *v)
 {
@@ -407,7 +437,7 @@ wh_status wh_source_open(const char *path, const wh_source_opts *o, wh_diag_sink
         *out = s;
         return WH_OK;
     }
-    int fd = open_ro(path); // the evidence is only read
+    int fd = wh_open_ro(path); // the evidence is only read
     if (fd < 0) {
         s->sink = diags;
         ws_say(s, WH_SEV_ERROR, WH_E_IO, NULL, WH_NO_OFFSET, "cannot be opened: %s", strerror(errno));

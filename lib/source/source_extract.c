@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#ifndef _WIN32
 #include <unistd.h>
+#endif
 
 #include "source/source_int.h"
 
@@ -59,6 +61,7 @@ const char *ws_member_path(const char *raw, const wh_source_opts *o, char *out, 
 }
 
 /* ---- writing below the private folder (archives and images) ---- */
+#ifndef _WIN32 // the Windows build extracts nothing (source.c)
 
 int ws_mkdirs(int root, const char *rel)
 {
@@ -99,6 +102,7 @@ int ws_write_all(int fd, const void *buf, size_t n)
     }
     return 0;
 }
+#endif
 
 #ifndef WH_HAVE_LIBARCHIVE
 

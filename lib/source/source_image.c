@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifndef _WIN32
 #include <unistd.h>
+#endif
 
 #include "source/source_int.h"
 
@@ -45,6 +47,13 @@ bool ws_image_magic(const unsigned char *b, size_t n, const unsigned char *tail)
 #ifndef WH_HAVE_TSK
 
 bool wh_source_images_supported(void) { return false; }
+
+#ifdef _WIN32 // source_isolate.c (fork, pipes) is not built there; never reached
+wh_status ws_image_isolated(wh_source *s, const wh_source_opts *o, const char *path, const void *mem, size_t size)
+{
+    return ws_image(s, o, path, mem, size);
+}
+#endif
 
 wh_status ws_image(wh_source *s, const wh_source_opts *o, const char *path, const void *mem, size_t size)
 {

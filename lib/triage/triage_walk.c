@@ -16,6 +16,7 @@
 #include "core/port.h"
 #include "core/recbuild.h"
 #include "core/text.h"
+#include "core/sort.h"
 
 typedef struct troot {
     char *path;
@@ -706,7 +707,7 @@ wh_status wh_triage_open(const char *dir, const wh_triage_opts *opts, wh_diag_si
         t->arts.v[k++] = x;
     }
     t->arts.n = k;
-    if (k) qsort(t->arts.v, k, sizeof(void *), art_cmp);
+    if (k) wh_sort(t->arts.v, k, sizeof(void *), art_cmp);
     find_missing(t);
     *out = t;
     return WH_OK;

@@ -8,6 +8,7 @@
 #include "core/arena.h"
 #include "core/limits.h"
 #include "wmihunt/wql.h"
+#include "wmihunt/core.h" /* WH_PRINTF */
 
 typedef enum wql_tt {
     TT_END = 0, /* after the last token */
@@ -68,7 +69,7 @@ struct wh_wql {
 };
 
 /* Records the first failure (later ones are dropped): st, offset, message. */
-void wql_fail(wh_wql *w, wh_status st, size_t off, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void wql_fail(wh_wql *w, wh_status st, size_t off, const char *fmt, ...) WH_PRINTF(4, 5);
 
 /* Cuts q into w->toks; false after wql_fail(). */
 bool wql_lex(wh_wql *w, const char *q, size_t len);
