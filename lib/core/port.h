@@ -26,6 +26,9 @@ typedef struct wh_fstat {
 
 /* Read-only open of evidence (O_NOATIME where allowed; never written). */
 int wh_open_ro(const char *path);
+/* Up to n bytes at off of fd; -1 on error. */
+long wh_pread(int fd, void *buf, size_t n, uint64_t off);
+void wh_close(int fd);
 FILE *wh_fopen(const char *path, const char *mode);
 /* follow=false: a link is reported as WH_FT_LINK. 0 or -1 (errno set). */
 int wh_stat(const char *path, bool follow, wh_fstat *st);

@@ -110,6 +110,14 @@ int wh_open_ro(const char *path)
     return fd;
 }
 
+long wh_pread(int fd, void *buf, size_t n, uint64_t off)
+{
+    if (_lseeki64(fd, (long long)off, SEEK_SET) < 0) return -1;
+    return _read(fd, buf, n > 0x7fffffff ? 0x7fffffff : (unsigned)n);
+}
+
+void wh_close(int fd) { (void)_close(fd); }
+
 FILE *wh_fopen(const char *path, const char *mode)
 {
     // Binary always: output bytes equal the Linux build's (no \r\n).

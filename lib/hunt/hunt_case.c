@@ -479,9 +479,12 @@ static void mof_file(wh_hunt_host *hh, hrec *k)
         c->in_mof = true;
     }
     add_rec(hh, c, k);
+    // Its content's time: the file's last write. The access time says only
+    // when someone last read it (a scanner, a collector, a copy), and the
+    // change time when its metadata moved, so neither is when it was made.
     uint64_t t = 0;
     for (size_t i = 0; i < r->nts; i++)
-        if (r->ts[i].ft > t) t = r->ts[i].ft;
+        if (r->ts[i].desc && !strcmp(r->ts[i].desc, "mtime")) t = r->ts[i].ft;
     life(hh, c, k, t, "defined",
          wh_arena_printf(hh->a, "MOF file %s (%lld instance(s), %lld of persistence)", base_name(r->source),
                          (long long)hr_int(r, "instances", 0), (long long)hr_int(r, "persistence_instances", 0)));

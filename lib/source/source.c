@@ -267,11 +267,11 @@ static long head_of(const char *path, unsigned char *b, size_t n, unsigned char 
 {
     wh_fstat st;
     if (!path || wh_stat(path, true, &st) != 0 || st.type != WH_FT_REG) return -1;
-    FILE *f = wh_fopen(path, "rb"); // the evidence is only read
-    if (!f) return -1;
-    long got = (long)fread(b, 1, n, f);
-    if (tail) *got_tail = st.size >= 512 && fseeko(f, (off_t)(st.size - 512), SEEK_SET) == 0 && fread(tail, 1, 512, f) == 512;
-    fclose(f);
+    int fd = wh_open_ro(path); // the evidence is only read (and its access time kept)
+    if (fd < 0) return -1;
+    long got = wh_pread(fd, b, n, 0);
+    if (tail) *got_tail = st.size >= 512 && wh_pread(fd, tail, 512, st.size - 512) == 512;
+    wh_close(fd);
     return got;
 }
 

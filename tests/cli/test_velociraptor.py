@@ -17,9 +17,10 @@ machines reach no other download):
   inventory rows, the namespace filter keeping rows without a namespace;
 - the server artifact's stacking, done as its VQL says on rows shaped as
   hunt_results gives them, agrees with `wmihunt stack --jsonl`.
-Under wine with wmihunt.exe: skipped until `make windows` exists (said).
+With WMIHUNT_EXE (make windows) and wine, the same command line runs wmihunt.exe
+and its rows must equal the Linux build's; skipped (said) without them.
 
-usage: test_velociraptor.py WMIHUNT TESTS_GEN_BUILD_DIR TESTS_SRC_DIR SCRATCH"""
+usage: test_velociraptor.py WMIHUNT TESTS_GEN_BUILD_DIR TESTS_SRC_DIR SCRATCH [WMIHUNT_EXE]"""
 import json
 import os
 import re
@@ -126,10 +127,11 @@ def check_artifact(path):
 
 
 def main(argv):
-    if len(argv) != 5:
+    if len(argv) not in (5, 6):
         print(__doc__)
         return 64
     wm, gen, src, scratch = (os.path.abspath(x) for x in argv[1:5])
+    exe = os.path.abspath(argv[5]) if len(argv) == 6 else ""
     root = os.path.dirname(src)
     client = check_artifact(os.path.join(root, "contrib", "velociraptor", "Windows.Forensics.WMIHunt.yaml"))
     server = check_artifact(os.path.join(root, "contrib", "velociraptor", "Server.Hunts.WMIHuntStack.yaml"))
@@ -213,10 +215,25 @@ def main(argv):
     check(s.returncode == 0 and ours == {k: len(v) for k, v in vql.items()},
           "the server artifact's counts and stack --jsonl differ: %s / %s" % (ours, vql))
 
-    if shutil.which("wine") and os.path.exists(os.path.join(os.path.dirname(wm), "wmihunt.exe")):
-        check(False, "wmihunt.exe is there but this test does not run it under wine yet")
+    # ---- the same command line with wmihunt.exe under wine, as an endpoint runs it ----
+    if exe and os.path.exists(exe) and shutil.which("wine"):
+        env = dict(os.environ, WINEDEBUG="-all", LANG="C.UTF-8", WINEPREFIX=os.path.join(os.path.dirname(exe), "wine"))
+        winpath = lambda p: "Z:" + p.replace("/", "\\")
+        wresult = os.path.join(tmp, "wmihunt-win.jsonl")
+        wscope = dict(scope, **{"bin[0].OSPath": exe, "ResultFile": winpath(wresult)})
+        wargs = [shutil.which("wine")]
+        for tok in re.findall(r'"[^"]*"|[A-Za-z_][\w.\[\]]*', m.group(1) if m else ""):
+            wargs.append(tok[1:-1] if tok.startswith('"') else wscope.get(tok, "?" + tok))
+        w = subprocess.run(wargs + [winpath(os.path.join(tmp, "C"))], capture_output=True, timeout=600, env=env)
+        check(w.returncode == p.returncode and w.stdout == b"", "wmihunt.exe with the artifact's command line under wine:"
+              " exit %d (Linux %d), %s" % (w.returncode, p.returncode, w.stderr[-300:]))
+        got = open(wresult, "rb").read() if os.path.exists(wresult) else b""
+        lw = json.dumps(winpath(os.path.join(tmp, "C")))[1:-1].encode()
+        ll = json.dumps(os.path.join(tmp, "C"))[1:-1].encode()
+        check(got.replace(lw, ll) == open(result, "rb").read(),
+              "wmihunt.exe's rows equal the Linux build's, byte for byte once the evidence path is the same")
     else:
-        print("skipped: the artifact's command line under wine (no wmihunt.exe: 'make windows' is not built yet)")
+        print("skipped: the artifact's command line under wine (no wmihunt.exe: run 'make windows')")
     shutil.rmtree(scratch, ignore_errors=True)
     return finish()
 

@@ -11,15 +11,28 @@ usage:
                                                     as WMIHUNT, apart from paths (issue 14)
 
 A run is its standard output and exit code; standard error (diagnostics
-naming paths, progress) is not compared. Prints "skipped: ..." and exits 0
-when the corpus (or wine, or the exe) is not there.
+naming paths, progress) is not compared. The runs read a copy of the corpus
+whose files all have one fixed write and access time, by paths relative to
+it, so that what the output says of the copy (its place, its times) is the
+same on every machine; the change times of the copy (set when it was made,
+and no program can choose them) and access times a reader may still touch
+show as the time they were made, and are masked: every time stamp within
+the run's own minutes reads "<now>". Prints "skipped: ..." and exits 0 when
+the corpus (or wine, or the exe) is not there.
 """
 import concurrent.futures
+import datetime
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tempfile
+import time
+
+FIXED_MTIME = 1577836800  # 2020-01-01T00:00:00Z
+STAMP = re.compile(rb"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(\.\d+)?Z?")
 
 FAILS = []
 
@@ -73,6 +86,36 @@ def runs(corpus):
     return r
 
 
+def stage(corpus):
+    """A copy of the corpus with fixed write and access times; (dir, t0).
+    The access time is an hour after the copy (masked in output): later
+    than the write and change times and within a day, so that a reader
+    which does not keep it (wine's reads are the kernel's, without
+    O_NOATIME) does not move it on relatime mounts and a run does not change
+    what the next one sees."""
+    t0 = time.time()
+    tmp = tempfile.mkdtemp(prefix="wh-corpus-")
+    dst = os.path.join(tmp, "corpus")
+    shutil.copytree(corpus, dst, copy_function=shutil.copyfile)
+    for d, subs, files in os.walk(dst, topdown=False):
+        for n in files + subs:
+            os.utime(os.path.join(d, n), (int(t0) + 3600, FIXED_MTIME), follow_symlinks=False)
+    return tmp, t0
+
+
+def mask_now(out, t0, t1):
+    """Time stamps from t0 (less a minute) to t1 (plus two hours: the copy's
+    access time) read <now>."""
+    def one(m):
+        try:
+            y, mo, d, h, mi, s = (int(x) for x in m.groups()[:6])
+            t = datetime.datetime(y, mo, d, h, mi, s, tzinfo=datetime.timezone.utc).timestamp()
+        except ValueError:
+            return m.group(0)
+        return b"<now>" if t0 - 60 <= t <= t1 + 7200 else m.group(0)
+    return STAMP.sub(one, out)
+
+
 def run(prog, args, env=None, cwd=None):
     p = subprocess.run(prog + args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=900, env=env, cwd=cwd)
     return p.returncode, p.stdout
@@ -107,9 +150,27 @@ def main(argv):
     if not os.path.isdir(os.path.join(corpus, "cim")):
         print("skipped: no shared corpus at %s" % corpus)
         return 0
+    if mode == "windows" and not os.path.exists(exe):
+        print("skipped: no %s ('make windows' builds it)" % exe)
+        return 0
+    if mode == "windows" and not shutil.which("wine"):
+        print("skipped: no wine (scripts/install-deps.sh installs it)")
+        return 0
+    tmp, t0 = stage(corpus)
+    try:
+        return compare(mode, wm, exe if mode == "windows" else None, tmp, t0, None if mode == "windows" else digests)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def compare(mode, wm, exe, tmp, t0, digests):
+    corpus = os.path.join(tmp, "corpus")
     plan = runs(corpus)
+    # Relative paths, run in the copy's parent: "corpus/cim/...".
+    rel = lambda a: os.path.relpath(a, tmp) if a.startswith(corpus) else a
     if mode in ("check", "update"):
-        got = run_all([wm], plan)
+        got = run_all([os.path.abspath(wm)], plan, None, rel, tmp)
+        got = [(rc, mask_now(out, t0, time.time())) for rc, out in got]
         lines = ["%s  %s" % (digest(rc, out), name) for (name, _), (rc, out) in zip(plan, got)]
         if mode == "update":
             with open(digests, "w") as f:
@@ -137,24 +198,20 @@ def main(argv):
         return 1 if FAILS else 0
 
     # ---- windows: the same runs with wmihunt.exe under wine ----
-    if not os.path.exists(exe):
-        print("skipped: no %s ('make windows' builds it)" % exe)
-        return 0
     wine = shutil.which("wine")
-    if not wine:
-        print("skipped: no wine (scripts/install-deps.sh installs it)")
-        return 0
     env = dict(os.environ, WINEDEBUG="-all", WINEPREFIX=os.path.join(os.path.dirname(os.path.abspath(exe)), "wine"))
-    # Both builds run in the corpus with paths relative to it, so that paths
-    # (and the report's lines cut to width around them) are the same bytes.
-    # Absolute drive paths, names in other scripts and long paths are
+    # Both builds are given the same relative paths, so that paths (and the
+    # report's lines cut to width around them) are the same bytes. Absolute
+    # drive paths, names in other scripts and long paths are
     # test_windows_paths' part.
-    rel = lambda a: os.path.relpath(a, corpus) if a.startswith(corpus) else a
     p = subprocess.run([wine, exe, "--version"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, timeout=600)
     check(p.returncode == 0 and p.stdout.startswith(b"wmihunt "), "wmihunt.exe --version under wine: exit %d %r"
           % (p.returncode, p.stderr[-300:]))
-    lin = run_all([os.path.abspath(wm)], plan, None, rel, corpus)
-    exe_out = run_all([wine, os.path.abspath(exe)], plan, env, rel, corpus)
+    lin = run_all([os.path.abspath(wm)], plan, None, rel, tmp)
+    exe_out = run_all([wine, os.path.abspath(exe)], plan, env, rel, tmp)
+    t1 = time.time()
+    lin = [(rc, mask_now(out, t0, t1)) for rc, out in lin]
+    exe_out = [(rc, mask_now(out, t0, t1)) for rc, out in exe_out]
     same = 0
     for (name, _), (rc, out), (wrc, wout) in zip(plan, lin, exe_out):
         ok = rc == wrc and out == wout
