@@ -29,7 +29,7 @@ pkgs+=(chromium)
 # make windows: Debian's mingw-w64 cross compiler and its zlib; libyaml,
 # PCRE2 and SQLite are built from Debian's source packages (dpkg-source);
 # the Windows build's tests run under wine.
-pkgs+=(mingw-w64 libz-mingw-w64-dev dpkg-dev wine wine64)
+pkgs+=(mingw-w64 libz-mingw-w64-dev dpkg-dev tcl wine wine64)
 
 missing=()
 for p in "${pkgs[@]}"; do
