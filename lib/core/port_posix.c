@@ -91,6 +91,17 @@ void wh_unmap(const uint8_t *data, size_t size)
 
 void wh_drop_pages(const void *p, size_t n) { (void)madvise((void *)p, n, MADV_DONTNEED); }
 
+void wh_prefault_pages(const void *p, size_t n)
+{
+#ifdef MADV_POPULATE_READ
+    // madvise wants a page-aligned start.
+    uintptr_t a = (uintptr_t)p, pg = 4096, al = a & ~(pg - 1);
+    (void)madvise((void *)al, n + (a - al), MADV_POPULATE_READ);
+#else
+    (void)p, (void)n;
+#endif
+}
+
 static wh_dir *dir_of_fd(int fd)
 {
     if (fd < 0) return NULL;

@@ -177,6 +177,12 @@ void wh_unmap(const uint8_t *data, size_t size)
     if (data) UnmapViewOfFile(data);
 }
 
+void wh_prefault_pages(const void *p, size_t n)
+{
+    (void)p;
+    (void)n;
+}
+
 void wh_drop_pages(const void *p, size_t n)
 {
     (void)p;

@@ -47,6 +47,7 @@ void ev_ctx_chunk(ev_ctx *c, const uint8_t *chunk, uint64_t off, uint32_t index)
     c->chunk_off = off;
     c->chunk_index = index;
     wh_arena_reset(c->arena);
+    memset(c->strc, 0, sizeof(c->strc)); // their strings were in the arena
     // A new generation invalidates both caches without clearing them.
     if (++c->gen == 0) {
         memset(c->name_gen, 0, EVTX_CHUNK * sizeof(uint32_t));

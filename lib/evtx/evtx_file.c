@@ -272,9 +272,21 @@ static const char *src_str(ev_ctx *c, const ev_src *s, const ev_val *v, uint32_t
     if (s->idx < 0) return s->lit;
     // A missing or NULL value leaves the element empty, or an optional one absent.
     if ((uint32_t)s->idx >= n || v[s->idx].type == 0x00) return s->optional ? NULL : "";
+    const ev_val *x = &v[s->idx];
+    // Provider and channel repeat record after record: rendered once.
+    bool cacheable = x->size <= 512 && x->type == 0x01;
+    for (unsigned i = 0; cacheable && i < 4; i++)
+        if (c->strc[i].s && c->strc[i].size == x->size && c->strc[i].type == x->type &&
+            !memcmp(c->strc[i].p, x->p, x->size))
+            return c->strc[i].s;
     wh_sbuf_reset(sb);
-    ev_value_str(&v[s->idx], -1, sb);
-    return keep(c, sb);
+    ev_value_str(x, -1, sb);
+    const char *str = keep(c, sb);
+    if (cacheable && str) {
+        unsigned i = c->strc_next++ % 4;
+        c->strc[i].p = x->p, c->strc[i].size = x->size, c->strc[i].type = x->type, c->strc[i].s = str;
+    }
+    return str;
 }
 
 /* A number straight from the value bytes (no rendering). */
@@ -549,6 +561,16 @@ static void release(wh_evtx *e, uint64_t upto)
     if (to > from && to <= e->size) wh_drop_pages(e->data + from, (size_t)(to - from));
 }
 
+/* The next 64 chunks mapped in before they are read: one call instead of
+ * a page fault every few pages (release drops them again behind). */
+static void prefault(wh_evtx *e, uint64_t from)
+{
+    if (!e->owned) return;
+    uint64_t a = EVTX_HEADER + from * EVTX_CHUNK, b = a + 64ull * EVTX_CHUNK;
+    if (b > e->size) b = e->size;
+    if (b > a) wh_prefault_pages(e->data + a, (size_t)(b - a));
+}
+
 static bool walk_init(walk *w, wh_evtx *e, bool system_only, wh_evtx_fn fn, void *ud)
 {
     memset(w, 0, sizeof(*w));
@@ -581,6 +603,7 @@ wh_status wh_evtx_each(wh_evtx *e, bool system_only, wh_evtx_fn fn, void *ud)
     }
     for (uint64_t s = 0; s < e->info.chunk_slots && !w.stop; s++) {
         if (wh_diag_expired(e->diags, e->name, EVTX_HEADER + s * EVTX_CHUNK)) break;
+        if ((s & 63) == 0) prefault(e, s);
         slot(&w, s, pad);
         if ((s & 63) == 63) release(e, s + 1);
     }

@@ -83,6 +83,15 @@ typedef struct ev_ctx {
     bool shallow;            /* System-only walk: nested BinXml values are not parsed */
     bool crc_pending;        /* records CRC of this chunk not checked yet */
     bool crc_bad;            /* ... and found wrong */
+    /* The last few System strings rendered (provider, channel: the same
+     * bytes record after record), valid until the chunk changes. */
+    struct {
+        const uint8_t *p;
+        uint32_t size;
+        uint8_t type;
+        const char *s;
+    } strc[4];
+    unsigned strc_next;
     size_t nodes;            /* nodes made for the current record */
     int depth;
     bool error;              /* the current record failed */

@@ -16,6 +16,17 @@ static void utf16(wh_sbuf *sb, const uint8_t *p, size_t nunits)
     if (!nunits || !wh_sbuf_grow(sb, nunits * 3)) return;
     char *o = sb->p + sb->n;
     for (size_t i = 0; i < nunits; i++) {
+        // Four ASCII units (none zero) at once: most of a log's text.
+        while (i + 4 <= nunits) {
+            uint64_t x = wh_get_u64le(p + 2 * i);
+            if ((x & 0xFF80FF80FF80FF80ull) || !(x & 0xFFFFull) || !(x & 0xFFFF0000ull) || !(x & 0xFFFF00000000ull) ||
+                !(x >> 48))
+                break;
+            o[0] = (char)x, o[1] = (char)(x >> 16), o[2] = (char)(x >> 32), o[3] = (char)(x >> 48);
+            o += 4;
+            i += 4;
+        }
+        if (i >= nunits) break;
         uint32_t u = (uint32_t)p[2 * i] | (uint32_t)p[2 * i + 1] << 8;
         if (u == 0) u = 0xFFFD;
         if (u < 0x80) {

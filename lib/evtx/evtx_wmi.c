@@ -23,6 +23,13 @@ bool wh_evtx_wmi_candidate(const wh_evtx_event *ev)
 {
     if (!ev->has_event_id) return false;
     uint32_t id = ev->event_id;
+    // The ids first: most records of a log are none of these, and an
+    // integer test costs less than naming the channel.
+    switch (id) {
+    case 1: case 19: case 20: case 21: case 800: case 4103: case 4104: case 4648: case 4662: case 4672: case 4688:
+    case 5857: case 5858: case 5859: case 5860: case 5861: break;
+    default: return false;
+    }
     if (ieq(ev->channel, CH_WMI)) return id >= 5857 && id <= 5861;
     if (ieq(ev->channel, CH_SYSMON)) return id == 1 || id == 19 || id == 20 || id == 21;
     // 4672 (special privileges at logon), 4648 (explicit credentials) and

@@ -44,6 +44,11 @@ def whole_hosts(db):
     try:
         if con.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
             return False, "integrity check fails"
+        # Killed before the schema's transaction committed: SQLite has made
+        # the file but nothing is in it, which is a store of no host.
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "host" not in tables:
+            return not tables, "tables without the host table: %s" % sorted(tables)
         for hid, rec in con.execute("SELECT id, record FROM host"):
             if rec is None:
                 return False, "host %d without its record" % hid
