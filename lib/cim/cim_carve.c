@@ -157,7 +157,7 @@ bool carve_index_live(carve *cv)
     wh_diag_sink *saved = cim->diags;
     cim->diags = NULL; // read once already, and diagnosed then
     for (size_t i = 0; i < cim->nss.n; i++) {
-        const cim_ns *ns = cim->nss.v[i];
+        cim_ns *ns = cim->nss.v[i];
         for (size_t k = 0; k < ns->nclasses; k++) {
             cim_classrec *c = (cim_classrec *)ns->classes[k];
             size_t n;
@@ -165,12 +165,22 @@ bool carve_index_live(carve *cv)
             carve_obj *o = p ? carve_add(cv, p, n, true, true) : NULL;
             if (o) o->cls = c;
         }
-        for (size_t k = 0; k < ns->ninsts; k++) {
-            wh_cim_instance *in = (wh_cim_instance *)ns->insts[k];
+        // A live instance is decoded in scratch to see that it is one;
+        // what recovery keeps of it is its namespace and location.
+        (void)cim_ns_irefs(cim, ns);
+        for (size_t k = 0; k < ns->nirefs; k++) {
+            const wh_cim_instance *in = cim_iref_decode(cim, ns, &ns->irefs[k], cim->tmp);
+            wh_cim_instance *live = (wh_cim_instance *)ns->irefs[k].in;
+            if (in && !live && (live = wh_arena_calloc(cim->arena, 1, sizeof(*live))) != NULL) {
+                live->ns = in->ns;
+                live->loc = in->loc;
+            }
+            wh_arena_reset(cim->tmp);
+            if (!in || !live) continue;
             size_t n;
-            const uint8_t *p = live_bytes(cim, &in->loc, true, &n);
+            const uint8_t *p = live_bytes(cim, &live->loc, true, &n);
             carve_obj *o = p ? carve_add(cv, p, n, true, false) : NULL;
-            if (o) o->inst = in;
+            if (o) o->inst = live;
         }
     }
     cim->diags = saved;

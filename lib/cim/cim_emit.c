@@ -327,18 +327,25 @@ static int tl_one(wh_cim *cim, wh_arena *a, wh_record_fn fn, void *ud, uint64_t 
 
 static void timeline(wh_cim *cim, wh_arena *a, const char *want, wh_record_fn fn, void *ud)
 {
+    // Every object is read once in the full reader's order (what an
+    // instance whose class is missing is named depends on it); then they
+    // stream: decoded in scratch, written, forgotten.
+    cim_load_all(cim, false);
     for (size_t i = 0; i < cim->nss.n; i++) {
-        const cim_ns *ns = cim->nss.v[i];
+        cim_ns *ns = cim->nss.v[i];
         if (!ns_match(want, ns->name)) continue;
         for (size_t k = 0; k < ns->nclasses; k++) {
             const wh_cim_class *c = ns->classes[k];
             if (tl_one(cim, a, fn, ud, c->defined, "class_defined", "class", ns->name, c->name, NULL, &c->loc)) return;
+            if (wh_arena_used(a) > TMP_ARENA) wh_arena_reset(a);
         }
-        for (size_t k = 0; k < ns->ninsts; k++) {
-            const wh_cim_instance *in = ns->insts[k];
-            if (tl_one(cim, a, fn, ud, in->ts_written, "instance_written", "instance", ns->name, in->class_name,
-                       in->key, &in->loc))
-                return;
+        for (size_t k = 0; k < ns->nirefs; k++) {
+            const wh_cim_instance *in = cim_iref_decode(cim, ns, &ns->irefs[k], cim->tmp);
+            int stop = in && tl_one(cim, a, fn, ud, in->ts_written, "instance_written", "instance", ns->name,
+                                    in->class_name, in->key, &in->loc);
+            wh_arena_reset(cim->tmp);
+            if (stop) return;
+            if (wh_arena_used(a) > TMP_ARENA) wh_arena_reset(a);
         }
     }
     // Deleted objects belong on the same time axis, marked recovered.
@@ -408,19 +415,22 @@ wh_status wh_cim_emit(wh_cim *cim, wh_cim_view view, const char *ns, wh_record_f
     if (!a) return WH_E_NOMEM;
     switch (view) {
     case WH_CIM_VIEW_INFO:
+        cim_load_all(cim, false); // the class and instance counts
         info_record(cim, a, fn, ud);
         break;
     case WH_CIM_VIEW_NAMESPACES:
         for (size_t i = 0; i < cim->nss.n; i++) {
-            const cim_ns *x = cim->nss.v[i];
+            cim_ns *x = cim->nss.v[i];
             if (!ns_match(ns, x->name)) continue;
+            cim_ns_count(cim, x);
             if (emit(fn, ud, namespace_record(cim, a, x))) break;
         }
         break;
     case WH_CIM_VIEW_CLASSES:
         for (size_t i = 0; i < cim->nss.n; i++) {
-            const cim_ns *x = cim->nss.v[i];
+            cim_ns *x = cim->nss.v[i];
             if (!ns_match(ns, x->name)) continue;
+            cim_ns_classes(cim, x);
             bool stop = false;
             for (size_t k = 0; k < x->nclasses && !stop; k++) {
                 stop = emit(fn, ud, class_record(cim, a, x->classes[k], false)) != 0;
@@ -452,10 +462,13 @@ wh_status wh_cim_emit(wh_cim *cim, wh_cim_view view, const char *ns, wh_record_f
         break;
     }
     case WH_CIM_VIEW_KEYS:
+        // Key segments resolve to the names of every class read: read them all.
+        cim_load_all(cim, false);
         keys_view(cim, a, fn, ud);
         break;
     }
     wh_arena_free(a);
+    cim_cap_check(cim);
     return WH_OK;
 }
 
@@ -502,17 +515,22 @@ wh_status wh_cim_dump(wh_cim *cim, const char *ns, bool recover, wh_record_fn fn
     if (!a) return WH_E_NOMEM;
     int stop = 0;
     for (size_t i = 0; i < cim->nss.n && !stop; i++) {
-        const cim_ns *x = cim->nss.v[i];
+        cim_ns *x = cim->nss.v[i];
         if (!ns_match(ns, x->name)) continue;
+        cim_ns_count(cim, x); // the namespace record comes first and counts them
         stop = emit(fn, ud, namespace_record(cim, a, x));
         wh_arena_reset(a);
         for (size_t k = 0; k < x->nclasses && !stop; k++) {
             stop = emit(fn, ud, class_record(cim, a, x->classes[k], true));
             wh_arena_reset(a);
         }
-        for (size_t k = 0; k < x->ninsts && !stop; k++) {
-            stop = emit(fn, ud, instance_record(cim, a, "cim.instance", x->insts[k]));
+        // Instances stream: decoded in scratch, written, forgotten (unless
+        // the handle keeps them already).
+        for (size_t k = 0; k < x->nirefs && !stop; k++) {
+            const wh_cim_instance *in = cim_iref_decode(cim, x, &x->irefs[k], cim->tmp);
+            if (in) stop = emit(fn, ud, instance_record(cim, a, "cim.instance", in));
             wh_arena_reset(a);
+            wh_arena_reset(cim->tmp);
         }
     }
     const wh_cim_recovered *r;
@@ -529,5 +547,6 @@ wh_status wh_cim_dump(wh_cim *cim, const char *ns, bool recover, wh_record_fn fn
         }
     }
     wh_arena_free(a);
+    cim_cap_check(cim);
     return WH_OK;
 }

@@ -1,7 +1,9 @@
 /* INDEX.BTR: a B-tree of key strings over 8 KiB pages addressed through
  * the index mapping. We walk it once from the root and keep every key in
  * one sorted array (prefix lookups on the tree return duplicates, see
- * docs/formats/cim.md §3). */
+ * docs/formats/cim.md §3). Keys are collected in tree order (child i, then
+ * key i), which for a sound tree is already sorted: the sort then only
+ * checks it. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,11 +14,20 @@
 #define PAGE_ADMIN 0xADDDu
 #define HDR 16u
 
+/* A key as the walk finds it: seq is the order pages are read in (which
+ * copy of a duplicate is kept), slot its place among its page's children. */
+typedef struct wkey {
+    cim_key k;
+    size_t seq;
+    uint32_t slot;
+} wkey;
+
 typedef struct walk {
     wh_cim *cim;
     uint8_t *seen;       /* per logical page */
     uint32_t nlogical;
-    wh_ptrvec keys;      /* cim_key * */
+    wh_ptrvec keys;      /* wkey *, in the order pages are read */
+    wh_ptrvec order;     /* the same, in tree order */
     uint32_t pages, maxdepth;
 } walk;
 
@@ -53,7 +64,8 @@ static bool parse_ref(const char *last, cim_key *k)
     return true;
 }
 
-/* Decodes one page: its keys into w->keys, its children into kids. */
+/* Decodes one page: its keys into w->keys, its child pointers into kids
+ * by slot (CIM_UNMAPPED for none), *nkids slots. */
 static wh_status parse_page(walk *w, uint32_t logical, uint32_t *kids, uint32_t *nkids)
 {
     wh_cim *cim = w->cim;
@@ -94,7 +106,7 @@ static wh_status parse_page(walk *w, uint32_t logical, uint32_t *kids, uint32_t 
         // ordinary tree page (fox-it's last leaf is page 0, reached only as
         // the last child of page 1). XP leaves say 0: page 0 is its admin page.
         bool none = c == CIM_UNMAPPED || (c == 0 && (cim->xp || (cim->flags & WH_CIM_OPT_REFERENCE_WALK)));
-        if (!none && wh_rd_ok(&r)) kids[(*nkids)++] = c;
+        kids[(*nkids)++] = !none && wh_rd_ok(&r) ? c : CIM_UNMAPPED;
     }
     size_t keyidx_pos = r.pos;
     wh_rd_skip(&r, (size_t)n * 2);
@@ -148,13 +160,16 @@ static wh_status parse_page(walk *w, uint32_t logical, uint32_t *kids, uint32_t 
             continue;
         }
         buf[len] = 0;
-        cim_key *k = wh_arena_calloc(cim->arena, 1, sizeof(*k));
-        if (!k) return WH_E_NOMEM;
+        wkey *wk = wh_arena_calloc(cim->arena, 1, sizeof(*wk));
+        if (!wk) return WH_E_NOMEM;
+        cim_key *k = &wk->k;
         k->str = wh_arena_strndup(cim->arena, buf, len);
         if (!k->str) return WH_E_NOMEM;
         k->index_page = logical;
         parse_ref(last, k);
-        if (wh_ptrvec_push(cim->arena, &w->keys, k) != 0) return WH_E_NOMEM;
+        wk->seq = w->keys.n;
+        wk->slot = i;
+        if (wh_ptrvec_push(cim->arena, &w->keys, wk) != 0) return WH_E_NOMEM;
     }
     return WH_OK;
 }
@@ -185,19 +200,28 @@ static wh_status visit(walk *w, uint32_t logical, uint32_t depth)
     w->pages++;
     if (depth > w->maxdepth) w->maxdepth = depth;
     uint32_t kids[WH_LIMIT_CIM_KEYS_PAGE + 1], nk = 0;
+    size_t next = w->keys.n;
     wh_status st = parse_page(w, logical, kids, &nk);
     if (st == WH_E_NOMEM) return st;
-    for (uint32_t i = 0; i < nk; i++) {
-        st = visit(w, kids[i], depth + 1);
-        if (st == WH_E_NOMEM) return st;
+    // Child j, then this page's key j: tree order.
+    size_t end = w->keys.n;
+    for (uint32_t j = 0; j < nk || next < end; j++) {
+        if (j < nk && kids[j] != CIM_UNMAPPED) {
+            st = visit(w, kids[j], depth + 1);
+            if (st == WH_E_NOMEM) return st;
+        }
+        while (next < end && ((const wkey *)w->keys.v[next])->slot <= j)
+            if (wh_ptrvec_push(cim->arena, &w->order, w->keys.v[next++]) != 0) return WH_E_NOMEM;
     }
     return WH_OK;
 }
 
+/* By string, then by the order read: the first copy of a duplicate wins. */
 static int cmp_key(const void *a, const void *b)
 {
-    const cim_key *x = *(const cim_key *const *)a, *y = *(const cim_key *const *)b;
-    return strcmp(x->str, y->str);
+    const wkey *x = *(const wkey *const *)a, *y = *(const wkey *const *)b;
+    int c = strcmp(x->k.str, y->k.str);
+    return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
 }
 
 wh_status cim_index_walk(wh_cim *cim)
@@ -227,12 +251,12 @@ wh_status cim_index_walk(wh_cim *cim)
     wh_status st = visit(&w, root, 0);
     free(w.seen);
     if (st != WH_OK) return st;
-    if (w.keys.n > 1) wh_sort(w.keys.v, w.keys.n, sizeof(void *), cmp_key); // wh_sort(NULL, 0) is UB
-    cim->keys = wh_arena_calloc(cim->arena, w.keys.n ? w.keys.n : 1, sizeof(cim_key));
+    if (w.order.n > 1) wh_sort(w.order.v, w.order.n, sizeof(void *), cmp_key); // wh_sort(NULL, 0) is UB
+    cim->keys = wh_arena_calloc(cim->arena, w.order.n ? w.order.n : 1, sizeof(cim_key));
     if (!cim->keys) return WH_E_NOMEM;
     size_t n = 0;
-    for (size_t i = 0; i < w.keys.n; i++) {
-        const cim_key *k = w.keys.v[i];
+    for (size_t i = 0; i < w.order.n; i++) {
+        const cim_key *k = &((const wkey *)w.order.v[i])->k;
         if (n && strcmp(cim->keys[n - 1].str, k->str) == 0) continue; // distinct keys only
         cim->keys[n++] = *k;
     }

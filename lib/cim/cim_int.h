@@ -55,13 +55,33 @@ typedef struct cim_classrec {
     const char *source;
 } cim_classrec;
 
+/* One instance key of a namespace. Opening reads none of them: a
+ * namespace's list is built when asked (its records' headers are read then,
+ * and their classes found), and an instance is decoded only when a command
+ * needs it, into the handle's arena or a scratch one. */
+enum { CIM_IREF_HEAD = 0, /* header read, class looked up: not decoded yet */
+       CIM_IREF_OK,       /* decoded once (diagnosed then) */
+       CIM_IREF_BAD };    /* decoded once and malformed: not an instance */
+
+typedef struct cim_iref {
+    size_t key;              /* in cim->keys */
+    cim_classrec *cls;       /* NULL when its class is not found */
+    const wh_cim_instance *in; /* kept in the handle's arena, or NULL */
+    uint8_t state;           /* CIM_IREF_* */
+} cim_iref;
+
 typedef struct cim_ns {
     const char *name;        /* "root\\subscription" */
     const char *hash;        /* "NS_<hex>" */
-    const wh_cim_class **classes; /* defined here, sorted by name */
+    const wh_cim_class **classes; /* defined here, sorted by name (once classes_loaded) */
     size_t nclasses;
-    const wh_cim_instance **insts; /* every instance stored in this namespace */
-    size_t ninsts;
+    const wh_cim_instance **insts; /* every instance stored here (once insts_loaded) */
+    size_t ninsts;           /* valid once counted */
+    bool classes_loaded, insts_loaded, counted, irefs_built, subs_built;
+    cim_iref *irefs;         /* instance keys with a readable record, key order */
+    size_t nirefs;
+    const wh_cim_instance **subs; /* filters, consumers, bindings (persistence) */
+    size_t nsubs;
 } cim_ns;
 
 /* The repository's files, found in a folder or handed in as memory. */
@@ -102,6 +122,11 @@ struct wh_cim {
     wh_strmap ns_by_hash;    /* "NS_<hex>" -> cim_ns * */
     wh_strmap neg;           /* class lookups that failed, not retried */
     wh_strmap queries;       /* wh_cim_instances results, so repeated queries cost nothing */
+    wh_arena *tmp;           /* scratch for objects decoded, used and forgotten */
+    bool counted_all, loaded_all;
+    bool frozen;             /* look classes up, never decode one (an instance decodes in tmp) */
+    size_t cap;              /* arena cap in bytes */
+    bool cap_said;
     bool persistence_built, recovered_built;
     wh_cim_persistence persist;
     wh_cim_recovered recovered;
@@ -125,6 +150,8 @@ bool cim_key_has_prefix(const cim_key *k, const char *prefix, size_t plen);
 /* cim_page.c: bytes of an object through the current map (may copy into
  * the arena when it spans pages). Diagnoses and returns NULL on failure. */
 const uint8_t *cim_object_get(wh_cim *cim, uint32_t page, uint32_t id, uint32_t size, wh_cim_loc *loc);
+/* The same, copying a record that spans pages into arena a. */
+const uint8_t *cim_object_read(wh_cim *cim, wh_arena *a, uint32_t page, uint32_t id, uint32_t size, wh_cim_loc *loc);
 /* Physical page bytes, or NULL when past the end of OBJECTS.DATA. */
 const uint8_t *cim_data_page(const wh_cim *cim, uint32_t physical);
 
@@ -171,6 +198,27 @@ void cim_hash(const char *name, size_t n, bool xp, char out[65]);
 
 /* cim_repo.c */
 cim_ns *cim_ns_find(wh_cim *cim, const char *ns);
+/* Decodes the class definitions of ns (once). */
+void cim_ns_classes(wh_cim *cim, cim_ns *ns);
+/* Counts ns's classes and instances (decoding instances in cim->tmp). */
+void cim_ns_count(wh_cim *cim, cim_ns *ns);
+/* Keeps every instance of ns in ns->insts. */
+void cim_ns_insts(wh_cim *cim, cim_ns *ns);
+/* Every namespace in order, its classes then its instances: counted
+ * (decoded in scratch, each diagnosed once), or with keep, kept in
+ * ns->insts. The order is the eager reader's: what an instance whose class
+ * is missing is named depends on the classes read before it. */
+void cim_load_all(wh_cim *cim, bool keep);
+/* The instance keys of ns (built once); false when out of memory or time. */
+bool cim_ns_irefs(wh_cim *cim, cim_ns *ns);
+/* Decodes one instance of ns into arena a (cim->arena keeps it, and a
+ * second decode returns the same object); diagnoses only the first decode.
+ * NULL when the record is malformed. */
+const wh_cim_instance *cim_iref_decode(wh_cim *cim, cim_ns *ns, cim_iref *r, wh_arena *a);
+/* Filters, consumers and bindings of ns, in key order (built once). */
+void cim_ns_subs(wh_cim *cim, cim_ns *ns);
+/* Says once that the memory cap was reached. */
+void cim_cap_check(wh_cim *cim);
 
 #define CIM_DIAG(cim, sev, code, src, off, ...) wh_diagf((cim)->diags, sev, code, src, off, __VA_ARGS__)
 

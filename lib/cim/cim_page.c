@@ -38,6 +38,11 @@ static bool vread32(const wh_cim *cim, uint32_t page, uint64_t voff, uint32_t *v
 
 const uint8_t *cim_object_get(wh_cim *cim, uint32_t page, uint32_t id, uint32_t size, wh_cim_loc *loc)
 {
+    return cim_object_read(cim, cim->arena, page, id, size, loc);
+}
+
+const uint8_t *cim_object_read(wh_cim *cim, wh_arena *a, uint32_t page, uint32_t id, uint32_t size, wh_cim_loc *loc)
+{
     const char *src = cim->objects.path;
     uint32_t phys = cim_data_phys(cim, page);
     const uint8_t *pg = phys == CIM_UNMAPPED ? NULL : cim_data_page(cim, phys);
@@ -53,9 +58,14 @@ const uint8_t *cim_object_get(wh_cim *cim, uint32_t page, uint32_t id, uint32_t 
     for (uint32_t i = 0; i < CIM_TOC_MAX; i++) {
         uint32_t e[3];
         uint64_t vo = (uint64_t)i * TOC_ENTRY;
-        if (!vread32(cim, page, vo, &e[0]) || !vread32(cim, page, vo + 4, &e[1]) ||
-            !vread32(cim, page, vo + 8, &e[2]))
+        if (vo + 12 <= CIM_PAGE) { // the usual case: the entry is on the page itself
+            e[0] = wh_get_u32le(pg + vo);
+            e[1] = wh_get_u32le(pg + vo + 4);
+            e[2] = wh_get_u32le(pg + vo + 8);
+        } else if (!vread32(cim, page, vo, &e[0]) || !vread32(cim, page, vo + 4, &e[1]) ||
+                   !vread32(cim, page, vo + 8, &e[2])) {
             break;
+        }
         if (e[0] == 0 && e[1] == 0 && e[2] == 0) break;
         if (e[0] == id) {
             off = e[1];
@@ -89,7 +99,7 @@ const uint8_t *cim_object_get(wh_cim *cim, uint32_t page, uint32_t id, uint32_t 
     }
     if ((uint64_t)off + esize <= CIM_PAGE) return pg + off;
     // Spans pages: assemble a copy from the following logical pages.
-    uint8_t *buf = wh_arena_alloc(cim->arena, esize);
+    uint8_t *buf = wh_arena_alloc(a, esize);
     if (!buf) return NULL;
     uint64_t vo = off;
     size_t done = 0;

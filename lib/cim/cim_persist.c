@@ -55,8 +55,9 @@ static const wh_cim_instance *resolve(wh_cim *cim, cim_ns *home, const char *ref
     if (!ref || !split_ref(cim, ref, &ns, &cls, &key)) return NULL;
     cim_ns *x = ns ? cim_ns_find(cim, ns) : home;
     if (!x) return NULL;
-    for (size_t i = 0; i < x->ninsts; i++) {
-        const wh_cim_instance *in = x->insts[i];
+    cim_ns_subs(cim, x); // every filter and consumer is among them
+    for (size_t i = 0; i < x->nsubs; i++) {
+        const wh_cim_instance *in = x->subs[i];
         if (!wh_cim_class_is(in->cls, base)) continue;
         if (wh_strcasecmp(in->class_name, cls) != 0) continue;
         if (key_matches(in, key)) return in;
@@ -79,8 +80,10 @@ wh_status wh_cim_get_persistence(wh_cim *cim, const wh_cim_persistence **out)
     wh_ptrvec binds = {0}, filters = {0}, consumers = {0}, used = {0};
     for (size_t i = 0; i < cim->nss.n; i++) {
         cim_ns *ns = cim->nss.v[i];
-        for (size_t j = 0; j < ns->ninsts; j++) {
-            const wh_cim_instance *in = ns->insts[j];
+        // Only the instances of the subscription classes are decoded.
+        cim_ns_subs(cim, ns);
+        for (size_t j = 0; j < ns->nsubs; j++) {
+            const wh_cim_instance *in = ns->subs[j];
             if (wh_cim_class_is(in->cls, "__EventFilter")) (void)wh_ptrvec_push(cim->arena, &filters, (void *)in);
             else if (wh_cim_class_is(in->cls, "__EventConsumer"))
                 (void)wh_ptrvec_push(cim->arena, &consumers, (void *)in);

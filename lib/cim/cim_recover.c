@@ -456,6 +456,9 @@ wh_status wh_cim_recover(wh_cim *cim, const wh_cim_recovered **out)
         *out = &cim->recovered;
         return WH_OK;
     }
+    // Live objects are told apart from deleted copies: every one is read
+    // (and diagnosed) first, in the full reader's order.
+    cim_load_all(cim, false);
     carve cv = {.cim = cim};
     wh_strmap_init(&cv.cands, cim->arena);
     wh_strmap_init(&cv.objs, cim->arena);

@@ -73,6 +73,17 @@ static void ns_unlinked(wh_cim *cim)
         if (strncmp(k, "NS_", 3) != 0) continue;
         char h[80];
         seg_hash(k + 3, h, sizeof(h));
+        // Every key under "NS_<h>/" has this hash: step over them at once.
+        size_t pl = 3 + strlen(h);
+        if (k[pl] == '/') {
+            size_t lo = i + 1, hi = cim->nkeys;
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (strncmp(cim->keys[mid].str, k, pl + 1) <= 0) lo = mid + 1;
+                else hi = mid;
+            }
+            i = lo - 1;
+        }
         if (strcmp(h, prev) == 0) continue;
         snprintf(prev, sizeof(prev), "%s", h);
         char nh[90];
@@ -108,7 +119,7 @@ cim_classrec *cim_class_by_hash(wh_cim *cim, const char *ns_hash, const char *cl
         snprintf(mk, sizeof(mk), "%s/%s", nh, class_hash);
         cim_classrec *c = wh_strmap_get(&cim->classes, mk);
         if (c) return c;
-        if (wh_strmap_get(&cim->neg, mk)) continue;
+        if (cim->frozen || wh_strmap_get(&cim->neg, mk)) continue;
         char prefix[256];
         int pl = snprintf(prefix, sizeof(prefix), "%s/CD_%s.", nh, class_hash);
         size_t i = cim_keys_lower(cim, prefix);
@@ -178,10 +189,13 @@ static void ns_children(wh_cim *cim, cim_ns *ns, wh_ptrvec *queue)
     }
 }
 
-static void ns_load(wh_cim *cim, cim_ns *ns)
+void cim_ns_classes(wh_cim *cim, cim_ns *ns)
 {
+    if (ns->classes_loaded) return;
+    ns->classes_loaded = true;
+    if (wh_diag_expired(cim->diags, cim->dir, WH_NO_OFFSET)) return;
     char prefix[256];
-    wh_ptrvec cls = {0}, ins = {0};
+    wh_ptrvec cls = {0};
     int pl = snprintf(prefix, sizeof(prefix), "%s/CD_", ns->hash);
     for (size_t i = cim_keys_lower(cim, prefix); i < cim->nkeys; i++) {
         const cim_key *k = &cim->keys[i];
@@ -201,22 +215,156 @@ static void ns_load(wh_cim *cim, cim_ns *ns)
         for (size_t i = 0; i < cls.n; i++) ns->classes[i] = cls.v[i];
         ns->nclasses = cls.n;
     }
-    pl = snprintf(prefix, sizeof(prefix), "%s/CI_", ns->hash);
-    for (size_t i = cim_keys_lower(cim, prefix); i < cim->nkeys; i++) {
+}
+
+bool cim_ns_irefs(wh_cim *cim, cim_ns *ns)
+{
+    if (ns->irefs_built) return ns->irefs != NULL;
+    ns->irefs_built = true;
+    if (wh_diag_expired(cim->diags, cim->dir, WH_NO_OFFSET)) return false;
+    char prefix[256];
+    int pl = snprintf(prefix, sizeof(prefix), "%s/CI_", ns->hash);
+    size_t first = cim_keys_lower(cim, prefix), n = 0;
+    while (first + n < cim->nkeys && cim_key_has_prefix(&cim->keys[first + n], prefix, (size_t)pl)) n++;
+    ns->irefs = wh_arena_calloc(cim->arena, n ? n : 1, sizeof(cim_iref));
+    if (!ns->irefs) return false;
+    char last[65] = "";
+    for (size_t i = first; i < first + n; i++) {
         const cim_key *k = &cim->keys[i];
-        if (!cim_key_has_prefix(k, prefix, (size_t)pl)) break;
         if (!k->has_ref || !strstr(k->str + pl, "/IL_")) continue;
+        // Only the header is needed now: a record over several pages is
+        // assembled in scratch and forgotten.
         wh_cim_loc loc;
-        const uint8_t *p = cim_object_get(cim, k->page, k->id, k->size, &loc);
+        const uint8_t *p = cim_object_read(cim, cim->tmp, k->page, k->id, k->size, &loc);
+        char hash[65];
+        uint32_t rest;
+        if (p && !cim_instance_header(cim, p, loc.size, hash, &rest)) {
+            CIM_DIAG(cim, WH_SEV_WARN, WH_E_CORRUPT, cim->objects.path, loc.offset,
+                     "instance record does not start with a class-name hash; skipped");
+            p = NULL;
+        }
+        wh_arena_reset(cim->tmp);
         if (!p) continue;
-        wh_cim_instance *in = cim_instance_decode(cim, p, loc.size, &loc, ns->hash, ns->name, false);
-        if (in) (void)wh_ptrvec_push(cim->arena, &ins, in);
+        cim_iref *r = &ns->irefs[ns->nirefs++];
+        r->key = i;
+        // Keys run by class: the previous record's class is usually this one's.
+        if (ns->nirefs > 1 && strcmp(hash, last) == 0) {
+            r->cls = r[-1].cls;
+            continue;
+        }
+        snprintf(last, sizeof(last), "%s", hash);
+        r->cls = cim_class_by_hash(cim, ns->hash, hash);
+        if (r->cls) cim_class_layout(cim, r->cls);
     }
-    ns->insts = wh_arena_calloc(cim->arena, ins.n ? ins.n : 1, sizeof(void *));
-    if (ns->insts) {
-        for (size_t i = 0; i < ins.n; i++) ns->insts[i] = ins.v[i];
-        ns->ninsts = ins.n;
+    return true;
+}
+
+const wh_cim_instance *cim_iref_decode(wh_cim *cim, cim_ns *ns, cim_iref *r, wh_arena *a)
+{
+    if (r->in) return r->in;
+    if (r->state == CIM_IREF_BAD) return NULL;
+    const cim_key *k = &cim->keys[r->key];
+    wh_diag_sink *saved = cim->diags;
+    cim->diags = NULL; // the record was read, and diagnosed, when the list was built
+    wh_cim_loc loc;
+    const uint8_t *p = cim_object_read(cim, a, k->page, k->id, k->size, &loc);
+    if (r->state == CIM_IREF_HEAD) cim->diags = saved;
+    // The class is decoded and laid out already (or known missing): only
+    // the instance's own parts land in a, and no class may be decoded there.
+    wh_arena *keep = cim->arena;
+    bool frozen = cim->frozen;
+    cim->arena = a;
+    cim->frozen = true;
+    wh_cim_instance *in = p ? cim_instance_decode(cim, p, loc.size, &loc, ns->hash, ns->name, false) : NULL;
+    cim->frozen = frozen;
+    cim->arena = keep;
+    cim->diags = saved;
+    r->state = in ? CIM_IREF_OK : CIM_IREF_BAD;
+    if (in && a == cim->arena) r->in = in;
+    return in;
+}
+
+void cim_ns_count(wh_cim *cim, cim_ns *ns)
+{
+    if (ns->counted) return;
+    cim_ns_classes(cim, ns);
+    ns->counted = true;
+    if (ns->insts_loaded || !cim_ns_irefs(cim, ns)) return;
+    size_t n = 0;
+    for (size_t i = 0; i < ns->nirefs; i++) {
+        n += cim_iref_decode(cim, ns, &ns->irefs[i], cim->tmp) != NULL;
+        wh_arena_reset(cim->tmp);
     }
+    ns->ninsts = n;
+}
+
+void cim_ns_insts(wh_cim *cim, cim_ns *ns)
+{
+    if (ns->insts_loaded) return;
+    cim_ns_classes(cim, ns);
+    ns->insts_loaded = ns->counted = true;
+    ns->ninsts = 0;
+    if (!cim_ns_irefs(cim, ns)) return;
+    const wh_cim_instance **v = wh_arena_calloc(cim->arena, ns->nirefs ? ns->nirefs : 1, sizeof(void *));
+    if (!v) return;
+    size_t n = 0;
+    for (size_t i = 0; i < ns->nirefs; i++) {
+        const wh_cim_instance *in = cim_iref_decode(cim, ns, &ns->irefs[i], cim->arena);
+        if (in) v[n++] = in;
+    }
+    ns->insts = v;
+    ns->ninsts = n;
+}
+
+static bool is_subscription(const cim_classrec *c)
+{
+    return c && (wh_cim_class_is(&c->pub, "__EventFilter") || wh_cim_class_is(&c->pub, "__EventConsumer") ||
+                 wh_cim_class_is(&c->pub, "__FilterToConsumerBinding"));
+}
+
+void cim_ns_subs(wh_cim *cim, cim_ns *ns)
+{
+    if (ns->subs_built) return;
+    ns->subs_built = true;
+    if (!cim_ns_irefs(cim, ns)) return;
+    size_t k = 0;
+    for (size_t i = 0; i < ns->nirefs; i++) k += is_subscription(ns->irefs[i].cls);
+    const wh_cim_instance **v = wh_arena_calloc(cim->arena, k ? k : 1, sizeof(void *));
+    if (!v) return;
+    size_t n = 0;
+    for (size_t i = 0; i < ns->nirefs; i++) {
+        if (!is_subscription(ns->irefs[i].cls)) continue;
+        const wh_cim_instance *in = cim_iref_decode(cim, ns, &ns->irefs[i], cim->arena);
+        if (in) v[n++] = in;
+    }
+    ns->subs = v;
+    ns->nsubs = n;
+}
+
+void cim_load_all(wh_cim *cim, bool keep)
+{
+    if (keep ? cim->loaded_all : cim->counted_all) return;
+    for (size_t i = 0; i < cim->nss.n; i++) {
+        if (keep) cim_ns_insts(cim, cim->nss.v[i]);
+        else cim_ns_count(cim, cim->nss.v[i]);
+    }
+    cim->counted_all = true;
+    cim->loaded_all |= keep;
+    cim->info.classes = cim->info.instances = 0;
+    for (size_t i = 0; i < cim->nss.n; i++) {
+        const cim_ns *ns = cim->nss.v[i];
+        cim->info.classes += ns->nclasses;
+        cim->info.instances += ns->ninsts;
+    }
+    cim_cap_check(cim);
+}
+
+void cim_cap_check(wh_cim *cim)
+{
+    if (cim->cap_said || !wh_arena_hit_cap(cim->arena)) return;
+    cim->cap_said = true;
+    CIM_DIAG(cim, WH_SEV_ERROR, WH_E_LIMIT, cim->dir, WH_NO_OFFSET,
+             "memory cap of %zu bytes reached; results are partial (raise --max-memory)", cim->cap);
 }
 
 static const char *const KNOWN_FILES[] = {"OBJECTS.DATA", "INDEX.BTR",   "MAPPING1.MAP", "MAPPING2.MAP",
@@ -288,10 +436,14 @@ static wh_cim *cim_alloc(const wh_cim_opts *opts, wh_diag_sink *diags, size_t *c
     *cap = WH_LIMIT_ARENA_DEFAULT;
     if (opts && opts->size >= sizeof(size_t) * 2 && opts->max_memory) *cap = opts->max_memory;
     cim->arena = wh_arena_new(*cap);
-    if (!cim->arena) {
+    cim->tmp = wh_arena_new(*cap);
+    if (!cim->arena || !cim->tmp) {
+        wh_arena_free(cim->arena);
+        wh_arena_free(cim->tmp);
         free(cim);
         return NULL;
     }
+    cim->cap = *cap;
     cim->diags = diags;
     if (opts && opts->size >= sizeof(*opts)) cim->flags = opts->flags;
     wh_strmap_init(&cim->names, cim->arena);
@@ -304,7 +456,7 @@ static wh_cim *cim_alloc(const wh_cim_opts *opts, wh_diag_sink *diags, size_t *c
 }
 
 /* Everything after the files are known: maps, index, namespaces, objects. */
-static wh_status open_common(wh_cim *cim, size_t cap)
+static wh_status open_common(wh_cim *cim)
 {
     cim->info.dir = cim->dir;
     wh_status st = cim_maps_open(cim);
@@ -369,18 +521,9 @@ static wh_status open_common(wh_cim *cim, size_t cap)
     }
     if (so == WH_OK) ns_unlinked(cim); // without objects no namespace can be linked
     if (cim->nss.n > 1) wh_sort(cim->nss.v, cim->nss.n, sizeof(void *), cmp_ns);
-    if (so == WH_OK)
-        for (size_t i = 0; i < cim->nss.n && !wh_diag_expired(cim->diags, cim->dir, WH_NO_OFFSET); i++)
-            ns_load(cim, cim->nss.v[i]);
+    // Classes and instances are decoded when a command asks for them.
     cim->info.namespaces = cim->nss.n;
-    for (size_t i = 0; i < cim->nss.n; i++) {
-        const cim_ns *ns = cim->nss.v[i];
-        cim->info.classes += ns->nclasses;
-        cim->info.instances += ns->ninsts;
-    }
-    if (wh_arena_hit_cap(cim->arena))
-        CIM_DIAG(cim, WH_SEV_ERROR, WH_E_LIMIT, cim->dir, WH_NO_OFFSET,
-                 "memory cap of %zu bytes reached; results are partial (raise --max-memory)", cap);
+    cim_cap_check(cim);
     return WH_OK;
 }
 
@@ -401,7 +544,7 @@ wh_status wh_cim_open(const char *dir, const wh_cim_opts *opts, wh_diag_sink *di
     wh_status st = WH_E_NOMEM;
     if (cim->dir) {
         files_from_dir(cim);
-        st = open_common(cim, cap);
+        st = open_common(cim);
     }
     if (st != WH_OK) {
         if (st == WH_E_NOMEM || wh_arena_hit_cap(cim->arena))
@@ -434,7 +577,7 @@ wh_status wh_cim_open_mem(const wh_cim_memfile *files, size_t nfiles, const wh_c
             f->owned = false;
         }
     }
-    wh_status st = open_common(cim, cap);
+    wh_status st = open_common(cim);
     if (st != WH_OK) {
         wh_cim_close(cim);
         return st;
@@ -451,10 +594,15 @@ void wh_cim_close(wh_cim *cim)
     for (size_t i = 0; i < cim->nfiles; i++)
         if (cim->files[i].owned) wh_unmap_file(&cim->files[i].m);
     wh_arena_free(cim->arena);
+    wh_arena_free(cim->tmp);
     free(cim);
 }
 
-const wh_cim_info *wh_cim_get_info(wh_cim *cim) { return &cim->info; }
+const wh_cim_info *wh_cim_get_info(wh_cim *cim)
+{
+    cim_load_all(cim, false); // the class and instance counts
+    return &cim->info;
+}
 
 uint32_t wh_cim_map_lookup(wh_cim *cim, bool index, uint32_t logical)
 {
@@ -521,6 +669,7 @@ wh_status wh_cim_classes(wh_cim *cim, const char *ns, const wh_cim_class *const 
 {
     cim_ns *x = cim_ns_find(cim, ns);
     if (!x) return WH_E_NOTFOUND;
+    cim_ns_classes(cim, x);
     *out = x->classes;
     *n = x->nclasses;
     return WH_OK;
@@ -548,9 +697,21 @@ wh_status wh_cim_ns_instances(wh_cim *cim, const char *ns, const wh_cim_instance
 {
     cim_ns *x = cim_ns_find(cim, ns);
     if (!x) return WH_E_NOTFOUND;
+    cim_ns_insts(cim, x);
     *out = (const wh_cim_instance *const *)x->insts;
     *n = x->ninsts;
     return WH_OK;
+}
+
+/* Is the instance of r one of cls (deep: or of a subclass)? An instance
+ * shows its class's name; one whose class is missing, the name its
+ * record's hash resolves to. */
+static bool iref_is(wh_cim *cim, cim_ns *x, cim_iref *r, const char *cls, bool deep)
+{
+    if (r->cls) return deep ? wh_cim_class_is(&r->cls->pub, cls) : wh_strcasecmp(r->cls->pub.name, cls) == 0;
+    if (deep) return false;
+    const wh_cim_instance *in = cim_iref_decode(cim, x, r, cim->arena);
+    return in && wh_strcasecmp(in->class_name, cls) == 0;
 }
 
 wh_status wh_cim_instances(wh_cim *cim, const char *ns, const char *cls, bool deep,
@@ -568,18 +729,20 @@ wh_status wh_cim_instances(wh_cim *cim, const char *ns, const char *cls, bool de
     key[kl] = 0;
     cim_query *q = wh_strmap_get(&cim->queries, key);
     if (!q) {
+        // Only the instances of the class are decoded; which those are is
+        // known from the class found for each record (a record whose class
+        // is missing is decoded to see the name it shows).
+        (void)cim_ns_irefs(cim, x); // none when out of time
         size_t k = 0;
-        for (size_t i = 0; i < x->ninsts; i++) {
-            const wh_cim_instance *in = x->insts[i];
-            k += deep ? wh_cim_class_is(in->cls, cls) : wh_strcasecmp(in->class_name, cls) == 0;
-        }
+        for (size_t i = 0; i < x->nirefs; i++) k += iref_is(cim, x, &x->irefs[i], cls, deep);
         q = wh_arena_calloc(cim->arena, 1, sizeof(*q));
         const wh_cim_instance **res = wh_arena_calloc(cim->arena, k ? k : 1, sizeof(void *));
         char *kc = wh_arena_strdup(cim->arena, key);
         if (!q || !res || !kc) return WH_E_NOMEM;
-        for (size_t i = 0; i < x->ninsts; i++) {
-            const wh_cim_instance *in = x->insts[i];
-            if (deep ? wh_cim_class_is(in->cls, cls) : wh_strcasecmp(in->class_name, cls) == 0) res[q->n++] = in;
+        for (size_t i = 0; i < x->nirefs && q->n < k; i++) {
+            if (!iref_is(cim, x, &x->irefs[i], cls, deep)) continue;
+            const wh_cim_instance *in = cim_iref_decode(cim, x, &x->irefs[i], cim->arena);
+            if (in) res[q->n++] = in;
         }
         q->list = res;
         if (wh_strmap_put(&cim->queries, kc, q) != 0) return WH_E_NOMEM;

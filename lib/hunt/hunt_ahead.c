@@ -5,7 +5,9 @@
  * the diagnostics and the records in the order a direct read gives them,
  * so the output is the same with or without read-ahead. Repositories are
  * the slow part of a hunt (the deleted-object carving); logs, hives and
- * MOF files are read meanwhile. Bounded: repositories over
+ * MOF files are read meanwhile. A repository no worker has started when
+ * the collection reaches it is read there and then (waiting for a busy
+ * worker to get to it would leave the host's thread idle). Bounded: repositories over
  * WH_AHEAD_MAX_BYTES are read directly (a tape holds all their records). */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -26,7 +28,7 @@ struct hcim {
     wh_ptrvec recs;
     wh_cim *cim;
     wh_status st;
-    bool done, taken, cut; /* cut: out of memory while taping */
+    bool started, done, taken, cut; /* cut: out of memory while taping */
 };
 
 typedef struct hahead {
@@ -65,6 +67,8 @@ static void *worker(void *arg)
     pthread_mutex_lock(&h->m);
     while (h->next < h->n) {
         hcim *j = &h->jobs[h->next++];
+        if (j->taken) continue; // the host's thread reads it itself
+        j->started = true;
         pthread_mutex_unlock(&h->m);
         run(j);
         pthread_mutex_lock(&h->m);
@@ -106,12 +110,18 @@ void hc_ahead_start(wh_hunt_host *hh, const char *const *paths, const bool *time
 hcim *hc_ahead_take(wh_hunt_host *hh, const char *path)
 {
     hahead *h = hh->ahead;
-    for (size_t i = 0; h && h->nthreads && i < h->n; i++)
+    if (!h || !h->nthreads) return NULL;
+    hcim *found = NULL;
+    pthread_mutex_lock(&h->m);
+    for (size_t i = 0; i < h->n; i++)
         if (!h->jobs[i].taken && !strcmp(h->jobs[i].path, path)) {
             h->jobs[i].taken = true;
-            return &h->jobs[i];
+            // Not started: read directly (NULL), the workers skip it.
+            found = h->jobs[i].started ? &h->jobs[i] : NULL;
+            break;
         }
-    return NULL;
+    pthread_mutex_unlock(&h->m);
+    return found;
 }
 
 wh_status hc_ahead_wait(hcim *j, wh_cim **cim)
@@ -155,7 +165,7 @@ void hc_ahead_stop(wh_hunt_host *hh)
     for (size_t i = 0; i < h->n; i++) { // read ahead but never reached (a bound stopped the collection)
         hcim *j = &h->jobs[i];
         if (!j->taken && j->done && j->cim) wh_cim_close(j->cim);
-        if (!j->taken) hc_ahead_done(j);
+        if (!j->taken || !j->started) hc_ahead_done(j); // never reached, or read directly
     }
     pthread_mutex_destroy(&h->m);
     pthread_cond_destroy(&h->cv);
