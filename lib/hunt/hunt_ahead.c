@@ -6,8 +6,9 @@
  * so the output is the same with or without read-ahead. Repositories are
  * the slow part of a hunt (the deleted-object carving); logs, hives and
  * MOF files are read meanwhile. A repository no worker has started when
- * the collection reaches it is read there and then (waiting for a busy
- * worker to get to it would leave the host's thread idle). Bounded: repositories over
+ * the collection reaches it is read there and then, and while the host's
+ * thread waits for one a worker is reading, it reads the next one ahead
+ * itself (either way it would otherwise be idle). Bounded: repositories over
  * WH_AHEAD_MAX_BYTES are read directly (a tape holds all their records). */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -128,7 +129,25 @@ wh_status hc_ahead_wait(hcim *j, wh_cim **cim)
 {
     hahead *h = j->hh->ahead;
     pthread_mutex_lock(&h->m);
-    while (!j->done) pthread_cond_wait(&h->cv, &h->m);
+    while (!j->done) {
+        // While a worker reads this one, the host's thread reads the next
+        // one no one has started into its tape, rather than wait idle.
+        hcim *next = NULL;
+        while (h->next < h->n && !next) {
+            next = &h->jobs[h->next++];
+            if (next->taken) next = NULL;
+        }
+        if (!next) {
+            pthread_cond_wait(&h->cv, &h->m);
+            continue;
+        }
+        next->started = true;
+        pthread_mutex_unlock(&h->m);
+        run(next);
+        pthread_mutex_lock(&h->m);
+        next->done = true;
+        pthread_cond_broadcast(&h->cv);
+    }
     pthread_mutex_unlock(&h->m);
     wh_diag_keep_replay(&j->kept, &j->hh->sink, "-", "while reading ahead"); // now, in a direct read's order
     if (j->cut)
