@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "source/source_int.h"
 #include "wmihunt/source.h"
 
 static int check(const char *path, const struct stat *st, int type, struct FTW *f)
@@ -31,6 +32,9 @@ const char *__asan_default_options(void) { return "allocator_may_return_null=1";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+#ifdef WH_HAVE_TSK
+    ws_image_register(); // the readers in this process, for coverage
+#endif
     wh_diag_sink sink = {0};
     // Every file wanted (no filter): the walk and the copying see the most.
     wh_source_opts o = {.size = sizeof(o), .max_members = 4096, .max_total = 16u << 20, .max_member = 4u << 20,

@@ -408,13 +408,11 @@ static wh_status open_copy(wh_source *s, const wh_source_opts *o, bool disk, con
     wh_status st = WH_E_ARG;
     if (!(disk ? wh_source_images_supported() : wh_source_archives_supported()))
         ws_say(s, WH_SEV_ERROR, WH_E_ARG, NULL, WH_NO_OFFSET, "%s",
-               disk ? "a disk image, but this wmihunt was built without The Sleuth Kit: mount it read-only and give "
-                      "the Windows volume's folder"
+               disk ? "a disk image, but this wmihunt has no disk-image reader (wmihunt-image, built with The Sleuth "
+                      "Kit, beside it): mount it read-only and give the Windows volume's folder"
                     : "an archive, but this wmihunt was built without libarchive: extract it and give the folder");
     else if ((st = make_private(s)) == WH_OK)
-        st = !disk              ? ws_extract(s, &lim, fd, mem, size)
-             : lim.in_process ? ws_image(s, &lim, path, mem, size)
-                              : ws_image_isolated(s, &lim, path, mem, size);
+        st = !disk ? ws_extract(s, &lim, fd, mem, size) : ws_image_isolated(s, &lim, path, mem, size);
     s->sink = NULL;
     if (st != WH_OK) {
         wh_source_close(s);

@@ -15,57 +15,9 @@
 
 #include "source/source_int.h"
 
-/* ---- magic (no library needed) ---- */
-
-static bool mbr_like(const unsigned char *b)
-{
-    if (b[510] != 0x55 || b[511] != 0xAA) return false;
-    // A partition table: each entry's status is 0 or 0x80, and one has a type.
-    bool any = false;
-    for (int i = 0; i < 4; i++) {
-        const unsigned char *e = b + 446 + 16 * i;
-        if (e[0] != 0 && e[0] != 0x80) return false;
-        any |= e[4] != 0;
-    }
-    return any;
-}
-
-bool ws_image_magic(const unsigned char *b, size_t n, const unsigned char *tail)
-{
-    if (n < 512) return false;
-    if (!memcmp(b, "EVF\x09\x0d\x0a\xff\x00", 8) || !memcmp(b, "EVF2\x0d\x0a\x81\x00", 8)) return true; // E01, Ex01
-    if (!memcmp(b, "vhdxfile", 8) || !memcmp(b, "conectix", 8)) return true;                        // VHDX, dynamic VHD
-    if (tail && !memcmp(tail, "conectix", 8)) return true;                                              // fixed VHD
-    if (!memcmp(b, "KDMV", 4) || !memcmp(b, "COWD", 4)) return true;                                    // VMDK sparse
-    if (!memcmp(b, "# Disk DescriptorFile", 21)) return true;                                           // VMDK descriptor
-    if (!memcmp(b, "QFI\xfb", 4)) return true;                                                          // QCOW
-    if (!memcmp(b + 3, "NTFS    ", 8) || !memcmp(b + 3, "-FVE-FS-", 8)) return true;                    // a volume alone
-    if (n >= 520 && !memcmp(b + 512, "EFI PART", 8)) return true;                                       // GPT
-    return mbr_like(b);
-}
-
-#ifndef WH_HAVE_TSK
-
-bool wh_source_images_supported(void) { return false; }
-
-#ifdef _WIN32 // source_isolate.c (fork, pipes) is not built there; never reached
-wh_status ws_image_isolated(wh_source *s, const wh_source_opts *o, const char *path, const void *mem, size_t size)
-{
-    return ws_image(s, o, path, mem, size);
-}
-#endif
-
-wh_status ws_image(wh_source *s, const wh_source_opts *o, const char *path, const void *mem, size_t size)
-{
-    (void)s, (void)o, (void)path, (void)mem, (void)size;
-    return WH_E_ARG;
-}
-
-#else
+#ifdef WH_HAVE_TSK // only in wmihunt-image and the fuzz target (CMakeLists.txt)
 
 #include "source/source_img.h"
-
-bool wh_source_images_supported(void) { return true; }
 
 const char *ws_tsk_error(void)
 {
@@ -517,5 +469,7 @@ wh_status ws_image(wh_source *s, const wh_source_opts *o, const char *path, cons
     tsk_img_close(img);
     return WH_OK;
 }
+
+void ws_image_register(void) { ws_image_builtin = ws_image; }
 
 #endif

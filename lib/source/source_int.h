@@ -45,14 +45,24 @@ const char *ws_member_path(const char *raw, const wh_source_opts *o, char *out, 
 
 /* Copies the wanted files of a disk image (the file at path, or size
  * bytes at mem) into s->dir (source_image.c). WH_OK when the image could
- * be opened at all. */
+ * be opened at all. Built only into wmihunt-image and the fuzz target:
+ * The Sleuth Kit and its dependencies (about 45 shared libraries) cost
+ * every other run of wmihunt 6 ms at start (docs/design.md). */
 wh_status ws_image(wh_source *s, const wh_source_opts *o, const char *path, const void *mem, size_t size);
-/* The same in a child process (source_isolate.c): a crash or a runaway
- * allocation in the image libraries ends the child, not the caller. */
+/* ws_image where it is linked in (ws_image_register sets it), else NULL. */
+extern wh_status (*ws_image_builtin)(wh_source *, const wh_source_opts *, const char *, const void *, size_t);
+void ws_image_register(void);
+/* A disk image read in a child process (source_isolate.c): wmihunt-image
+ * run from beside the program, or ws_image_builtin in a fork; a crash or
+ * a runaway allocation in the image libraries ends the child, not the
+ * caller. o->in_process with ws_image_builtin: read here (the fuzz target). */
 wh_status ws_image_isolated(wh_source *s, const wh_source_opts *o, const char *path, const void *mem, size_t size);
 /* In that child: the pipe ws_say sends to (-1 elsewhere), and the sending. */
 extern int ws_child_fd;
 void ws_child_say(wh_severity sev, wh_status code, const char *member, uint64_t offset, const char *msg);
+/* The child's work: reads the image, sends its volumes and the end frame.
+ * The caller then exits. */
+void ws_child_run(wh_source *s, const wh_source_opts *o, const char *path, const void *mem, size_t size);
 /* True when the first bytes b[0..n) (and the last 512 of a file of fsize
  * bytes, tail, may be NULL) look like a disk image. */
 bool ws_image_magic(const unsigned char *b, size_t n, const unsigned char *tail);

@@ -1,6 +1,9 @@
-/* A disk image is read in a child process (fork): The Sleuth Kit and the
- * libyal libraries parse hostile partition tables and NTFS in C we cannot
- * fix, and fuzzing found them asking for 4 GB and 48 TB on a 1 MB image.
+/* A disk image is read in a child process: The Sleuth Kit and the libyal
+ * libraries parse hostile partition tables and NTFS in C we cannot fix,
+ * and fuzzing found them asking for 4 GB and 48 TB on a 1 MB image. The
+ * child runs wmihunt-image (beside the program; WMIHUNT_IMAGE_READER names
+ * another), which alone links those libraries, so no other run of wmihunt
+ * loads them; where they are linked in (the fuzz target) a fork runs them.
  * In the child they get an address-space bound (WS_CHILD_AS), and a crash
  * or a bound reached ends the child, not wmihunt: what it copied stays
  * and is read, and the parent says what happened. The child sends its
@@ -29,6 +32,7 @@
 #endif
 
 int ws_child_fd = -1; /* in the child: where ws_say sends (ws_child_say) */
+wh_status (*ws_image_builtin)(wh_source *, const wh_source_opts *, const char *, const void *, size_t);
 
 /* ---- frames: type, u32 length, payload ---- */
 
@@ -80,7 +84,7 @@ void ws_child_say(wh_severity sev, wh_status code, const char *member, uint64_t 
 
 /* The child's progress: a heartbeat frame the parent turns into the
  * caller's progress line (no stdio here). */
-static void child_progress(void *ud, const char *volume, uint64_t entries, uint64_t files, const char *at)
+static void ws_child_progress(void *ud, const char *volume, uint64_t entries, uint64_t files, const char *at)
 {
     (void)ud;
     buf f = {.n = 5};
@@ -232,36 +236,103 @@ static void child_limits(void)
 #endif
 }
 
+void ws_child_run(wh_source *s, const wh_source_opts *o, const char *path, const void *mem, size_t size)
+{
+    wh_source_opts co = *o;
+    co.progress = ws_child_progress; // no stdio in the child (a parent's thread may hold its lock): the parent says it
+    wh_status st = ws_image_builtin ? ws_image_builtin(s, &co, path, mem, size) : WH_E_ARG;
+    // Test only (tests/cli/test_image.py): the reader dies after copying,
+    // as it would on a crash in the libraries, to check what follows.
+    const char *t = getenv("WMIHUNT_TEST_READER_CRASH");
+    if (t && !strcmp(t, "after-copy")) raise(SIGSEGV);
+    if (t && !strcmp(t, "hang")) pause(); // the idle bound (WMIHUNT_ARCHIVE_LIMITS idle=N)
+    for (size_t i = 0; i < s->nvols; i++) send_volume(ws_child_fd, &s->vols[i]);
+    buf f = {.n = 5};
+    put_u64(&f, s->members);
+    put_u64(&f, s->bytes);
+    put_u64(&f, s->stop);
+    put_u64(&f, (uint64_t)st);
+    send(ws_child_fd, 'C', &f);
+}
+
+/* wmihunt-image's path: WMIHUNT_IMAGE_READER, else beside this program.
+ * Empty when there is none. */
+static void reader_path(char *out, size_t n)
+{
+    out[0] = 0;
+    const char *env = getenv("WMIHUNT_IMAGE_READER");
+    if (env && *env) {
+        snprintf(out, n, "%s", env);
+        return;
+    }
+    char self[4096];
+    ssize_t k = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (k <= 0) return;
+    self[k] = 0;
+    char *slash = strrchr(self, '/');
+    if (!slash) return;
+    *slash = 0;
+    snprintf(out, n, "%s/wmihunt-image", self);
+    if (access(out, X_OK) != 0) out[0] = 0;
+}
+
+bool wh_source_images_supported(void)
+{
+    if (ws_image_builtin) return true;
+    char p[4200];
+    reader_path(p, sizeof(p));
+    return p[0] != 0;
+}
+
 wh_status ws_image_isolated(wh_source *s, const wh_source_opts *o, const char *path, const void *mem, size_t size)
 {
+    if (o->in_process && ws_image_builtin) return ws_image_builtin(s, o, path, mem, size);
+    // Everything the child needs is made here: after fork it only execs.
+    char reader[4200], num[7][24];
+    reader_path(reader, sizeof(reader));
+    if (!reader[0] || !path) {
+        if (!ws_image_builtin) {
+            ws_say(s, WH_SEV_ERROR, WH_E_ARG, NULL, WH_NO_OFFSET,
+                   "the disk-image reader (wmihunt-image) is not beside this wmihunt: install it there or name it "
+                   "in WMIHUNT_IMAGE_READER");
+            return WH_E_ARG;
+        }
+        reader[0] = 0; // a fork runs the linked-in reader
+    }
     int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) return ws_image(s, o, path, mem, size);
+    if (pipe2(fds, O_CLOEXEC) != 0) {
+        ws_say(s, WH_SEV_ERROR, WH_E_IO, NULL, WH_NO_OFFSET, "no pipe to the disk-image reader: %s", strerror(errno));
+        return WH_E_IO;
+    }
+    snprintf(num[0], sizeof(num[0]), "%d", fds[1]);
+    snprintf(num[1], sizeof(num[1]), "%llu", (unsigned long long)o->max_members);
+    snprintf(num[2], sizeof(num[2]), "%llu", (unsigned long long)o->max_total);
+    snprintf(num[3], sizeof(num[3]), "%llu", (unsigned long long)o->max_member);
+    snprintf(num[4], sizeof(num[4]), "%u", o->max_depth);
+    snprintf(num[5], sizeof(num[5]), "%u", o->max_path);
+    snprintf(num[6], sizeof(num[6]), "%d", o->vss ? 1 : 0);
+    // The files wanted: the triage's list (the hunt's, named) or every file.
+    char *const argv[] = {reader, "--child", num[0], s->dir, (char *)(path ? path : ""), num[1], num[2], num[3],
+                          num[4], num[5], num[6], o->want ? "triage" : "all", NULL};
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
         close(fds[0]);
         close(fds[1]);
-        return ws_image(s, o, path, mem, size);
+        ws_say(s, WH_SEV_ERROR, WH_E_IO, NULL, WH_NO_OFFSET, "cannot start the disk-image reader: %s", strerror(errno));
+        return WH_E_IO;
     }
     if (pid == 0) {
         close(fds[0]);
         child_limits();
         ws_child_fd = fds[1];
-        wh_source_opts co = *o;
-        co.progress = child_progress; // no stdio in the child (a parent's thread may hold its lock): the parent says it
-        wh_status st = ws_image(s, &co, path, mem, size);
-        // Test only (tests/cli/test_image.py): the reader dies after copying,
-        // as it would on a crash in the libraries, to check what follows.
-        const char *t = getenv("WMIHUNT_TEST_READER_CRASH");
-        if (t && !strcmp(t, "after-copy")) raise(SIGSEGV);
-        if (t && !strcmp(t, "hang")) pause(); // the idle bound (WMIHUNT_ARCHIVE_LIMITS idle=N)
-        for (size_t i = 0; i < s->nvols; i++) send_volume(fds[1], &s->vols[i]);
-        buf f = {.n = 5};
-        put_u64(&f, s->members);
-        put_u64(&f, s->bytes);
-        put_u64(&f, s->stop);
-        put_u64(&f, (uint64_t)st);
-        send(fds[1], 'C', &f);
+        if (reader[0]) {
+            (void)fcntl(fds[1], F_SETFD, 0); // the pipe crosses exec
+            execv(reader, argv);
+            ws_child_say(WH_SEV_ERROR, WH_E_IO, NULL, WH_NO_OFFSET, "the disk-image reader could not be started");
+            _exit(127);
+        }
+        ws_child_run(s, o, path, mem, size);
         _exit(0);
     }
     close(fds[1]);
