@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "core/diagkeep.h"
+#include "core/sort.h"
 #include "core/recbuild.h"
 #include "wmihunt/cim.h"
 #include "hunt/hunt_int.h"
@@ -33,7 +34,8 @@ struct hcim {
 };
 
 typedef struct hahead {
-    hcim *jobs;
+    hcim *jobs;      /* in the collection's order */
+    size_t *order;   /* the order they are started in: largest first */
     size_t n, next;
     pthread_t *tid;
     unsigned nthreads;
@@ -67,7 +69,7 @@ static void *worker(void *arg)
     hahead *h = arg;
     pthread_mutex_lock(&h->m);
     while (h->next < h->n) {
-        hcim *j = &h->jobs[h->next++];
+        hcim *j = &h->jobs[h->order[h->next++]];
         if (j->taken) continue; // the host's thread reads it itself
         j->started = true;
         pthread_mutex_unlock(&h->m);
@@ -80,14 +82,38 @@ static void *worker(void *arg)
     return NULL;
 }
 
-void hc_ahead_start(wh_hunt_host *hh, const char *const *paths, const bool *timers, size_t n, unsigned threads)
+static pthread_mutex_t g_sort_lock = PTHREAD_MUTEX_INITIALIZER; /* hosts start read-ahead from several threads */
+static const uint64_t *g_sizes; /* for by_size, set under hc_ahead_start's sort only */
+
+static int by_size(const void *a, const void *b)
+{
+    uint64_t x = g_sizes[*(const size_t *)a], y = g_sizes[*(const size_t *)b];
+    return (x < y) - (x > y);
+}
+
+void hc_ahead_start(wh_hunt_host *hh, const char *const *paths, const bool *timers, const uint64_t *sizes, size_t n,
+                    unsigned threads)
 {
     if (threads < 2 || n == 0) return;
     hahead *h = calloc(1, sizeof(*h));
-    if (!h || !(h->jobs = calloc(n, sizeof(*h->jobs))) || !(h->tid = calloc(threads - 1, sizeof(*h->tid)))) {
-        if (h) free(h->jobs);
+    if (!h || !(h->jobs = calloc(n, sizeof(*h->jobs))) || !(h->tid = calloc(threads - 1, sizeof(*h->tid))) ||
+        !(h->order = calloc(n, sizeof(*h->order)))) {
+        if (h) free(h->jobs), free(h->tid);
         free(h);
         return; // read directly
+    }
+    // The largest repositories are started first: a big one started last
+    // would keep the host's thread waiting for it alone at the end.
+    for (size_t i = 0; i < n; i++) h->order[i] = i;
+    uint64_t *sz = malloc(n * sizeof(*sz));
+    if (sz) {
+        memcpy(sz, sizes, n * sizeof(*sz));
+        pthread_mutex_lock(&g_sort_lock);
+        g_sizes = sz;
+        wh_sort(h->order, n, sizeof(*h->order), by_size);
+        g_sizes = NULL;
+        pthread_mutex_unlock(&g_sort_lock);
+        free(sz);
     }
     pthread_mutex_init(&h->m, NULL);
     pthread_cond_init(&h->cv, NULL);
@@ -134,7 +160,7 @@ wh_status hc_ahead_wait(hcim *j, wh_cim **cim)
         // one no one has started into its tape, rather than wait idle.
         hcim *next = NULL;
         while (h->next < h->n && !next) {
-            next = &h->jobs[h->next++];
+            next = &h->jobs[h->order[h->next++]];
             if (next->taken) next = NULL;
         }
         if (!next) {
@@ -189,6 +215,7 @@ void hc_ahead_stop(wh_hunt_host *hh)
     pthread_mutex_destroy(&h->m);
     pthread_cond_destroy(&h->cv);
     free(h->tid);
+    free(h->order);
     free(h->jobs);
     free(h);
     hh->ahead = NULL;

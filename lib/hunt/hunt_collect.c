@@ -391,17 +391,20 @@ static void read_ahead(wh_hunt_host *hh, wh_triage *t)
     if (threads < 2) return;
     const char **paths = calloc(n ? n : 1, sizeof(*paths));
     bool *timers = calloc(n ? n : 1, sizeof(*timers));
-    for (size_t i = 0; paths && timers && i < n; i++) {
+    uint64_t *sizes = calloc(n ? n : 1, sizeof(*sizes));
+    for (size_t i = 0; paths && timers && sizes && i < n; i++) {
         const wh_triage_artifact *a = wh_triage_get(t, i);
         if ((a->kind != WH_TRIAGE_CIM_REPOSITORY && a->kind != WH_TRIAGE_CIM_BACKUP) || !hunt_reads(a) ||
             snapshot_skipped(a) || a->size > WH_AHEAD_MAX_BYTES)
             continue;
         timers[k] = a->kind != WH_TRIAGE_CIM_BACKUP && !snapshot_of(a->path); // a live copy (as older_label says)
+        sizes[k] = a->size;
         paths[k++] = a->path;
     }
-    if (paths && timers) hc_ahead_start(hh, paths, timers, k, threads);
+    if (paths && timers && sizes) hc_ahead_start(hh, paths, timers, sizes, k, threads);
     free(paths);
     free(timers);
+    free(sizes);
 }
 
 void hc_collect(wh_hunt_host *hh, const char *path)

@@ -235,7 +235,8 @@ void hg_subscription(wh_hunt_host *hh, const wh_record *r, hrec *k);
 typedef struct hcim hcim;
 struct wh_cim;
 void hc_cim_emits(struct wh_cim *cim, bool timers, wh_record_fn fn, void *ud); /* hunt_collect.c */
-void hc_ahead_start(wh_hunt_host *hh, const char *const *paths, const bool *timers, size_t n, unsigned threads);
+void hc_ahead_start(wh_hunt_host *hh, const char *const *paths, const bool *timers, const uint64_t *sizes, size_t n,
+                    unsigned threads);
 hcim *hc_ahead_take(wh_hunt_host *hh, const char *path);
 wh_status hc_ahead_wait(hcim *j, struct wh_cim **cim);
 void hc_ahead_replay(hcim *j, wh_record_fn fn, void *ud);
