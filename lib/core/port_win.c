@@ -93,18 +93,23 @@ static void set_errno(void)
 
 /* ---- files ---- */
 
-int wh_open_ro(const char *path)
+/* Evidence opened for reading; others may keep writing (a live system's
+ * logs): everything is shared. INVALID_HANDLE_VALUE with errno set. */
+static HANDLE open_read(const char *path)
 {
     wchar_t *w = wide_path(path);
-    if (!w) return -1;
-    // Others may keep writing (a live system's logs): share everything.
+    if (!w) return INVALID_HANDLE_VALUE;
     HANDLE h = CreateFileW(w, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_EXISTING,
                            FILE_ATTRIBUTE_NORMAL, NULL);
     free(w);
-    if (h == INVALID_HANDLE_VALUE) {
-        set_errno();
-        return -1;
-    }
+    if (h == INVALID_HANDLE_VALUE) set_errno();
+    return h;
+}
+
+int wh_open_ro(const char *path)
+{
+    HANDLE h = open_read(path);
+    if (h == INVALID_HANDLE_VALUE) return -1;
     int fd = _open_osfhandle((intptr_t)h, _O_RDONLY | _O_BINARY);
     if (fd < 0) CloseHandle(h);
     return fd;
@@ -138,15 +143,8 @@ int wh_map_ro(const char *path, const uint8_t **data, size_t *size)
 {
     *data = NULL;
     *size = 0;
-    wchar_t *w = wide_path(path);
-    if (!w) return -1;
-    HANDLE h = CreateFileW(w, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_EXISTING,
-                           FILE_ATTRIBUTE_NORMAL, NULL);
-    free(w);
-    if (h == INVALID_HANDLE_VALUE) {
-        set_errno();
-        return -1;
-    }
+    HANDLE h = open_read(path);
+    if (h == INVALID_HANDLE_VALUE) return -1;
     LARGE_INTEGER n;
     BY_HANDLE_FILE_INFORMATION bi;
     if (!GetFileInformationByHandle(h, &bi) || (bi.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) ||

@@ -64,20 +64,34 @@ static void run(hcim *j)
     if (j->st == WH_OK) hc_cim_emits(j->cim, j->timers, tape, j);
 }
 
+/* With h->m held: the next repository no one has started (marked started),
+ * NULL when none is left. Taken ones are the host's thread's to read. */
+static hcim *claim(hahead *h)
+{
+    while (h->next < h->n) {
+        hcim *j = &h->jobs[h->order[h->next++]];
+        if (j->taken) continue;
+        j->started = true;
+        return j;
+    }
+    return NULL;
+}
+
+/* With h->m held: reads j into its tape without the lock. */
+static void run_claimed(hahead *h, hcim *j)
+{
+    pthread_mutex_unlock(&h->m);
+    run(j);
+    pthread_mutex_lock(&h->m);
+    j->done = true;
+    pthread_cond_broadcast(&h->cv);
+}
+
 static void *worker(void *arg)
 {
     hahead *h = arg;
     pthread_mutex_lock(&h->m);
-    while (h->next < h->n) {
-        hcim *j = &h->jobs[h->order[h->next++]];
-        if (j->taken) continue; // the host's thread reads it itself
-        j->started = true;
-        pthread_mutex_unlock(&h->m);
-        run(j);
-        pthread_mutex_lock(&h->m);
-        j->done = true;
-        pthread_cond_broadcast(&h->cv);
-    }
+    for (hcim *j; (j = claim(h)) != NULL;) run_claimed(h, j);
     pthread_mutex_unlock(&h->m);
     return NULL;
 }
@@ -158,21 +172,9 @@ wh_status hc_ahead_wait(hcim *j, wh_cim **cim)
     while (!j->done) {
         // While a worker reads this one, the host's thread reads the next
         // one no one has started into its tape, rather than wait idle.
-        hcim *next = NULL;
-        while (h->next < h->n && !next) {
-            next = &h->jobs[h->order[h->next++]];
-            if (next->taken) next = NULL;
-        }
-        if (!next) {
-            pthread_cond_wait(&h->cv, &h->m);
-            continue;
-        }
-        next->started = true;
-        pthread_mutex_unlock(&h->m);
-        run(next);
-        pthread_mutex_lock(&h->m);
-        next->done = true;
-        pthread_cond_broadcast(&h->cv);
+        hcim *next = claim(h);
+        if (next) run_claimed(h, next);
+        else pthread_cond_wait(&h->cv, &h->m);
     }
     pthread_mutex_unlock(&h->m);
     wh_diag_keep_replay(&j->kept, &j->hh->sink, "-", "while reading ahead"); // now, in a direct read's order
