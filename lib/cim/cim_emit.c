@@ -367,12 +367,21 @@ static void timeline(wh_cim *cim, wh_arena *a, const char *want, wh_record_fn fn
 
 static void keys_view(wh_cim *cim, wh_arena *a, wh_record_fn fn, void *ud)
 {
+    // Each record is written before the next is built, so both scratch
+    // arenas are recycled as the view goes (it used to stop, unsaid, once
+    // its arena passed TMP_ARENA: 74,773 of 184,634 keys on a 120 MB
+    // repository).
+    wh_arena *kt = wh_arena_new(0);
+    if (!kt) return;
     for (size_t i = 0; i < cim->nkeys; i++) {
         const cim_key *k = &cim->keys[i];
+        char kb[CIM_KEY_MAX];
+        const char *ks = wh_arena_strdup(kt, cim_key_text(cim, k, kb));
+        if (!ks) break;
         // Resolve each hashed segment to a name where we know it.
         char res[4096];
         size_t rl = 0;
-        const char *s = k->str;
+        const char *s = ks;
         while (*s && rl < sizeof(res) - 256) {
             const char *us = strchr(s, '_');
             const char *sl = strchr(s, '/');
@@ -396,7 +405,7 @@ static void keys_view(wh_cim *cim, wh_arena *a, wh_record_fn fn, void *ud)
         res[rl] = 0;
         wh_recb b;
         wh_recb_start(&b, a, "cim.key", cim->index.path, WH_NO_OFFSET);
-        wh_recb_str(&b, "key", k->str);
+        wh_recb_str(&b, "key", ks);
         wh_recb_str(&b, "resolved", wh_arena_strdup(a, res));
         wh_recb_add(&b, "index_page", wh_v_uint(k->index_page));
         if (k->has_ref) {
@@ -404,9 +413,11 @@ static void keys_view(wh_cim *cim, wh_arena *a, wh_record_fn fn, void *ud)
             wh_recb_add(&b, "record_id", wh_v_uint(k->id));
             wh_recb_add(&b, "size", wh_v_uint(k->size));
         }
-        if (emit(fn, ud, wh_recb_done(&b))) return;
-        if (wh_arena_used(a) > TMP_ARENA) return;
+        if (emit(fn, ud, wh_recb_done(&b))) break;
+        if (wh_arena_used(a) > TMP_ARENA) wh_arena_reset(a);
+        if (wh_arena_used(kt) > TMP_ARENA) wh_arena_reset(kt);
     }
+    wh_arena_free(kt);
 }
 
 wh_status wh_cim_emit(wh_cim *cim, wh_cim_view view, const char *ns, wh_record_fn fn, void *ud)

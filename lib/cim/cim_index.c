@@ -4,6 +4,8 @@
  * docs/formats/cim.md §3). Keys are collected in tree order (child i, then
  * key i), which for a sound tree is already sorted: the sort then only
  * checks it. */
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,12 +26,112 @@ typedef struct wkey {
 
 typedef struct walk {
     wh_cim *cim;
+    wh_arena *a;         /* the walk's own: wkeys and their order, freed after it */
     uint8_t *seen;       /* per logical page */
     uint32_t nlogical;
     wh_ptrvec keys;      /* wkey *, in the order pages are read */
     wh_ptrvec order;     /* the same, in tree order */
     uint32_t pages, maxdepth;
+    /* interning of key parts: tab holds kpool offset + 1 (0: empty) */
+    uint32_t *tab;
+    size_t tabcap, tabn, poolcap, pooln, partscap, partsn;
+    uint32_t recent[8];  /* offset + 1 of the last key's part j: keys in a row share them */
 } walk;
+
+static uint64_t part_hash(const char *s, size_t n)
+{
+    // Eight bytes a step: every key's every byte passes here once.
+    uint64_t h = (uint64_t)n * 0x9E3779B97F4A7C15u;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t v;
+        memcpy(&v, s + i, 8);
+        h = (h ^ v) * 0xff51afd7ed558ccdu;
+        h ^= h >> 32;
+    }
+    for (; i < n; i++) h = (h ^ (uint8_t)s[i]) * 0x100000001b3u;
+    return h ^ (h >> 29);
+}
+
+/* A part in kpool is its length (2 bytes), its bytes and a NUL; its
+ * offset is that of its bytes. */
+static size_t part_len(const char *p)
+{
+    uint16_t n;
+    memcpy(&n, p - 2, 2);
+    return n;
+}
+
+static bool part_grow(walk *w)
+{
+    size_t nc = w->tabcap ? w->tabcap * 2 : 4096;
+    uint32_t *nt = calloc(nc, sizeof(*nt));
+    if (!nt) return false;
+    for (size_t i = 0; i < w->tabcap; i++) {
+        if (!w->tab[i]) continue;
+        const char *p = w->cim->kpool + w->tab[i] - 1;
+        size_t j = (size_t)part_hash(p, part_len(p)) & (nc - 1);
+        while (nt[j]) j = (j + 1) & (nc - 1);
+        nt[j] = w->tab[i];
+    }
+    free(w->tab);
+    w->tab = nt;
+    w->tabcap = nc;
+    return true;
+}
+
+/* Appends part s[0..n), the key's part at, to the key being built: the
+ * same text is stored once. */
+static wh_status part_add(walk *w, uint32_t at, const char *s, size_t n)
+{
+    wh_cim *cim = w->cim;
+    uint32_t off = 0;
+    // The previous key's part is in the cache; the table is a miss or two.
+    if (at < 8 && w->recent[at]) {
+        const char *p = cim->kpool + w->recent[at] - 1;
+        if (part_len(p) == n && memcmp(p, s, n) == 0) off = w->recent[at];
+    }
+    if ((w->tabn + 1) * 2 > w->tabcap && !part_grow(w)) return WH_E_NOMEM;
+    size_t j = off ? 0 : (size_t)part_hash(s, n) & (w->tabcap - 1);
+    for (; !off && w->tab[j]; j = (j + 1) & (w->tabcap - 1)) {
+        const char *p = cim->kpool + w->tab[j] - 1;
+        if (part_len(p) == n && memcmp(p, s, n) == 0) {
+            off = w->tab[j];
+            break;
+        }
+    }
+    if (!off) {
+        // Offsets are 32 bits (plus one for the empty slot).
+        if (w->pooln + n + 3 >= UINT32_MAX) return WH_E_NOMEM;
+        if (w->pooln + n + 3 > w->poolcap) {
+            size_t nc = w->poolcap ? w->poolcap * 2 : 1u << 16;
+            while (nc < w->pooln + n + 3) nc *= 2;
+            char *np = realloc(cim->kpool, nc);
+            if (!np) return WH_E_NOMEM;
+            cim->kpool = np;
+            w->poolcap = nc;
+        }
+        uint16_t l16 = (uint16_t)n; // n < CIM_KEY_MAX
+        memcpy(cim->kpool + w->pooln, &l16, 2);
+        memcpy(cim->kpool + w->pooln + 2, s, n);
+        cim->kpool[w->pooln + 2 + n] = 0;
+        off = (uint32_t)w->pooln + 3;
+        w->pooln += n + 3;
+        w->tab[j] = off;
+        w->tabn++;
+    }
+    if (at < 8) w->recent[at] = off;
+    if (w->partsn >= UINT32_MAX) return WH_E_NOMEM;
+    if (w->partsn == w->partscap) {
+        size_t nc = w->partscap ? w->partscap * 2 : 4096;
+        uint32_t *np = realloc(cim->kparts, nc * sizeof(*np));
+        if (!np) return WH_E_NOMEM;
+        cim->kparts = np;
+        w->partscap = nc;
+    }
+    cim->kparts[w->partsn++] = off - 1;
+    return WH_OK;
+}
 
 static const uint8_t *index_page(const wh_cim *cim, uint32_t phys)
 {
@@ -37,7 +139,27 @@ static const uint8_t *index_page(const wh_cim *cim, uint32_t phys)
     return cim->index.data + (size_t)phys * CIM_PAGE;
 }
 
-static bool parse_ref(const char *last, cim_key *k)
+/* ".page.id.size" of k into out (40 bytes); its length. Called for every
+ * key read and compared: no printf. */
+static size_t tail_text(const cim_key *k, char *out)
+{
+    const uint32_t v[3] = {k->page, k->id, k->size};
+    size_t n = 0;
+    for (int i = 0; i < 3; i++) {
+        char d[10];
+        int nd = 0;
+        uint32_t x = v[i];
+        do d[nd++] = (char)('0' + x % 10); while ((x /= 10) != 0);
+        out[n++] = '.';
+        while (nd) out[n++] = d[--nd];
+    }
+    out[n] = 0;
+    return n;
+}
+
+/* Sets k's data reference from the last part; *tail: where ".page.id.size"
+ * starts in it. */
+static bool parse_ref(const char *last, cim_key *k, const char **tail)
 {
     // "NAME.page.id.size": the three numbers after the last three dots.
     const char *dots[3];
@@ -61,6 +183,7 @@ static bool parse_ref(const char *last, cim_key *k)
     k->id = (uint32_t)v[1];
     k->size = (uint32_t)v[2];
     k->has_ref = true;
+    *tail = dots[2];
     return true;
 }
 
@@ -122,7 +245,7 @@ static wh_status parse_page(walk *w, uint32_t logical, uint32_t *kids, uint32_t 
                  "index page (logical %u) tables run past the page end; skipped", logical);
         return WH_E_TRUNCATED;
     }
-    char buf[2048];
+    char buf[CIM_KEY_MAX];
     for (uint32_t i = 0; i < n; i++) {
         uint16_t kd, cnt;
         if (!wh_rd_u16_at(&r, keyidx_pos + 2 * i, &kd) || kd >= s ||
@@ -134,6 +257,8 @@ static wh_status parse_page(walk *w, uint32_t logical, uint32_t *kids, uint32_t 
         size_t len = 0;
         const char *last = NULL;
         bool bad = false;
+        uint16_t pstart[CIM_KEY_MAX]; // where each part starts in buf (empty parts take a '/' each)
+        uint16_t np = 0;
         for (uint16_t j = 0; j < cnt && !bad; j++) {
             uint16_t seg, off;
             if (!wh_rd_u16_at(&r, kdef_pos + 2 * ((size_t)kd + 1 + j), &seg) || seg >= m ||
@@ -150,6 +275,7 @@ static wh_status parse_page(walk *w, uint32_t logical, uint32_t *kids, uint32_t 
             }
             if (j) buf[len++] = '/';
             last = buf + len;
+            pstart[np++] = (uint16_t)len;
             memcpy(buf + len, str, sl);
             len += sl;
         }
@@ -160,16 +286,29 @@ static wh_status parse_page(walk *w, uint32_t logical, uint32_t *kids, uint32_t 
             continue;
         }
         buf[len] = 0;
-        wkey *wk = wh_arena_calloc(cim->arena, 1, sizeof(*wk));
+        wkey *wk = wh_arena_calloc(w->a, 1, sizeof(*wk));
         if (!wk) return WH_E_NOMEM;
         cim_key *k = &wk->k;
-        k->str = wh_arena_strndup(cim->arena, buf, len);
-        if (!k->str) return WH_E_NOMEM;
         k->index_page = logical;
-        parse_ref(last, k);
+        const char *tail = NULL;
+        char t[40];
+        // The tail is left out of the part (which is then shared by the
+        // key's copies) when the numbers write it back the same.
+        if (parse_ref(last, k, &tail)) {
+            tail_text(k, t);
+            k->tail = strcmp(t, tail) == 0;
+        }
+        if (!k->tail) tail = buf + len;
+        k->part0 = (uint32_t)w->partsn;
+        k->nparts = np;
+        for (uint16_t j = 0; j < np; j++) {
+            size_t e = j + 1 < np ? (size_t)pstart[j + 1] - 1 : (size_t)(tail - buf);
+            wh_status st = part_add(w, j, buf + pstart[j], e - pstart[j]);
+            if (st != WH_OK) return st;
+        }
         wk->seq = w->keys.n;
         wk->slot = i;
-        if (wh_ptrvec_push(cim->arena, &w->keys, wk) != 0) return WH_E_NOMEM;
+        if (wh_ptrvec_push(w->a, &w->keys, wk) != 0) return WH_E_NOMEM;
     }
     return WH_OK;
 }
@@ -211,16 +350,96 @@ static wh_status visit(walk *w, uint32_t logical, uint32_t depth)
             if (st == WH_E_NOMEM) return st;
         }
         while (next < end && ((const wkey *)w->keys.v[next])->slot <= j)
-            if (wh_ptrvec_push(cim->arena, &w->order, w->keys.v[next++]) != 0) return WH_E_NOMEM;
+            if (wh_ptrvec_push(w->a, &w->order, w->keys.v[next++]) != 0) return WH_E_NOMEM;
     }
     return WH_OK;
 }
 
-/* By string, then by the order read: the first copy of a duplicate wins. */
+/* A key's text is pieces: part 0, then '/' and part j for each further
+ * part, then the tail. Piece i of k: its bytes (no NUL among them). */
+static const char *key_piece(const wh_cim *cim, const cim_key *k, uint32_t i, char *tail, size_t *len)
+{
+    uint32_t np = 2u * k->nparts - 1;
+    const char *p;
+    if (i >= np) {
+        *len = k->tail ? tail_text(k, tail) : 0;
+        return tail;
+    }
+    if (i & 1) {
+        *len = 1;
+        return "/";
+    }
+    p = cim->kpool + cim->kparts[k->part0 + i / 2];
+    *len = part_len(p);
+    return p;
+}
+
+/* The text of k from piece i on into buf (CIM_KEY_MAX bytes), with its
+ * tail or not; its length. */
+static size_t key_render(const wh_cim *cim, const cim_key *k, uint32_t i, bool tail_too, char *buf)
+{
+    size_t n = 0;
+    char tail[40];
+    for (uint32_t np = 2u * k->nparts - 1 + (k->tail && tail_too ? 1 : 0); i < np; i++) {
+        size_t l;
+        const char *p = key_piece(cim, k, i, tail, &l);
+        // The walk kept only keys shorter than CIM_KEY_MAX; the bound is a guard.
+        if (l > CIM_KEY_MAX - 1 - n) l = CIM_KEY_MAX - 1 - n;
+        memcpy(buf + n, p, l);
+        n += l;
+    }
+    buf[n] = 0;
+    return n;
+}
+
+/* strcmp of two keys' texts: the parts they share (the same offset, so the
+ * same text) are stepped over, only the rest is built and compared. */
+static int key_cmp(const wh_cim *cim, const cim_key *x, const cim_key *y)
+{
+    uint32_t j = 0;
+    while (j < x->nparts && j < y->nparts && cim->kparts[x->part0 + j] == cim->kparts[y->part0 + j]) j++;
+    char a[CIM_KEY_MAX], b[CIM_KEY_MAX];
+    // Tails first left out: they decide only when one text without its
+    // tail begins the other (the sort compares keys many times over).
+    uint32_t from = j ? 2 * j - 1 : 0;
+    size_t la = key_render(cim, x, from, false, a), lb = key_render(cim, y, from, false, b);
+    int c = memcmp(a, b, la < lb ? la : lb);
+    if (c) return c < 0 ? -1 : 1;
+    key_render(cim, x, from, true, a);
+    key_render(cim, y, from, true, b);
+    c = strcmp(a, b);
+    return (c > 0) - (c < 0);
+}
+
+int cim_key_ncmp(const wh_cim *cim, const cim_key *k, const char *s, size_t n)
+{
+    size_t at = 0;
+    char tail[40];
+    for (uint32_t i = 0, np = 2u * k->nparts - 1 + (k->tail ? 1 : 0); i < np && at < n; i++) {
+        size_t l;
+        const char *p = key_piece(cim, k, i, tail, &l);
+        size_t m = l < n - at ? l : n - at;
+        // s may end inside the piece: strncmp stops at its NUL, as strncmp on the whole text would.
+        int c = strncmp(p, s + at, m);
+        if (c) return c < 0 ? -1 : 1;
+        at += m;
+    }
+    return at < n && s[at] ? -1 : 0;
+}
+
+const char *cim_key_text(const wh_cim *cim, const cim_key *k, char *buf)
+{
+    key_render(cim, k, 0, true, buf);
+    return buf;
+}
+
+static _Thread_local const wh_cim *sort_cim; // wh_sort's comparison takes no context
+
+/* By text, then by the order read: the first copy of a duplicate wins. */
 static int cmp_key(const void *a, const void *b)
 {
     const wkey *x = *(const wkey *const *)a, *y = *(const wkey *const *)b;
-    int c = strcmp(x->k.str, y->k.str);
+    int c = key_cmp(sort_cim, &x->k, &y->k);
     return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
 }
 
@@ -247,19 +466,29 @@ wh_status cim_index_walk(wh_cim *cim)
         return WH_E_CORRUPT;
     }
     w.seen = calloc(w.nlogical ? w.nlogical : 1, 1);
-    if (!w.seen) return WH_E_NOMEM;
-    wh_status st = visit(&w, root, 0);
+    w.a = wh_arena_new(0);
+    wh_status st = w.seen && w.a ? visit(&w, root, 0) : WH_E_NOMEM;
     free(w.seen);
-    if (st != WH_OK) return st;
-    if (w.order.n > 1) wh_sort(w.order.v, w.order.n, sizeof(void *), cmp_key); // wh_sort(NULL, 0) is UB
-    cim->keys = wh_arena_calloc(cim->arena, w.order.n ? w.order.n : 1, sizeof(cim_key));
-    if (!cim->keys) return WH_E_NOMEM;
+    free(w.tab);
+    if (st == WH_OK) {
+        sort_cim = cim;
+        // Tree order is sorted for a sound tree: one pass says so, and the
+        // sort (n log n comparisons, each building two keys' ends) is left out.
+        size_t i = 1;
+        while (i < w.order.n && cmp_key(&w.order.v[i - 1], &w.order.v[i]) < 0) i++;
+        if (i < w.order.n) wh_sort(w.order.v, w.order.n, sizeof(void *), cmp_key);
+        sort_cim = NULL;
+        cim->keys = wh_arena_calloc(cim->arena, w.order.n ? w.order.n : 1, sizeof(cim_key));
+        if (!cim->keys) st = WH_E_NOMEM;
+    }
     size_t n = 0;
-    for (size_t i = 0; i < w.order.n; i++) {
+    for (size_t i = 0; st == WH_OK && i < w.order.n; i++) {
         const cim_key *k = &((const wkey *)w.order.v[i])->k;
-        if (n && strcmp(cim->keys[n - 1].str, k->str) == 0) continue; // distinct keys only
+        if (n && key_cmp(cim, &cim->keys[n - 1], k) == 0) continue; // distinct keys only
         cim->keys[n++] = *k;
     }
+    wh_arena_free(w.a);
+    if (st != WH_OK) return st;
     cim->nkeys = n;
     cim->info.keys = n;
     for (size_t i = 0; i < n; i++) cim->info.keys_with_data += cim->keys[i].has_ref;
@@ -273,15 +502,15 @@ size_t cim_keys_lower(const wh_cim *cim, const char *prefix)
     size_t lo = 0, hi = cim->nkeys;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (strcmp(cim->keys[mid].str, prefix) < 0) lo = mid + 1;
+        if (cim_key_ncmp(cim, &cim->keys[mid], prefix, SIZE_MAX) < 0) lo = mid + 1;
         else hi = mid;
     }
     return lo;
 }
 
-bool cim_key_has_prefix(const cim_key *k, const char *prefix, size_t plen)
+bool cim_key_has_prefix(const wh_cim *cim, const cim_key *k, const char *prefix, size_t plen)
 {
-    return strncmp(k->str, prefix, plen) == 0;
+    return cim_key_ncmp(cim, k, prefix, plen) == 0;
 }
 
 bool cim_index_page_facts(const uint8_t *pg, size_t n, uint32_t *sig, uint32_t *logical, uint32_t *nkeys,

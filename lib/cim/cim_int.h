@@ -30,13 +30,21 @@ typedef struct cim_mapfile {
     cim_section data, index;
 } cim_mapfile;
 
-/* One key of INDEX.BTR, split on '/'. */
+/* One key of INDEX.BTR. Its text is its parts joined by '/' (then
+ * ".page.id.size" when tail): the parts are interned in cim->kpool, as the
+ * namespace and class parts repeat in nearly every key, so a key costs its
+ * 24 bytes and a few part indices, not its 220 bytes of text. Read the
+ * text with cim_key_text. */
 typedef struct cim_key {
-    const char *str;     /* whole key as stored, segments joined by '/' */
     uint32_t page, id, size; /* data reference when has_ref */
-    bool has_ref;
     uint32_t index_page; /* logical index page it came from */
+    uint32_t part0;      /* first of its parts in cim->kparts */
+    uint16_t nparts;     /* at least 1 */
+    bool has_ref;
+    bool tail;           /* the text goes on with ".page.id.size" */
 } cim_key;
+
+#define CIM_KEY_MAX 2048 /* a key's text with its NUL is shorter */
 
 typedef struct cim_classrec {
     wh_cim_class pub;
@@ -112,6 +120,8 @@ struct wh_cim {
     /* index */
     cim_key *keys;
     size_t nkeys;
+    uint32_t *kparts;        /* keys' parts: offsets into kpool (malloc'd) */
+    char *kpool;             /* every distinct key part once, NUL-ended (malloc'd) */
     /* names: hash hex -> const char *name */
     wh_strmap names;
     /* classes by "NS_<h>/<classhash>" */
@@ -145,7 +155,11 @@ uint32_t cim_index_phys(const wh_cim *cim, uint32_t logical);
 wh_status cim_index_walk(wh_cim *cim);
 /* First key >= prefix; iterate while it starts with prefix. */
 size_t cim_keys_lower(const wh_cim *cim, const char *prefix);
-bool cim_key_has_prefix(const cim_key *k, const char *prefix, size_t plen);
+bool cim_key_has_prefix(const wh_cim *cim, const cim_key *k, const char *prefix, size_t plen);
+/* strncmp(text of k, s, n) without building the text. */
+int cim_key_ncmp(const wh_cim *cim, const cim_key *k, const char *s, size_t n);
+/* The text of k in buf (CIM_KEY_MAX bytes); returns buf. */
+const char *cim_key_text(const wh_cim *cim, const cim_key *k, char *buf);
 
 /* cim_page.c: bytes of an object through the current map (may copy into
  * the arena when it spans pages). Diagnoses and returns NULL on failure. */

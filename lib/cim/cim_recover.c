@@ -203,10 +203,12 @@ static void index_keys(carve *cv)
     wh_cim *cim = cv->cim;
     for (size_t i = 0; i < cim->nkeys; i++) {
         const cim_key *k = &cim->keys[i];
-        const char *sl = strchr(k->str, '/');
-        if (!k->has_ref || strncmp(k->str, "NS_", 3) != 0 || !sl) continue;
+        if (!k->has_ref || !cim_key_has_prefix(cim, k, "NS_", 3)) continue;
+        char kt[CIM_KEY_MAX];
+        const char *ks = cim_key_text(cim, k, kt), *sl = strchr(ks, '/');
+        if (!sl) continue;
         char *ref = wh_arena_printf(cim->arena, "%u.%u", k->id, k->size);
-        char *nh = wh_arena_strndup(cim->arena, k->str, (size_t)(sl - k->str));
+        char *nh = wh_arena_strndup(cim->arena, ks, (size_t)(sl - ks));
         if (!ref || !nh) return;
         const char *was = wh_strmap_get(&cv->keyref, ref);
         (void)wh_strmap_put(&cv->keyref, ref, (void *)(was && strcmp(was, nh) != 0 ? AMBIGUOUS : nh));

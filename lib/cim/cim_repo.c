@@ -69,8 +69,9 @@ static void ns_unlinked(wh_cim *cim)
 {
     char prev[80] = "";
     for (size_t i = 0; i < cim->nkeys; i++) {
-        const char *k = cim->keys[i].str;
-        if (strncmp(k, "NS_", 3) != 0) continue;
+        if (!cim_key_has_prefix(cim, &cim->keys[i], "NS_", 3)) continue;
+        char kt[CIM_KEY_MAX];
+        const char *k = cim_key_text(cim, &cim->keys[i], kt);
         char h[80];
         seg_hash(k + 3, h, sizeof(h));
         // Every key under "NS_<h>/" has this hash: step over them at once.
@@ -79,7 +80,7 @@ static void ns_unlinked(wh_cim *cim)
             size_t lo = i + 1, hi = cim->nkeys;
             while (lo < hi) {
                 size_t mid = lo + (hi - lo) / 2;
-                if (strncmp(cim->keys[mid].str, k, pl + 1) <= 0) lo = mid + 1;
+                if (cim_key_ncmp(cim, &cim->keys[mid], k, pl + 1) <= 0) lo = mid + 1;
                 else hi = mid;
             }
             i = lo - 1;
@@ -125,7 +126,7 @@ cim_classrec *cim_class_by_hash(wh_cim *cim, const char *ns_hash, const char *cl
         size_t i = cim_keys_lower(cim, prefix);
         char *kk = wh_arena_strdup(cim->arena, mk);
         if (!kk) return NULL;
-        if (i < cim->nkeys && cim_key_has_prefix(&cim->keys[i], prefix, (size_t)pl) && cim->keys[i].has_ref) {
+        if (i < cim->nkeys && cim_key_has_prefix(cim, &cim->keys[i], prefix, (size_t)pl) && cim->keys[i].has_ref) {
             const cim_key *k = &cim->keys[i];
             wh_cim_loc loc;
             const uint8_t *p = cim_object_get(cim, k->page, k->id, k->size, &loc);
@@ -166,7 +167,7 @@ static void ns_children(wh_cim *cim, cim_ns *ns, wh_ptrvec *queue)
     int pl = snprintf(prefix, sizeof(prefix), "%s/CI_%s/IL_", ns->hash, h);
     for (size_t i = cim_keys_lower(cim, prefix); i < cim->nkeys; i++) {
         const cim_key *k = &cim->keys[i];
-        if (!cim_key_has_prefix(k, prefix, (size_t)pl)) break;
+        if (!cim_key_has_prefix(cim, k, prefix, (size_t)pl)) break;
         if (!k->has_ref) continue;
         wh_cim_loc loc;
         const uint8_t *p = cim_object_get(cim, k->page, k->id, k->size, &loc);
@@ -199,9 +200,9 @@ void cim_ns_classes(wh_cim *cim, cim_ns *ns)
     int pl = snprintf(prefix, sizeof(prefix), "%s/CD_", ns->hash);
     for (size_t i = cim_keys_lower(cim, prefix); i < cim->nkeys; i++) {
         const cim_key *k = &cim->keys[i];
-        if (!cim_key_has_prefix(k, prefix, (size_t)pl)) break;
-        char h[80];
-        seg_hash(k->str + pl, h, sizeof(h));
+        if (!cim_key_has_prefix(cim, k, prefix, (size_t)pl)) break;
+        char h[80], kt[CIM_KEY_MAX];
+        seg_hash(cim_key_text(cim, k, kt) + pl, h, sizeof(h));
         cim_classrec *c = cim_class_by_hash(cim, ns->hash, h);
         if (c && strcmp(c->ns_hash, ns->hash) == 0) (void)wh_ptrvec_push(cim->arena, &cls, &c->pub);
     }
@@ -225,13 +226,14 @@ bool cim_ns_irefs(wh_cim *cim, cim_ns *ns)
     char prefix[256];
     int pl = snprintf(prefix, sizeof(prefix), "%s/CI_", ns->hash);
     size_t first = cim_keys_lower(cim, prefix), n = 0;
-    while (first + n < cim->nkeys && cim_key_has_prefix(&cim->keys[first + n], prefix, (size_t)pl)) n++;
+    while (first + n < cim->nkeys && cim_key_has_prefix(cim, &cim->keys[first + n], prefix, (size_t)pl)) n++;
     ns->irefs = wh_arena_calloc(cim->arena, n ? n : 1, sizeof(cim_iref));
     if (!ns->irefs) return false;
     char last[65] = "";
     for (size_t i = first; i < first + n; i++) {
         const cim_key *k = &cim->keys[i];
-        if (!k->has_ref || !strstr(k->str + pl, "/IL_")) continue;
+        char kt[CIM_KEY_MAX];
+        if (!k->has_ref || !strstr(cim_key_text(cim, k, kt) + pl, "/IL_")) continue;
         // Only the header is needed now: a record over several pages is
         // assembled in scratch and forgotten.
         wh_cim_loc loc;
@@ -595,6 +597,8 @@ void wh_cim_close(wh_cim *cim)
         if (cim->files[i].owned) wh_unmap_file(&cim->files[i].m);
     wh_arena_free(cim->arena);
     wh_arena_free(cim->tmp);
+    free(cim->kparts);
+    free(cim->kpool);
     free(cim);
 }
 
