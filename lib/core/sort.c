@@ -3,6 +3,7 @@
  * insertion sort, still stable, slower. */
 #include "core/sort.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,20 +50,17 @@ static void msort(char *b, size_t n, size_t size, int (*cmp)(const void *, const
 void wh_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
 {
     if (n < 2 || !size) return;
-    char one[64];
-    if (n <= RUN) {
-        char *tmp = size <= sizeof(one) ? one : malloc(size);
-        if (tmp) insertion(base, n, size, cmp, tmp);
-        if (tmp && tmp != one) free(tmp);
-        return;
+    // Scratch: one element for a short run's insertion, half of them for
+    // the merges; on the stack when it fits.
+    char one[64], *scratch = NULL;
+    size_t want = n <= RUN ? 1 : n / 2 + 1;
+    bool merge = want <= SIZE_MAX / size;
+    if (merge) scratch = want * size <= sizeof(one) ? one : malloc(want * size);
+    if (!scratch) { // out of memory: insertion alone, slow, still stable
+        merge = false;
+        scratch = size <= sizeof(one) ? one : malloc(size);
     }
-    char *scratch = (n / 2 + 1) <= SIZE_MAX / size ? malloc((n / 2 + 1) * size) : NULL;
-    if (scratch) {
-        msort(base, n, size, cmp, scratch);
-        free(scratch);
-        return;
-    }
-    char *tmp = size <= sizeof(one) ? one : malloc(size);
-    if (tmp) insertion(base, n, size, cmp, tmp); // out of memory: slow, still stable
-    if (tmp && tmp != one) free(tmp);
+    if (scratch && merge) msort(base, n, size, cmp, scratch);
+    else if (scratch) insertion(base, n, size, cmp, scratch);
+    if (scratch != one) free(scratch);
 }

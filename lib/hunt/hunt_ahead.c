@@ -96,12 +96,14 @@ static void *worker(void *arg)
     return NULL;
 }
 
-static pthread_mutex_t g_sort_lock = PTHREAD_MUTEX_INITIALIZER; /* hosts start read-ahead from several threads */
-static const uint64_t *g_sizes; /* for by_size, set under hc_ahead_start's sort only */
+typedef struct bysize {
+    uint64_t size;
+    size_t job;
+} bysize;
 
-static int by_size(const void *a, const void *b)
+static int larger_first(const void *a, const void *b)
 {
-    uint64_t x = g_sizes[*(const size_t *)a], y = g_sizes[*(const size_t *)b];
+    uint64_t x = ((const bysize *)a)->size, y = ((const bysize *)b)->size;
     return (x < y) - (x > y);
 }
 
@@ -118,16 +120,15 @@ void hc_ahead_start(wh_hunt_host *hh, const char *const *paths, const bool *time
     }
     // The largest repositories are started first: a big one started last
     // would keep the host's thread waiting for it alone at the end.
-    for (size_t i = 0; i < n; i++) h->order[i] = i;
-    uint64_t *sz = malloc(n * sizeof(*sz));
-    if (sz) {
-        memcpy(sz, sizes, n * sizeof(*sz));
-        pthread_mutex_lock(&g_sort_lock);
-        g_sizes = sz;
-        wh_sort(h->order, n, sizeof(*h->order), by_size);
-        g_sizes = NULL;
-        pthread_mutex_unlock(&g_sort_lock);
-        free(sz);
+    bysize *o = malloc(n * sizeof(*o));
+    for (size_t i = 0; i < n; i++) {
+        h->order[i] = i;
+        if (o) o[i] = (bysize){sizes[i], i};
+    }
+    if (o) {
+        wh_sort(o, n, sizeof(*o), larger_first); // stable: equal sizes keep the collection's order
+        for (size_t i = 0; i < n; i++) h->order[i] = o[i].job;
+        free(o);
     }
     pthread_mutex_init(&h->m, NULL);
     pthread_cond_init(&h->cv, NULL);

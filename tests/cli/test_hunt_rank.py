@@ -53,7 +53,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 sys.path.insert(0, os.path.join(HERE, "..", "gen"))
-from checks import check, finish  # noqa: E402
+from checks import check, finish, records  # noqa: E402
 import casegen as cg  # noqa: E402
 
 SEV = ["info", "low", "medium", "high", "critical"]
@@ -62,14 +62,12 @@ STATE_ORDER = ["live", "logged", "mof_only", "removed", "activity"]
 
 def hunt(wm, tree, *args):
     p = subprocess.run([wm, "hunt", "--no-progress", "--format", "jsonl"] + list(args) + [tree], capture_output=True)
-    out = p.stdout.decode("utf-8", "replace")
     recs = []
-    for line in out.splitlines():
-        if line.strip():
-            try:
-                recs.append(json.loads(line))
-            except ValueError:
-                check(False, "%s: output line is not JSON: %r" % (os.path.basename(tree), line[:200]))
+    for r in records(p.stdout.decode("utf-8", "replace")):
+        if r.get("artifact") == "?bad json":
+            check(False, "%s: output line is not JSON: %r" % (os.path.basename(tree), r["line"]))
+        else:
+            recs.append(r)
     return p.returncode, recs, p.stderr.decode("utf-8", "replace")
 
 
