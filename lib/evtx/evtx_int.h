@@ -145,6 +145,8 @@ void ev_render_xml(const ev_node *doc, wh_sbuf *out, wh_sbuf *tmp);
 void ev_render_json_data(const ev_node *doc, wh_sbuf *o, wh_sbuf *tmp, bool *first_field);
 uint32_t ev_array_len(const ev_val *v);
 bool ev_data(const ev_node *doc, const char *name, wh_sbuf *sb, wh_sbuf *tmp);
+typedef void (*ev_data_fn)(void *ud, const char *key, size_t keylen, const char *v, size_t n);
+bool ev_data_each(const ev_node *doc, ev_data_fn fn, void *ud, wh_sbuf *sb, wh_sbuf *tmp);
 void ev_leaves(const ev_node *doc, void (*fn)(void *, const char *, const char *, size_t), void *ud, wh_sbuf *sb,
                wh_sbuf *tmp);
 /* FILETIME as Windows prints it: 7 fractional digits and Z. */

@@ -592,6 +592,50 @@ bool ev_data(const ev_node *doc, const char *name, wh_sbuf *sb, wh_sbuf *tmp)
     return d.found;
 }
 
+/* Every item ev_data can find, in the order it looks (EventData, then
+ * UserData): a Data element by its Name attribute (not entered), another
+ * leaf by its element name. The first item whose key equals a name is what
+ * ev_data(name) returns: one walk then serves every lookup of a record.
+ * Returns whether ev_leaves would list the same items (every Data element
+ * a leaf with a Name of 1 to 255 bytes): then the walk serves it too. */
+typedef struct dall { ev_data_fn fn; void *ud; wh_sbuf *sb, *tmp; int depth; bool same; } dall;
+
+static int each_data(void *ud, const ev_cur *c)
+{
+    dall *d = ud;
+    if (strcmp(c->n->name, "Data") == 0) {
+        wh_sbuf_reset(d->tmp);
+        bool named = ev_attr_text(c, "Name", d->tmp);
+        if (!named || !d->tmp->n || d->tmp->n >= 256 || has_child_elements(c)) d->same = false;
+        if (named) {
+            wh_sbuf_reset(d->sb);
+            ev_text(c, d->sb);
+            d->fn(d->ud, d->tmp->p ? d->tmp->p : "", d->tmp->n, d->sb->p ? d->sb->p : "", d->sb->n);
+        }
+        return 0;
+    }
+    if (has_child_elements(c)) { // the depth is counted as find_data and each_leaf count it
+        if (d->depth++ > (int)WH_LIMIT_EVTX_DEPTH) return 0;
+        visit(c->n->child, c->vals, c->nvals, each_data, ud, 0);
+        d->depth--;
+        return 0;
+    }
+    wh_sbuf_reset(d->sb);
+    ev_text(c, d->sb);
+    d->fn(d->ud, c->n->name, strlen(c->n->name), d->sb->p ? d->sb->p : "", d->sb->n);
+    return 0;
+}
+
+bool ev_data_each(const ev_node *doc, ev_data_fn fn, void *ud, wh_sbuf *sb, wh_sbuf *tmp)
+{
+    ev_cur root, part;
+    if (!ev_root(doc, &root)) return true;
+    dall d = {fn, ud, sb, tmp, 0, true};
+    if (ev_child(&root, "EventData", &part)) visit(part.n->child, part.vals, part.nvals, each_data, &d, 0);
+    if (ev_child(&root, "UserData", &part)) visit(part.n->child, part.vals, part.nvals, each_data, &d, 0);
+    return d.same;
+}
+
 /* Every EventData / UserData leaf as (name, text), in document order;
  * unnamed Data items are named "Data". */
 typedef struct leaves { void (*fn)(void *, const char *, const char *, size_t); void *ud; wh_sbuf *sb, *tmp; int depth; } leaves;

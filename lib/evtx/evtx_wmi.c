@@ -374,15 +374,57 @@ static bool icontains(const char *h, size_t hn, const char *n)
     return false;
 }
 
+typedef struct exf { const char *key, *v; size_t keylen, n; } exf;
+
 typedef struct ex {
     ev_ctx *c;
     const ev_node *doc;
     wh_sbuf sb, tmp;
+    int lookups;        /* field() calls so far */
+    bool indexed;       /* f holds every item ev_data can find */
+    bool leaves;        /* ... and they are what ev_leaves lists */
+    bool failed;        /* the index could not be built: search each time */
+    exf *f;
+    size_t nf, capf;
 } ex;
 
-/* A data field copied into the chunk arena; NULL when absent. */
+static void index_item(void *ud, const char *key, size_t keylen, const char *v, size_t n)
+{
+    ex *x = ud;
+    if (x->failed) return;
+    exf *nf = wh_arena_grow(x->c->arena, x->f, x->nf, &x->capf, sizeof(*nf), 32);
+    const char *k = wh_arena_strndup(x->c->arena, key, keylen), *s = wh_arena_strndup(x->c->arena, v, n);
+    if (!nf || !k || !s) {
+        x->failed = true;
+        return;
+    }
+    x->f = nf;
+    x->f[x->nf++] = (exf){k, s, keylen, n};
+}
+
+/* One walk renders every data item of the record once; field() and
+ * all_data() read them from then on. */
+static void index_data(ex *x)
+{
+    if (x->indexed || x->failed) return;
+    wh_sbuf_reset(&x->sb);
+    bool same = ev_data_each(x->doc, index_item, x, &x->sb, &x->tmp);
+    x->indexed = !x->failed;
+    x->leaves = x->indexed && same;
+}
+
+/* A data field copied into the chunk arena; NULL when absent. The first
+ * two lookups search (the records most often dropped are dropped after one
+ * or two tests); from the third on, or once index_data ran, the index. */
 static const char *field(ex *x, const char *name)
 {
+    if (++x->lookups == 3) index_data(x);
+    if (x->indexed) {
+        size_t n = strlen(name);
+        for (size_t i = 0; i < x->nf; i++)
+            if (x->f[i].keylen == n && memcmp(x->f[i].key, name, n) == 0) return x->f[i].v;
+        return NULL;
+    }
     wh_sbuf_reset(&x->sb);
     if (!ev_data(x->doc, name, &x->sb, &x->tmp)) return NULL;
     return wh_arena_strndup(x->c->arena, x->sb.p ? x->sb.p : "", x->sb.n);
@@ -423,6 +465,22 @@ static void common(ex *x, wh_recb *b, const wh_evtx_event *ev)
 static void all_data_as(ex *x, wh_recb *b, const char *key)
 {
     leafobj o = {x->c->arena, NULL, 0, 0};
+    index_data(x);
+    if (x->leaves) { // the index holds them: names as add_leaf makes them (to the first NUL)
+        for (size_t i = 0; i < x->nf; i++) {
+            wh_field *nf = wh_arena_grow(o.a, o.f, o.n, &o.cap, sizeof(*nf), 32);
+            if (!nf) break;
+            o.f = nf;
+            wh_value val = {.type = WH_V_STR};
+            val.as.str.s = x->f[i].v;
+            val.as.str.len = x->f[i].n;
+            o.f[o.n].name = wh_arena_strdup(o.a, x->f[i].key);
+            o.f[o.n].v = val;
+            if (o.f[o.n].name) o.n++;
+        }
+        wh_recb_add(b, key, wh_v_object(x->c->arena, o.f, o.n));
+        return;
+    }
     ev_leaves(x->doc, add_leaf, &o, &x->sb, &x->tmp);
     wh_recb_add(b, key, wh_v_object(x->c->arena, o.f, o.n));
 }
@@ -529,6 +587,7 @@ static int wmi_activity(ex *x, const wh_evtx_event *ev, const char *src, wh_reco
     wh_recb b;
     wh_recb_start(&b, x->c->arena, "evtx.wmi_activity", src, ev->offset);
     common(x, &b, ev);
+    index_data(x); // every one is kept and reads many fields
     const char *ns = field(x, "Namespace");
     if (!ns) ns = field(x, "NamespaceName");
     wh_recb_str(&b, "namespace", ns);
@@ -585,6 +644,7 @@ static int sysmon_wmi(ex *x, const wh_evtx_event *ev, const char *src, wh_record
     wh_recb b;
     wh_recb_start(&b, x->c->arena, "evtx.sysmon_wmi", src, ev->offset);
     common(x, &b, ev);
+    index_data(x);
     static const char *const kind[] = {"filter", "consumer", "binding"};
     wh_recb_str(&b, "kind", kind[ev->event_id - 19]);
     wh_recb_str(&b, "operation", field(x, "Operation"));

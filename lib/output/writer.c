@@ -26,6 +26,11 @@
 #define UNLOCK(f) ((void)(f))
 #endif
 
+/* JSON goes out through a buffer of its own, handed to stdio once per
+ * record: a record of the WMI filter made some fifty fwrite calls, each a
+ * tenth of a microsecond of stdio's bookkeeping (bench/README.md). */
+typedef struct jb { FILE *f; size_t n; char b[16384]; } jb;
+
 struct wh_writer {
     FILE *f;
     wh_format fmt;
@@ -35,6 +40,7 @@ struct wh_writer {
     const char **cols;
     size_t ncols;
     char *colbuf;
+    struct jb jb; /* JSON's buffer (json_record) */
 };
 
 bool wh_format_parse(const char *s, wh_format *out)
@@ -54,6 +60,7 @@ wh_writer *wh_writer_new(FILE *f, wh_format fmt, bool single)
     wh_writer *w = calloc(1, sizeof(*w));
     if (!w) return NULL;
     w->f = f;
+    w->jb.f = f;
     w->fmt = fmt;
     w->single = single;
     return w;
@@ -81,42 +88,95 @@ static const bool PLAIN[256] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 };
 
-static void json_str(FILE *f, const char *s, size_t n)
+
+static void jb_flush(jb *j)
 {
-    PUTC('"', f);
+    if (j->n) WRITE(j->b, j->n, j->f);
+    j->n = 0;
+}
+
+static inline void jb_put(jb *j, const void *p, size_t n)
+{
+    if (n > sizeof(j->b) - j->n) {
+        jb_flush(j);
+        if (n > sizeof(j->b)) {
+            WRITE(p, n, j->f);
+            return;
+        }
+    }
+    memcpy(j->b + j->n, p, n);
+    j->n += n;
+}
+
+static inline void jb_putc(jb *j, char c)
+{
+    if (j->n == sizeof(j->b)) jb_flush(j);
+    j->b[j->n++] = c;
+}
+
+static void jb_puts(jb *j, const char *s) { jb_put(j, s, strlen(s)); }
+
+static void jb_u4(jb *j, uint32_t cp)
+{
+    char b[8];
+    snprintf(b, sizeof(b), "\\u%04x", cp);
+    jb_puts(j, b);
+}
+
+/* The end of the run of PLAIN bytes from i: eight at a time while no byte
+ * is below 0x20, '"', '\\', DEL or above 0x7F (each test exact as a yes or
+ * no), then byte by byte. */
+static size_t plain_end(const char *s, size_t i, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    while (i + 8 <= n) {
+        uint64_t v;
+        memcpy(&v, s + i, 8);
+        uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\'), d = v ^ (ones * 0x7F);
+        uint64_t bad = (v & high) | ((v - ones * 0x20) & ~v & high) | ((q - ones) & ~q & high) |
+                       ((b - ones) & ~b & high) | ((d - ones) & ~d & high);
+        if (bad) break;
+        i += 8;
+    }
+    while (i < n && PLAIN[(unsigned char)s[i]]) i++;
+    return i;
+}
+
+static void json_str(jb *f, const char *s, size_t n)
+{
+    jb_putc(f, '"');
     size_t i = 0;
     while (i < n) {
         unsigned char c = (unsigned char)s[i];
-        // Runs of plain characters go out in one write.
-        size_t j = i;
-        while (j < n && PLAIN[(unsigned char)s[j]]) j++;
+        // Runs of plain characters go out in one copy.
+        size_t j = plain_end(s, i, n);
         if (j > i) {
-            WRITE(s + i, j - i, f);
+            jb_put(f, s + i, j - i);
             i = j;
             continue;
         }
         if (c < 0x80) {
             i++;
             switch (c) {
-            case '"': PUTS("\\\"", f); break;
-            case '\\': PUTS("\\\\", f); break;
-            case '\n': PUTS("\\n", f); break;
-            case '\r': PUTS("\\r", f); break;
-            case '\t': PUTS("\\t", f); break;
+            case '"': jb_put(f, "\\\"", 2); break;
+            case '\\': jb_put(f, "\\\\", 2); break;
+            case '\n': jb_put(f, "\\n", 2); break;
+            case '\r': jb_put(f, "\\r", 2); break;
+            case '\t': jb_put(f, "\\t", 2); break;
             default:
-                if (c < 0x20 || c == 0x7F) fprintf(f, "\\u%04x", c);
-                else PUTC(c, f);
+                if (c < 0x20 || c == 0x7F) jb_u4(f, c);
+                else jb_putc(f, (char)c);
             }
             continue;
         }
         size_t st = i;
         uint32_t cp = wh_utf8_next(s, n, &i);
-        if (cp == 0xFFFD && !(i - st == 3 && (unsigned char)s[st] == 0xEF)) PUTS("\\ufffd", f);
-        else if (cp >= 0x80 && cp < 0xA0) fprintf(f, "\\u%04x", cp); // C1 controls
-        else if (cp == 0x2028 || cp == 0x2029) fprintf(f, "\\u%04x", cp);
-        else WRITE(s + st, i - st, f);
+        if (cp == 0xFFFD && !(i - st == 3 && (unsigned char)s[st] == 0xEF)) jb_puts(f, "\\ufffd");
+        else if (cp >= 0x80 && cp < 0xA0) jb_u4(f, cp); // C1 controls
+        else if (cp == 0x2028 || cp == 0x2029) jb_u4(f, cp);
+        else jb_put(f, s + st, i - st);
     }
-    PUTC('"', f);
+    jb_putc(f, '"');
 }
 
 static void time_str(uint64_t ft, char buf[32])
@@ -124,21 +184,21 @@ static void time_str(uint64_t ft, char buf[32])
     if (!wh_filetime_iso(ft, buf)) buf[0] = 0;
 }
 
-static void json_value(FILE *f, const wh_value *v);
+static void json_value(jb *f, const wh_value *v);
 
-static void json_fields(FILE *f, const wh_field *fl, size_t n, bool *first)
+static void json_fields(jb *f, const wh_field *fl, size_t n, bool *first)
 {
     for (size_t i = 0; i < n; i++) {
-        if (!*first) PUTC(',', f);
+        if (!*first) jb_putc(f, ',');
         *first = false;
         json_str(f, fl[i].name, strlen(fl[i].name));
-        PUTC(':', f);
+        jb_putc(f, ':');
         json_value(f, &fl[i].v);
     }
 }
 
 /* Integers and hex without printf: a dump writes millions of them. */
-static void put_u64(FILE *f, uint64_t u, bool neg)
+static void put_u64(jb *f, uint64_t u, bool neg)
 {
     char b[24];
     size_t i = sizeof(b);
@@ -147,10 +207,10 @@ static void put_u64(FILE *f, uint64_t u, bool neg)
         u /= 10;
     } while (u);
     if (neg) b[--i] = '-';
-    WRITE(b + i, sizeof(b) - i, f);
+    jb_put(f, b + i, sizeof(b) - i);
 }
 
-static void put_hex(FILE *f, const uint8_t *p, size_t n)
+static void put_hex(jb *f, const uint8_t *p, size_t n)
 {
     static const char hx[] = "0123456789abcdef";
     char b[512];
@@ -159,70 +219,86 @@ static void put_hex(FILE *f, const uint8_t *p, size_t n)
         b[k++] = hx[p[i] >> 4];
         b[k++] = hx[p[i] & 15];
         if (k == sizeof(b)) {
-            WRITE(b, k, f);
+            jb_put(f, b, k);
             k = 0;
         }
     }
-    if (k) WRITE(b, k, f);
+    if (k) jb_put(f, b, k);
 }
 
-static void json_value(FILE *f, const wh_value *v)
+static void json_value(jb *f, const wh_value *v)
 {
-    char b[32];
+    char b[40];
     switch (v->type) {
-    case WH_V_NULL: PUTS("null", f); break;
-    case WH_V_BOOL: PUTS(v->as.b ? "true" : "false", f); break;
+    case WH_V_NULL: jb_puts(f, "null"); break;
+    case WH_V_BOOL: jb_puts(f, v->as.b ? "true" : "false"); break;
     case WH_V_INT: put_u64(f, v->as.i < 0 ? 0 - (uint64_t)v->as.i : (uint64_t)v->as.i, v->as.i < 0); break;
     case WH_V_UINT: put_u64(f, v->as.u, false); break;
     case WH_V_REAL:
-        if (v->as.d != v->as.d || v->as.d > 1.7e308 || v->as.d < -1.7e308) PUTS("null", f);
-        else fprintf(f, "%.17g", v->as.d);
+        if (v->as.d != v->as.d || v->as.d > 1.7e308 || v->as.d < -1.7e308) jb_puts(f, "null");
+        else {
+            snprintf(b, sizeof(b), "%.17g", v->as.d);
+            jb_puts(f, b);
+        }
         break;
     case WH_V_STR: json_str(f, v->as.str.s, v->as.str.len); break;
     case WH_V_TIME:
         time_str(v->as.ft, b);
         if (b[0]) json_str(f, b, strlen(b));
-        else PUTS("null", f);
+        else jb_puts(f, "null");
         break;
     case WH_V_BYTES:
-        PUTC('"', f);
+        jb_putc(f, '"');
         put_hex(f, v->as.bytes.p, v->as.bytes.len);
-        PUTC('"', f);
+        jb_putc(f, '"');
         break;
     case WH_V_ARRAY:
-        PUTC('[', f);
+        jb_putc(f, '[');
         for (size_t i = 0; i < v->as.arr.n; i++) {
-            if (i) PUTC(',', f);
+            if (i) jb_putc(f, ',');
             json_value(f, &v->as.arr.items[i]);
         }
-        PUTC(']', f);
+        jb_putc(f, ']');
         break;
     case WH_V_OBJECT: {
         bool first = true;
-        PUTC('{', f);
+        jb_putc(f, '{');
         json_fields(f, v->as.obj.fields, v->as.obj.n, &first);
-        PUTC('}', f);
+        jb_putc(f, '}');
         break;
     }
     }
 }
 
-static void json_record(FILE *f, const wh_record *r)
+/* One value as JSON straight to a stream (text and CSV cells). */
+static void json_value_to(FILE *f, const wh_value *v)
 {
-    PUTS("{\"artifact\":", f);
+    jb j;
+    j.f = f;
+    j.n = 0;
+    json_value(&j, v);
+    jb_flush(&j);
+}
+
+static void json_record(jb *f, const wh_record *r)
+{
+    jb_puts(f, "{\"artifact\":");
     json_str(f, r->artifact, strlen(r->artifact));
     if (r->source) {
-        PUTS(",\"source\":", f);
+        jb_puts(f, ",\"source\":");
         json_str(f, r->source, strlen(r->source));
     }
-    if (r->offset != WH_NO_OFFSET) fprintf(f, ",\"offset\":%" PRIu64, r->offset);
+    if (r->offset != WH_NO_OFFSET) {
+        jb_puts(f, ",\"offset\":");
+        put_u64(f, r->offset, false);
+    }
     if (r->host) {
-        PUTS(",\"host\":", f);
+        jb_puts(f, ",\"host\":");
         json_str(f, r->host, strlen(r->host));
     }
     bool first = false;
     json_fields(f, r->fields, r->nfields, &first);
-    PUTC('}', f);
+    jb_putc(f, '}');
 }
 
 /* Text and CSV: every byte a terminal could act on is shown escaped: C0
@@ -324,7 +400,7 @@ static void text_value(FILE *f, const wh_value *v, int indent)
         PUTC('}', f);
         break;
     }
-    default: json_value(f, v);
+    default: json_value_to(f, v);
     }
 }
 
@@ -352,7 +428,7 @@ static void csv_value(FILE *f, const wh_value *v)
         char b[32];
         time_str(v->as.ft, b);
         PUTS(b, m);
-    } else if (v->type != WH_V_NULL) json_value(m, v);
+    } else if (v->type != WH_V_NULL) json_value_to(m, v);
     wh_memstream_close(m);
     csv_cell(f, buf, len);
     free(buf);
@@ -389,14 +465,14 @@ int wh_writer_record(void *writer, const wh_record *r)
     LOCK(f);
     switch (w->fmt) {
     case WH_FMT_JSONL:
-        json_record(f, r);
-        PUTC('\n', f);
+    case WH_FMT_JSON: {
+        jb *j = &w->jb;
+        if (w->fmt == WH_FMT_JSON && !w->single) jb_puts(j, w->count ? ",\n" : "[\n");
+        json_record(j, r);
+        if (w->fmt == WH_FMT_JSONL || w->single) jb_putc(j, '\n');
+        jb_flush(j);
         break;
-    case WH_FMT_JSON:
-        if (!w->single) PUTS(w->count ? ",\n" : "[\n", f);
-        json_record(f, r);
-        if (w->single) PUTC('\n', f);
-        break;
+    }
     case WH_FMT_CSV:
         if (!w->count) csv_header(w, r);
         csv_cell(f, r->artifact, strlen(r->artifact));
@@ -446,8 +522,12 @@ size_t wh_writer_finish(wh_writer *w)
 
 void wh_out_json_str(FILE *f, const char *s, size_t n)
 {
+    jb j;
+    j.f = f;
+    j.n = 0;
     LOCK(f);
-    json_str(f, s ? s : "", s ? n : 0);
+    json_str(&j, s ? s : "", s ? n : 0);
+    jb_flush(&j);
     UNLOCK(f);
 }
 
