@@ -3,6 +3,9 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "core/hash.h"
 #include "core/text.h"
@@ -123,21 +126,23 @@ static void jb_u4(jb *j, uint32_t cp)
     jb_puts(j, b);
 }
 
-/* The end of the run of PLAIN bytes from i: eight at a time while no byte
- * is below 0x20, '"', '\\', DEL or above 0x7F (each test exact as a yes or
- * no), then byte by byte. */
+/* The end of the run of PLAIN bytes from i: sixteen at a time with SSE2
+ * (every x86-64; a signed compare below 0x20 also catches every byte above
+ * 0x7F), then byte by byte. */
 static size_t plain_end(const char *s, size_t i, size_t n)
 {
-    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-    while (i + 8 <= n) {
-        uint64_t v;
-        memcpy(&v, s + i, 8);
-        uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\'), d = v ^ (ones * 0x7F);
-        uint64_t bad = (v & high) | ((v - ones * 0x20) & ~v & high) | ((q - ones) & ~q & high) |
-                       ((b - ones) & ~b & high) | ((d - ones) & ~d & high);
-        if (bad) break;
-        i += 8;
+#if defined(__SSE2__)
+    const __m128i sp = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7F), qu = _mm_set1_epi8('"'),
+                  bs = _mm_set1_epi8('\\');
+    while (i + 16 <= n) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        __m128i bad = _mm_or_si128(_mm_or_si128(_mm_cmplt_epi8(v, sp), _mm_cmpeq_epi8(v, del)),
+                                   _mm_or_si128(_mm_cmpeq_epi8(v, qu), _mm_cmpeq_epi8(v, bs)));
+        unsigned m = (unsigned)_mm_movemask_epi8(bad);
+        if (m) return i + (size_t)__builtin_ctz(m);
+        i += 16;
     }
+#endif
     while (i < n && PLAIN[(unsigned char)s[i]]) i++;
     return i;
 }

@@ -13,6 +13,7 @@
 #include "core/strmap.h"
 #include "core/text.h"
 #include "wmihunt/cim.h"
+#include "wmihunt/output.h"
 
 static void reader_reads_little_endian(void **state)
 {
@@ -260,6 +261,65 @@ static void sid_strings(void **state)
     wh_arena_free(a);
 }
 
+
+/* JSON strings: the writer's fast paths (sixteen or eight bytes at a time)
+ * against the rules byte by byte, on strings dense in the bytes each rule
+ * is about, at every length and start up to 80. */
+static void json_ref(FILE *f, const char *s, size_t n)
+{
+    fputc('"', f);
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x80) {
+            i++;
+            if (c == '"') fputs("\\\"", f);
+            else if (c == '\\') fputs("\\\\", f);
+            else if (c == '\n') fputs("\\n", f);
+            else if (c == '\r') fputs("\\r", f);
+            else if (c == '\t') fputs("\\t", f);
+            else if (c < 0x20 || c == 0x7F) fprintf(f, "\\u%04x", c);
+            else fputc(c, f);
+            continue;
+        }
+        size_t st = i;
+        uint32_t cp = wh_utf8_next(s, n, &i);
+        if (cp == 0xFFFD && !(i - st == 3 && (unsigned char)s[st] == 0xEF)) fputs("\\ufffd", f);
+        else if ((cp >= 0x80 && cp < 0xA0) || cp == 0x2028 || cp == 0x2029) fprintf(f, "\\u%04x", cp);
+        else fwrite(s + st, 1, i - st, f);
+    }
+    fputc('"', f);
+}
+
+static void json_escaping_fast_paths(void **state)
+{
+    (void)state;
+    static const unsigned char pool[] = {'a', 'Z', ' ', '~', '"', '\\', 0x00, 0x01, 0x1F, 0x7F, 0x80, 0xC2, 0x85,
+                                         0xE2, 0x80, 0xA8, 0xEF, 0xBF, 0xBD, 0xF0, 0x9F, 0x98, 0x80, 0xFF, '\n', 'x'};
+    uint32_t seed = 12345;
+    char buf[96], a[2048], b[2048];
+    for (int round = 0; round < 60; round++) {
+        for (size_t k = 0; k < sizeof(buf); k++) {
+            seed = seed * 1103515245u + 12345u;
+            // mostly plain runs, so that the wide paths run and then stop
+            buf[k] = (seed >> 16) % 4 ? (char)('a' + (seed >> 20) % 26) : (char)pool[(seed >> 8) % sizeof(pool)];
+        }
+        for (size_t st = 0; st < 16; st++)
+            for (size_t n = 0; n + st <= 80; n++) {
+                FILE *fa = fmemopen(a, sizeof(a), "w"), *fb = fmemopen(b, sizeof(b), "w");
+                assert_non_null(fa);
+                assert_non_null(fb);
+                wh_out_json_str(fa, buf + st, n);
+                json_ref(fb, buf + st, n);
+                long la = ftell(fa), lb = ftell(fb);
+                fclose(fa);
+                fclose(fb);
+                assert_int_equal(la, lb);
+                assert_memory_equal(a, b, (size_t)la);
+            }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -276,6 +336,7 @@ int main(void)
         cmocka_unit_test(arena_cap_and_alignment),
         cmocka_unit_test(strmap_put_get),
         cmocka_unit_test(sid_strings),
+        cmocka_unit_test(json_escaping_fast_paths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
