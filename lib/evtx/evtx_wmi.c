@@ -11,7 +11,15 @@
 #define CH_SYSMON "Microsoft-Windows-Sysmon/Operational"
 #define CH_SECURITY "Security"
 
-static bool ieq(const char *a, const char *b) { return a && b && wh_strcasecmp(a, b) == 0; }
+/* Equal without ASCII case. Channel names are tested on every record of
+ * a candidate id: lengths first, then the bytes as they are (the usual
+ * spelling), only then folded. */
+static bool ieq(const char *a, const char *b)
+{
+    if (!a || !b) return false;
+    size_t n = strlen(a);
+    return n == strlen(b) && (memcmp(a, b, n) == 0 || wh_strcasecmp(a, b) == 0);
+}
 
 static bool is_powershell_channel(const char *ch)
 {
