@@ -410,7 +410,8 @@ static wh_status open_copy(wh_source *s, const wh_source_opts *o, bool disk, con
         ws_say(s, WH_SEV_ERROR, WH_E_ARG, NULL, WH_NO_OFFSET, "%s",
                disk ? "a disk image, but this wmihunt has no disk-image reader (wmihunt-image, built with The Sleuth "
                       "Kit, beside it): mount it read-only and give the Windows volume's folder"
-                    : "an archive, but this wmihunt was built without libarchive: extract it and give the folder");
+                    : "an archive, but this wmihunt cannot read archives (built without libarchive, or its library is "
+                      "not installed: apt-get install libarchive13): extract it and give the folder");
     else if ((st = make_private(s)) == WH_OK)
         st = !disk ? ws_extract(s, &lim, fd, mem, size) : ws_image_isolated(s, &lim, path, mem, size);
     s->sink = NULL;

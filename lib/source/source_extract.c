@@ -118,8 +118,77 @@ wh_status ws_extract(wh_source *s, const wh_source_opts *o, int fd, const void *
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <dlfcn.h>
+#include <pthread.h>
 
-bool wh_source_archives_supported(void) { return true; }
+/* libarchive is loaded when the first archive is opened, not at every
+ * start: with its libraries (libxml2, ICU, libstdc++, nettle, ...) it cost
+ * every run of wmihunt 1.6 ms before main, most of the process start of an
+ * evtx or cim command (docs/design.md). Each function is called through a
+ * pointer of its own type, named as libarchive names it. */
+#ifndef WH_LIBARCHIVE_SONAME
+#define WH_LIBARCHIVE_SONAME "libarchive.so.13"
+#endif
+#define WA_LIST(X)                                                                                            \
+    X(archive_entry_filetype) X(archive_entry_hardlink) X(archive_entry_is_encrypted) X(archive_entry_mtime) \
+    X(archive_entry_mtime_is_set) X(archive_entry_mtime_nsec) X(archive_entry_pathname)                     \
+    X(archive_entry_pathname_utf8) X(archive_entry_size) X(archive_entry_size_is_set) X(archive_entry_symlink) \
+    X(archive_entry_symlink_utf8) X(archive_error_string) X(archive_filter_bytes) X(archive_read_data)        \
+    X(archive_read_free) X(archive_read_new) X(archive_read_next_header) X(archive_read_open_fd)              \
+    X(archive_read_open_memory) X(archive_read_support_filter_bzip2) X(archive_read_support_filter_gzip)      \
+    X(archive_read_support_filter_none) X(archive_read_support_filter_xz) X(archive_read_support_filter_zstd) \
+    X(archive_read_support_format_7zip) X(archive_read_support_format_gnutar) X(archive_read_support_format_tar) \
+    X(archive_read_support_format_zip)
+#define WA_PTR(f) static __typeof__(f) *wa_##f;
+WA_LIST(WA_PTR)
+static bool wa_loaded;
+static pthread_once_t wa_once = PTHREAD_ONCE_INIT;
+
+static void wa_load(void)
+{
+    void *h = dlopen(WH_LIBARCHIVE_SONAME, RTLD_NOW | RTLD_LOCAL);
+    if (!h) return;
+#define WA_SYM(f) \
+    if (!(*(void **)&wa_##f = dlsym(h, #f))) return;
+    WA_LIST(WA_SYM)
+    wa_loaded = true; // the library stays loaded: its functions are used until exit
+}
+
+bool wh_source_archives_supported(void)
+{
+    pthread_once(&wa_once, wa_load);
+    return wa_loaded;
+}
+
+#define archive_entry_filetype wa_archive_entry_filetype
+#define archive_entry_hardlink wa_archive_entry_hardlink
+#define archive_entry_is_encrypted wa_archive_entry_is_encrypted
+#define archive_entry_mtime wa_archive_entry_mtime
+#define archive_entry_mtime_is_set wa_archive_entry_mtime_is_set
+#define archive_entry_mtime_nsec wa_archive_entry_mtime_nsec
+#define archive_entry_pathname wa_archive_entry_pathname
+#define archive_entry_pathname_utf8 wa_archive_entry_pathname_utf8
+#define archive_entry_size wa_archive_entry_size
+#define archive_entry_size_is_set wa_archive_entry_size_is_set
+#define archive_entry_symlink wa_archive_entry_symlink
+#define archive_entry_symlink_utf8 wa_archive_entry_symlink_utf8
+#define archive_error_string wa_archive_error_string
+#define archive_filter_bytes wa_archive_filter_bytes
+#define archive_read_data wa_archive_read_data
+#define archive_read_free wa_archive_read_free
+#define archive_read_new wa_archive_read_new
+#define archive_read_next_header wa_archive_read_next_header
+#define archive_read_open_fd wa_archive_read_open_fd
+#define archive_read_open_memory wa_archive_read_open_memory
+#define archive_read_support_filter_bzip2 wa_archive_read_support_filter_bzip2
+#define archive_read_support_filter_gzip wa_archive_read_support_filter_gzip
+#define archive_read_support_filter_none wa_archive_read_support_filter_none
+#define archive_read_support_filter_xz wa_archive_read_support_filter_xz
+#define archive_read_support_filter_zstd wa_archive_read_support_filter_zstd
+#define archive_read_support_format_7zip wa_archive_read_support_format_7zip
+#define archive_read_support_format_gnutar wa_archive_read_support_format_gnutar
+#define archive_read_support_format_tar wa_archive_read_support_format_tar
+#define archive_read_support_format_zip wa_archive_read_support_format_zip
 
 #define CHUNK (256u << 10)
 
@@ -375,6 +444,7 @@ static void member(ex *x, struct archive_entry *e)
 
 wh_status ws_extract(wh_source *s, const wh_source_opts *o, int fd, const void *mem, size_t size)
 {
+    if (!wh_source_archives_supported()) return WH_E_ARG;
     ex x = {.s = s, .o = o, .pfd = -1};
     x.root = open(s->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     x.buf = malloc(CHUNK);
