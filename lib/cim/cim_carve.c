@@ -119,7 +119,7 @@ carve_obj *carve_find(carve *cv, const uint8_t *p, size_t n)
     return NULL;
 }
 
-carve_obj *carve_add(carve *cv, const uint8_t *p, size_t n, bool live, bool is_class)
+carve_obj *carve_add(carve *cv, const uint8_t *p, size_t n, bool is_class)
 {
     wh_cim *cim = cv->cim;
     carve_obj *o = wh_arena_calloc(cim->arena, 1, sizeof(*o));
@@ -127,64 +127,107 @@ carve_obj *carve_add(carve *cv, const uint8_t *p, size_t n, bool live, bool is_c
     if (!o || !k) return NULL;
     o->bytes = p;
     o->n = n;
-    o->live = live;
     o->is_class = is_class;
+    o->rec = cv->recs.n;
     o->next = wh_strmap_get(&cv->objs, k);
-    if (wh_strmap_put(&cv->objs, k, o)) return NULL;
+    if (wh_strmap_put(&cv->objs, k, o) || wh_ptrvec_push(cim->arena, &cv->recs, o)) return NULL;
     return o;
 }
 
 /* Bytes of a live object as the index reaches them (an instance: its
- * record, which is what a carved copy is measured as). */
-static const uint8_t *live_bytes(wh_cim *cim, const wh_cim_loc *l, bool inst, size_t *n)
+ * record, which is what a carved copy is measured as); a record over
+ * several pages is assembled in a. */
+static const uint8_t *live_bytes(wh_cim *cim, wh_arena *a, uint32_t page, uint32_t id, uint32_t size, bool inst,
+                                 size_t *n, wh_cim_loc *loc)
 {
-    wh_cim_loc tmp;
-    const uint8_t *p = cim_object_get(cim, l->logical_page, l->record_id, l->size, &tmp);
+    const uint8_t *p = cim_object_read(cim, a, page, id, size, loc);
     if (!p) return NULL;
-    *n = tmp.size;
+    *n = loc->size;
     char hash[65];
     uint32_t rest;
-    if (inst && cim_instance_header(cim, p, tmp.size, hash, &rest)) {
+    if (inst && cim_instance_header(cim, p, loc->size, hash, &rest)) {
         size_t rn = (size_t)(cim->xp ? 64 : 128) + 16 + rest;
-        if (rn <= tmp.size) *n = rn;
+        if (rn <= loc->size) *n = rn;
     }
     return p;
 }
 
-bool carve_index_live(carve *cv)
+static int cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The recovered object (from `from` on) with these bytes, or NULL; sizes
+ * (sorted) says at once which lengths can match at all. */
+static carve_obj *rec_match(carve *cv, const size_t *sizes, size_t nsizes, size_t from, const uint8_t *p, size_t n)
+{
+    if (!p || !bsearch(&n, sizes, nsizes, sizeof(*sizes), cmp_size)) return NULL;
+    carve_obj *o = carve_find(cv, p, n);
+    return o && o->rec >= from ? o : NULL;
+}
+
+/* Makes live object l (allocated here) the twin of recovered r. Every
+ * live object is visited in order and a later one replaces an earlier:
+ * the one an index of all live objects (newest first in a chain) found. */
+static void twin(carve *cv, carve_obj *r, cim_classrec *cls, wh_cim_instance *inst)
+{
+    carve_obj *l = wh_arena_calloc(cv->cim->arena, 1, sizeof(*l));
+    if (!l) return;
+    l->live = true;
+    l->is_class = cls != NULL;
+    l->cls = cls;
+    l->inst = inst;
+    l->twin = r;
+    r->twin = l;
+}
+
+void carve_link_live(carve *cv, size_t from)
 {
     wh_cim *cim = cv->cim;
+    if (from >= cv->recs.n) return;
+    size_t nsizes = cv->recs.n - from;
+    size_t *sizes = malloc(nsizes * sizeof(*sizes));
+    if (!sizes) return;
+    for (size_t i = 0; i < nsizes; i++) sizes[i] = ((const carve_obj *)cv->recs.v[from + i])->n;
+    qsort(sizes, nsizes, sizeof(*sizes), cmp_size);
     wh_diag_sink *saved = cim->diags;
     cim->diags = NULL; // read once already, and diagnosed then
     for (size_t i = 0; i < cim->nss.n; i++) {
         cim_ns *ns = cim->nss.v[i];
         for (size_t k = 0; k < ns->nclasses; k++) {
             cim_classrec *c = (cim_classrec *)ns->classes[k];
-            size_t n;
-            const uint8_t *p = live_bytes(cim, &c->pub.loc, false, &n);
-            carve_obj *o = p ? carve_add(cv, p, n, true, true) : NULL;
-            if (o) o->cls = c;
+            const wh_cim_loc *l = &c->pub.loc;
+            size_t n = 0;
+            wh_cim_loc loc;
+            const uint8_t *p = live_bytes(cim, cim->tmp, l->logical_page, l->record_id, l->size, false, &n, &loc);
+            carve_obj *r = rec_match(cv, sizes, nsizes, from, p, n);
+            if (r) twin(cv, r, c, NULL);
+            wh_arena_reset(cim->tmp);
         }
-        // A live instance is decoded in scratch to see that it is one;
-        // what recovery keeps of it is its namespace and location.
+        // A live instance counts once it decoded (the full walk did that
+        // already); only one whose bytes were recovered is decoded again,
+        // for its namespace and location.
         (void)cim_ns_irefs(cim, ns);
         for (size_t k = 0; k < ns->nirefs; k++) {
-            const wh_cim_instance *in = cim_iref_decode(cim, ns, &ns->irefs[k], cim->tmp);
-            wh_cim_instance *live = (wh_cim_instance *)ns->irefs[k].in;
+            cim_iref *ir = &ns->irefs[k];
+            if (ir->state == CIM_IREF_BAD) continue;
+            size_t n = 0;
+            wh_cim_loc loc;
+            const uint8_t *p = live_bytes(cim, cim->tmp, ir->page, ir->id, ir->size, true, &n, &loc);
+            carve_obj *r = rec_match(cv, sizes, nsizes, from, p, n);
+            const wh_cim_instance *in = r ? cim_iref_decode(cim, ns, ir, cim->tmp) : NULL;
+            wh_cim_instance *live = (wh_cim_instance *)ir->in;
             if (in && !live && (live = wh_arena_calloc(cim->arena, 1, sizeof(*live))) != NULL) {
                 live->ns = in->ns;
                 live->loc = in->loc;
             }
+            if (in && live) twin(cv, r, NULL, live);
             wh_arena_reset(cim->tmp);
-            if (!in || !live) continue;
-            size_t n;
-            const uint8_t *p = live_bytes(cim, &live->loc, true, &n);
-            carve_obj *o = p ? carve_add(cv, p, n, true, false) : NULL;
-            if (o) o->inst = live;
         }
     }
     cim->diags = saved;
-    return !wh_arena_hit_cap(cim->arena);
+    free(sizes);
 }
 
 static void add_name(wh_arena *a, wh_ptrvec *v, const char *ns)

@@ -27,6 +27,7 @@ typedef struct carve_obj {
     wh_ptrvec nscand;      /* namespaces whose definition fits (const char *) */
     wh_ptrvec *cands;      /* candidate definitions tried (instances) */
     struct carve_obj *next; /* same hash key, different bytes */
+    size_t rec;            /* its place in carve.recs (recovered objects) */
 } carve_obj;
 
 /* Where a hit was found: enough to follow the object onto further pages. */
@@ -44,8 +45,9 @@ typedef struct carve {
     uint32_t *old_logical;   /* physical page -> logical page in an older map */
     int8_t *old_map;         /* physical page -> that map's index in cim->maps, -1 none */
     wh_strmap cands;         /* class hash -> wh_ptrvec * of carve_cand * */
-    wh_strmap objs;          /* "<fnv64>:<size>" -> carve_obj * chain */
-    wh_strmap keyref;        /* "<record id>.<size>" -> "NS_<hex>" from index keys */
+    wh_strmap objs;          /* "<fnv64>:<size>" -> carve_obj * chain (recovered objects only) */
+    wh_strmap keyref;        /* "<record id>.<size>" of a recovered location -> "NS_<hex>" from index keys */
+    wh_ptrvec recs;          /* carve_obj * of every distinct recovered copy, in the order found */
     wh_ptrvec classes, insts; /* carve_obj * of recovered objects, in discovery order */
     uint8_t *scratch;        /* bytes assembled over pages (malloc) */
     size_t scratch_cap;
@@ -62,12 +64,15 @@ wh_ptrvec *carve_cands(carve *cv, const char *hash);
  * the next physical pages for an unallocated one). NULL when a page is
  * missing; *pages: pages read. The result is valid until the next call. */
 const uint8_t *carve_bytes(carve *cv, const carve_site *site, uint32_t off, size_t n, uint32_t *pages);
-/* Every live object's bytes, so that copies of them are known. */
-bool carve_index_live(carve *cv);
+/* Live objects with the bytes of a recovered one (cv->recs from `from` on)
+ * become its twin. Live objects are not indexed: they are read again, in
+ * the full reader's order, once the pages are scanned, so memory follows
+ * what is recovered, not the repository. */
+void carve_link_live(carve *cv, size_t from);
 /* The object with these exact bytes, or NULL. */
 carve_obj *carve_find(carve *cv, const uint8_t *p, size_t n);
-/* Adds a distinct object (bytes must stay valid: mapped or arena). */
-carve_obj *carve_add(carve *cv, const uint8_t *p, size_t n, bool live, bool is_class);
+/* Adds a distinct recovered object (bytes must stay valid: mapped or arena). */
+carve_obj *carve_add(carve *cv, const uint8_t *p, size_t n, bool is_class);
 /* Decodes an instance record with each candidate of its class hash and
  * keeps a decoding every check holds for; *nsout gets the namespaces that
  * fit (names; a system class adds none). NULL when no candidate fits. */

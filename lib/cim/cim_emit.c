@@ -337,7 +337,7 @@ static void timeline(wh_cim *cim, wh_arena *a, const char *want, wh_record_fn fn
         for (size_t k = 0; k < ns->nclasses; k++) {
             const wh_cim_class *c = ns->classes[k];
             if (tl_one(cim, a, fn, ud, c->defined, "class_defined", "class", ns->name, c->name, NULL, &c->loc)) return;
-            if (wh_arena_used(a) > TMP_ARENA) wh_arena_reset(a);
+            wh_arena_reset(a); // each row is written before the next is built
         }
         for (size_t k = 0; k < ns->nirefs; k++) {
             const wh_cim_instance *in = cim_iref_decode(cim, ns, &ns->irefs[k], cim->tmp);
@@ -345,7 +345,7 @@ static void timeline(wh_cim *cim, wh_arena *a, const char *want, wh_record_fn fn
                                     in->class_name, in->key, &in->loc);
             wh_arena_reset(cim->tmp);
             if (stop) return;
-            if (wh_arena_used(a) > TMP_ARENA) wh_arena_reset(a);
+            wh_arena_reset(a);
         }
     }
     // Deleted objects belong on the same time axis, marked recovered.
@@ -355,6 +355,7 @@ static void timeline(wh_cim *cim, wh_arena *a, const char *want, wh_record_fn fn
         const wh_cim_class *c = r->classes[k];
         if (want && !ns_match(want, c->ns)) continue;
         if (tl_one(cim, a, fn, ud, c->defined, "class_defined", "class", c->ns, c->name, NULL, &c->loc)) return;
+        wh_arena_reset(a);
     }
     for (size_t k = 0; k < r->ninstances; k++) {
         const wh_cim_instance *in = r->instances[k];
@@ -362,15 +363,15 @@ static void timeline(wh_cim *cim, wh_arena *a, const char *want, wh_record_fn fn
         if (tl_one(cim, a, fn, ud, in->ts_written, "instance_written", "instance", in->ns, in->class_name, in->key,
                    &in->loc))
             return;
+        wh_arena_reset(a);
     }
 }
 
 static void keys_view(wh_cim *cim, wh_arena *a, wh_record_fn fn, void *ud)
 {
     // Each record is written before the next is built, so both scratch
-    // arenas are recycled as the view goes (it used to stop, unsaid, once
-    // its arena passed TMP_ARENA: 74,773 of 184,634 keys on a 120 MB
-    // repository).
+    // arenas are reset after every one (the view once stopped, unsaid,
+    // when its arena passed 64 MB; then it kept up to 64 MB in each).
     wh_arena *kt = wh_arena_new(0);
     if (!kt) return;
     for (size_t i = 0; i < cim->nkeys; i++) {
@@ -414,8 +415,8 @@ static void keys_view(wh_cim *cim, wh_arena *a, wh_record_fn fn, void *ud)
             wh_recb_add(&b, "size", wh_v_uint(k->size));
         }
         if (emit(fn, ud, wh_recb_done(&b))) break;
-        if (wh_arena_used(a) > TMP_ARENA) wh_arena_reset(a);
-        if (wh_arena_used(kt) > TMP_ARENA) wh_arena_reset(kt);
+        wh_arena_reset(a);
+        wh_arena_reset(kt);
     }
     wh_arena_free(kt);
 }

@@ -531,3 +531,18 @@ bool cim_index_page_facts(const uint8_t *pg, size_t n, uint32_t *sig, uint32_t *
     *nstrings = m;
     return wh_rd_ok(&r);
 }
+
+void cim_kit_seek(cim_kit *it, const wh_cim *cim, const char *prefix)
+{
+    it->cim = cim;
+    it->i = cim_keys_lower(cim, prefix);
+}
+
+const cim_kref *cim_kit_next(cim_kit *it)
+{
+    const wh_cim *cim = it->cim;
+    if (it->i >= cim->nkeys) return NULL;
+    const cim_key *k = &cim->keys[it->i++];
+    it->cur = (cim_kref){cim_key_text(cim, k, it->buf), k->page, k->id, k->size, k->index_page, k->has_ref};
+    return &it->cur;
+}

@@ -72,10 +72,10 @@ enum { CIM_IREF_HEAD = 0, /* header read, class looked up: not decoded yet */
        CIM_IREF_BAD };    /* decoded once and malformed: not an instance */
 
 typedef struct cim_iref {
-    size_t key;              /* in cim->keys */
+    uint32_t page, id, size; /* its key's data reference */
+    uint8_t state;           /* CIM_IREF_* */
     cim_classrec *cls;       /* NULL when its class is not found */
     const wh_cim_instance *in; /* kept in the handle's arena, or NULL */
-    uint8_t state;           /* CIM_IREF_* */
 } cim_iref;
 
 typedef struct cim_ns {
@@ -160,6 +160,28 @@ bool cim_key_has_prefix(const wh_cim *cim, const cim_key *k, const char *prefix,
 int cim_key_ncmp(const wh_cim *cim, const cim_key *k, const char *s, size_t n);
 /* The text of k in buf (CIM_KEY_MAX bytes); returns buf. */
 const char *cim_key_text(const wh_cim *cim, const cim_key *k, char *buf);
+
+/* A key as an iterator yields it: its text (valid until the iterator
+ * moves) and its data reference. */
+typedef struct cim_kref {
+    const char *text;
+    uint32_t page, id, size; /* when has_ref */
+    uint32_t index_page;     /* logical index page it came from */
+    bool has_ref;
+} cim_kref;
+
+/* Walks the keys in sorted order from a prefix on. */
+typedef struct cim_kit {
+    const wh_cim *cim;
+    size_t i;                /* the next key in cim->keys */
+    cim_kref cur;
+    char buf[CIM_KEY_MAX];
+} cim_kit;
+
+/* Places it before the first key >= prefix ("" for the first key). */
+void cim_kit_seek(cim_kit *it, const wh_cim *cim, const char *prefix);
+/* The next key, or NULL after the last. */
+const cim_kref *cim_kit_next(cim_kit *it);
 
 /* cim_page.c: bytes of an object through the current map (may copy into
  * the arena when it spans pages). Diagnoses and returns NULL on failure. */

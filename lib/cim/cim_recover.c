@@ -46,15 +46,15 @@ static bool push_loc(carve *cv, carve_obj *o, const wh_cim_loc *l)
 }
 
 /* A copy found at l: one more location of an object already known, or a
- * new recovered object (twin of a live one when its bytes are live).
- * Returns the new object, NULL when the copy was only a location. */
+ * new recovered object (a live object with the same bytes is found after
+ * the scans, carve_link_live). Returns the new object, NULL when the copy
+ * was only a location. */
 static carve_obj *place(carve *cv, const uint8_t **p, size_t n, bool is_class, const wh_cim_loc *l, bool *known)
 {
     wh_cim *cim = cv->cim;
     *known = false;
     carve_obj *ex = carve_find(cv, *p, n);
-    if (ex && ex->live) ex = ex->twin ? ex->twin : ex;
-    if (ex && !ex->live) {
+    if (ex) {
         (void)push_loc(cv, ex, l);
         *known = true;
         return NULL;
@@ -66,19 +66,8 @@ static carve_obj *place(carve *cv, const uint8_t **p, size_t n, bool is_class, c
         memcpy(cp, *p, n);
         *p = cp;
     }
-    carve_obj *o;
-    if (ex) { // a live object has these bytes
-        o = wh_arena_calloc(cim->arena, 1, sizeof(*o));
-        if (!o) return NULL;
-        o->bytes = *p;
-        o->n = n;
-        o->is_class = is_class;
-        o->twin = ex;
-        ex->twin = o;
-    } else {
-        o = carve_add(cv, *p, n, false, is_class);
-        if (!o) return NULL;
-    }
+    carve_obj *o = carve_add(cv, *p, n, is_class);
+    if (!o) return NULL;
     (void)push_loc(cv, o, l);
     return o;
 }
@@ -131,8 +120,7 @@ static void scan_instances(carve *cv, const uint8_t *pg, const carve_site *site,
         }
         wh_ptrvec nsl = {0};
         wh_cim_instance *in = NULL;
-        carve_obj *ex = carve_find(cv, p, rn);
-        if (!ex || ex->live) {
+        if (!carve_find(cv, p, rn)) { // a copy of one recovered already is only a location
             in = carve_decode_instance(cv, p, rn, &loc, cands, &nsl);
             if (!in) continue;
         }
@@ -174,9 +162,8 @@ static void scan_toc_classes(carve *cv, const uint8_t *pg, const carve_site *sit
                      "not recovered", size, id);
             continue;
         }
-        carve_obj *ex = carve_find(cv, p, size);
         cim_classrec *c = NULL;
-        if (!ex || ex->live) {
+        if (!carve_find(cv, p, size)) {
             wh_diag_sink *saved = cim->diags;
             cim->diags = NULL; // a failed guess is not a finding
             c = cim_class_decode(cim, p, size, &loc, NULL, NULL);
@@ -197,21 +184,49 @@ static void scan_toc_classes(carve *cv, const uint8_t *pg, const carve_site *sit
     }
 }
 
-/* "<record id>.<size>" of every index key -> its namespace hash. */
-static void index_keys(carve *cv)
+static const char PENDING[] = "";
+
+/* "<record id>.<size>" of the recovered locations of objs (from `from` on)
+ * -> the namespace hash of the index keys naming that record (AMBIGUOUS
+ * when they disagree). Only the references asked for are kept; the keys
+ * stream past. A key applied twice leaves its entry as it was. */
+static void index_keys(carve *cv, const wh_ptrvec *objs, size_t from)
 {
     wh_cim *cim = cv->cim;
-    for (size_t i = 0; i < cim->nkeys; i++) {
-        const cim_key *k = &cim->keys[i];
-        if (!k->has_ref || !cim_key_has_prefix(cim, k, "NS_", 3)) continue;
-        char kt[CIM_KEY_MAX];
-        const char *ks = cim_key_text(cim, k, kt), *sl = strchr(ks, '/');
-        if (!sl) continue;
-        char *ref = wh_arena_printf(cim->arena, "%u.%u", k->id, k->size);
-        char *nh = wh_arena_strndup(cim->arena, ks, (size_t)(sl - ks));
-        if (!ref || !nh) return;
+    size_t asked = 0;
+    for (size_t i = from; i < objs->n; i++) {
+        const carve_obj *o = objs->v[i];
+        for (size_t k = 0; k < o->locs.n; k++) {
+            const wh_cim_loc *l = o->locs.v[k];
+            if (!l->record_id) continue;
+            char ref[32];
+            snprintf(ref, sizeof(ref), "%u.%u", l->record_id, l->size);
+            if (wh_strmap_get(&cv->keyref, ref)) continue;
+            char *rk = wh_arena_strdup(cim->arena, ref);
+            if (!rk || wh_strmap_put(&cv->keyref, rk, (void *)PENDING)) return;
+            asked++;
+        }
+    }
+    if (!asked) return;
+    cim_kit it;
+    cim_kit_seek(&it, cim, "NS_");
+    for (const cim_kref *k; (k = cim_kit_next(&it)) != NULL;) {
+        if (strncmp(k->text, "NS_", 3) != 0) break;
+        const char *sl = strchr(k->text, '/');
+        if (!k->has_ref || !sl) continue;
+        char ref[32];
+        snprintf(ref, sizeof(ref), "%u.%u", k->id, k->size);
         const char *was = wh_strmap_get(&cv->keyref, ref);
-        (void)wh_strmap_put(&cv->keyref, ref, (void *)(was && strcmp(was, nh) != 0 ? AMBIGUOUS : nh));
+        if (!was) continue;
+        size_t hl = (size_t)(sl - k->text);
+        // The first key naming it sets it; another namespace makes it ambiguous.
+        if (was == PENDING) {
+            char *nh = wh_arena_strndup(cim->arena, k->text, hl);
+            if (!nh) return;
+            (void)wh_strmap_put(&cv->keyref, ref, nh);
+        } else if (was != AMBIGUOUS && (strlen(was) != hl || strncmp(was, k->text, hl) != 0)) {
+            (void)wh_strmap_put(&cv->keyref, ref, (void *)AMBIGUOUS);
+        }
     }
 }
 
@@ -224,7 +239,7 @@ static const cim_ns *key_ns(carve *cv, const carve_obj *o)
         char ref[32];
         snprintf(ref, sizeof(ref), "%u.%u", l->record_id, l->size);
         const char *nh = wh_strmap_get(&cv->keyref, ref);
-        if (nh && nh != AMBIGUOUS) return wh_strmap_get(&cv->cim->ns_by_hash, nh);
+        if (nh && nh != AMBIGUOUS && nh != PENDING) return wh_strmap_get(&cv->cim->ns_by_hash, nh);
     }
     return NULL;
 }
@@ -492,8 +507,6 @@ wh_status wh_cim_recover(wh_cim *cim, const wh_cim_recovered **out)
         }
     }
     (void)carve_cands_live(&cv);
-    (void)carve_index_live(&cv);
-    index_keys(&cv);
     // Class definitions first: instances are tried with them too.
     for (uint32_t ph = 0; ph < npages; ph++) {
         if ((ph & 255) == 0 && wh_diag_expired(cim->diags, cim->objects.path, (uint64_t)ph * CIM_PAGE)) break;
@@ -501,7 +514,10 @@ wh_status wh_cim_recover(wh_cim *cim, const wh_cim_recovered **out)
         carve_site s = site_of(&cv, ph, cv.old_map[ph] >= 0 ? "old-mapping" : "unallocated");
         scan_toc_classes(&cv, cim_data_page(cim, ph), &s);
     }
+    carve_link_live(&cv, 0);
+    index_keys(&cv, &cv.classes, 0);
     settle_classes(&cv);
+    size_t nrec = cv.recs.n;
     for (uint32_t ph = 0; ph < npages; ph++) {
         if ((ph & 255) == 0 && wh_diag_expired(cim->diags, cim->objects.path, (uint64_t)ph * CIM_PAGE)) break;
         if (cv.alloc[ph]) continue;
@@ -524,6 +540,8 @@ wh_status wh_cim_recover(wh_cim *cim, const wh_cim_recovered **out)
     free(cv.old_map);
     free(cv.old_logical);
     free(cv.scratch);
+    carve_link_live(&cv, nrec);
+    index_keys(&cv, &cv.insts, 0);
     settle_instances(&cv);
     const wh_cim_class **cl = wh_arena_calloc(cim->arena, cv.classes.n + 1, sizeof(void *));
     const wh_cim_instance **il = wh_arena_calloc(cim->arena, cv.insts.n + 1, sizeof(void *));

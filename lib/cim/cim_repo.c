@@ -248,7 +248,9 @@ bool cim_ns_irefs(wh_cim *cim, cim_ns *ns)
         wh_arena_reset(cim->tmp);
         if (!p) continue;
         cim_iref *r = &ns->irefs[ns->nirefs++];
-        r->key = i;
+        r->page = k->page;
+        r->id = k->id;
+        r->size = k->size;
         // Keys run by class: the previous record's class is usually this one's.
         if (ns->nirefs > 1 && strcmp(hash, last) == 0) {
             r->cls = r[-1].cls;
@@ -265,11 +267,10 @@ const wh_cim_instance *cim_iref_decode(wh_cim *cim, cim_ns *ns, cim_iref *r, wh_
 {
     if (r->in) return r->in;
     if (r->state == CIM_IREF_BAD) return NULL;
-    const cim_key *k = &cim->keys[r->key];
     wh_diag_sink *saved = cim->diags;
     cim->diags = NULL; // the record was read, and diagnosed, when the list was built
     wh_cim_loc loc;
-    const uint8_t *p = cim_object_read(cim, a, k->page, k->id, k->size, &loc);
+    const uint8_t *p = cim_object_read(cim, a, r->page, r->id, r->size, &loc);
     if (r->state == CIM_IREF_HEAD) cim->diags = saved;
     // The class is decoded and laid out already (or known missing): only
     // the instance's own parts land in a, and no class may be decoded there.
