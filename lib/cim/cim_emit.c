@@ -1,5 +1,6 @@
 /* CIM objects as normalized records (docs/output.md lists every field). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cim/cim_int.h"
@@ -374,10 +375,14 @@ static void keys_view(wh_cim *cim, wh_arena *a, wh_record_fn fn, void *ud)
     // when its arena passed 64 MB; then it kept up to 64 MB in each).
     wh_arena *kt = wh_arena_new(0);
     if (!kt) return;
-    for (size_t i = 0; i < cim->nkeys; i++) {
-        const cim_key *k = &cim->keys[i];
-        char kb[CIM_KEY_MAX];
-        const char *ks = wh_arena_strdup(kt, cim_key_text(cim, k, kb));
+    cim_kit *it = malloc(sizeof(*it));
+    if (!it) {
+        wh_arena_free(kt);
+        return;
+    }
+    cim_kit_seek(it, cim, "");
+    for (const cim_kref *k; (k = cim_kit_next(it)) != NULL;) {
+        const char *ks = wh_arena_strdup(kt, k->text);
         if (!ks) break;
         // Resolve each hashed segment to a name where we know it.
         char res[4096];
@@ -418,6 +423,7 @@ static void keys_view(wh_cim *cim, wh_arena *a, wh_record_fn fn, void *ud)
         wh_arena_reset(a);
         wh_arena_reset(kt);
     }
+    free(it);
     wh_arena_free(kt);
 }
 

@@ -157,135 +157,60 @@ static size_t tail_text(const cim_key *k, char *out)
     return n;
 }
 
-/* Sets k's data reference from the last part; *tail: where ".page.id.size"
- * starts in it. */
-static bool parse_ref(const char *last, cim_key *k, const char **tail)
-{
-    // "NAME.page.id.size": the three numbers after the last three dots.
-    const char *dots[3];
-    int nd = 0;
-    for (const char *p = last + strlen(last); p > last && nd < 3; p--)
-        if (p[-1] == '.') dots[nd++] = p - 1;
-    if (nd < 3) return false;
-    uint64_t v[3];
-    for (int i = 0; i < 3; i++) {
-        const char *s = dots[2 - i] + 1;
-        if (*s < '0' || *s > '9') return false;
-        uint64_t x = 0;
-        for (; *s >= '0' && *s <= '9'; s++) {
-            x = x * 10 + (uint64_t)(*s - '0');
-            if (x > 0xFFFFFFFFu) return false;
-        }
-        if (*s != '.' && *s != 0) return false;
-        v[i] = x;
-    }
-    k->page = (uint32_t)v[0];
-    k->id = (uint32_t)v[1];
-    k->size = (uint32_t)v[2];
-    k->has_ref = true;
-    *tail = dots[2];
-    return true;
-}
-
 /* Decodes one page: its keys into w->keys, its child pointers into kids
  * by slot (CIM_UNMAPPED for none), *nkids slots. */
 static wh_status parse_page(walk *w, uint32_t logical, uint32_t *kids, uint32_t *nkids)
 {
     wh_cim *cim = w->cim;
     *nkids = 0;
-    uint32_t phys = cim_index_phys(cim, logical);
-    const uint8_t *pg = phys == CIM_UNMAPPED ? NULL : index_page(cim, phys);
-    if (!pg) {
+    cim_ipage p;
+    cim_ipage_st ps = cim_ipage_open(cim, logical, &p);
+    if (ps == CIM_IPAGE_UNMAPPED || ps == CIM_IPAGE_PAST_END) {
         CIM_DIAG(cim, WH_SEV_WARN, WH_E_CORRUPT, cim->index.path, WH_NO_OFFSET,
                  "index logical page %u is %s; its subtree is skipped", logical,
-                 phys == CIM_UNMAPPED ? "not mapped" : "past the end of INDEX.BTR");
+                 ps == CIM_IPAGE_UNMAPPED ? "not mapped" : "past the end of INDEX.BTR");
         return WH_E_CORRUPT;
     }
-    uint64_t base = (uint64_t)phys * CIM_PAGE;
-    wh_reader r;
-    wh_rd_init(&r, pg, CIM_PAGE, base, cim->index.path);
-    uint32_t sig = wh_rd_u32(&r);
-    uint32_t lid = wh_rd_u32(&r);
-    wh_rd_skip(&r, 8);
-    if (sig != PAGE_ACTIVE) {
+    uint64_t base = p.base;
+    if (ps == CIM_IPAGE_BADSIG) {
         CIM_DIAG(cim, WH_SEV_WARN, WH_E_BADSIG, cim->index.path, base,
                  "index page (logical %u) has type 0x%X, not an active page 0x%X; skipped", logical,
-                 sig, PAGE_ACTIVE);
+                 p.sig, PAGE_ACTIVE);
         return WH_E_BADSIG;
     }
-    if (lid != logical)
+    if (p.lid != logical)
         CIM_DIAG(cim, WH_SEV_INFO, WH_E_CORRUPT, cim->index.path, base + 4,
-                 "index page says it is logical page %u but is mapped as %u", lid, logical);
-    uint32_t n = wh_rd_u32(&r);
-    if (n > WH_LIMIT_CIM_KEYS_PAGE) {
+                 "index page says it is logical page %u but is mapped as %u", p.lid, logical);
+    uint32_t n = p.n;
+    if (ps == CIM_IPAGE_LIMIT) {
         CIM_DIAG(cim, WH_SEV_WARN, WH_E_LIMIT, cim->index.path, base + HDR,
                  "index page claims %u keys (limit %u); skipped", n, WH_LIMIT_CIM_KEYS_PAGE);
         return WH_E_CORRUPT;
     }
-    wh_rd_skip(&r, (size_t)n * 4);
-    for (uint32_t i = 0; i <= n; i++) {
-        uint32_t c = wh_rd_u32(&r);
-        // "No child" is 0xFFFFFFFF on Vista+, where logical page 0 is an
-        // ordinary tree page (fox-it's last leaf is page 0, reached only as
-        // the last child of page 1). XP leaves say 0: page 0 is its admin page.
-        bool none = c == CIM_UNMAPPED || (c == 0 && (cim->xp || (cim->flags & WH_CIM_OPT_REFERENCE_WALK)));
-        kids[(*nkids)++] = !none && wh_rd_ok(&r) ? c : CIM_UNMAPPED;
-    }
-    size_t keyidx_pos = r.pos;
-    wh_rd_skip(&r, (size_t)n * 2);
-    uint16_t s = wh_rd_u16(&r);
-    size_t kdef_pos = r.pos;
-    wh_rd_skip(&r, (size_t)s * 2);
-    uint16_t m = wh_rd_u16(&r);
-    size_t soff_pos = r.pos;
-    wh_rd_skip(&r, ((size_t)m + 1) * 2);
-    size_t area = r.pos;
-    if (!wh_rd_ok(&r)) {
-        CIM_DIAG(cim, WH_SEV_WARN, WH_E_TRUNCATED, cim->index.path, wh_rd_fail_abs(&r),
+    for (uint32_t i = 0; i <= n; i++) kids[(*nkids)++] = cim_ipage_kid(&p, i);
+    if (ps == CIM_IPAGE_TRUNCATED) {
+        CIM_DIAG(cim, WH_SEV_WARN, WH_E_TRUNCATED, cim->index.path, p.fail_abs,
                  "index page (logical %u) tables run past the page end; skipped", logical);
         return WH_E_TRUNCATED;
     }
     char buf[CIM_KEY_MAX];
     for (uint32_t i = 0; i < n; i++) {
-        uint16_t kd, cnt;
-        if (!wh_rd_u16_at(&r, keyidx_pos + 2 * i, &kd) || kd >= s ||
-            !wh_rd_u16_at(&r, kdef_pos + 2 * (size_t)kd, &cnt) || cnt == 0 || cnt > s - kd - 1u) {
-            CIM_DIAG(cim, WH_SEV_WARN, WH_E_CORRUPT, cim->index.path, base + keyidx_pos + 2 * i,
+        size_t len;
+        const char *last;
+        uint16_t pstart[CIM_KEY_MAX]; // where each part starts in buf (empty parts take a '/' each)
+        uint16_t np;
+        cim_ipage_st ks = cim_ipage_key(&p, i, buf, &len, pstart, &np, &last);
+        if (ks == CIM_IPAGE_BADDEF) {
+            CIM_DIAG(cim, WH_SEV_WARN, WH_E_CORRUPT, cim->index.path, base + p.keyidx_pos + 2 * i,
                      "index key %u of logical page %u has a bad definition; skipped", i, logical);
             continue;
         }
-        size_t len = 0;
-        const char *last = NULL;
-        bool bad = false;
-        uint16_t pstart[CIM_KEY_MAX]; // where each part starts in buf (empty parts take a '/' each)
-        uint16_t np = 0;
-        for (uint16_t j = 0; j < cnt && !bad; j++) {
-            uint16_t seg, off;
-            if (!wh_rd_u16_at(&r, kdef_pos + 2 * ((size_t)kd + 1 + j), &seg) || seg >= m ||
-                !wh_rd_u16_at(&r, soff_pos + 2 * (size_t)seg, &off) || off >= CIM_PAGE - area) {
-                bad = true;
-                break;
-            }
-            const char *str = (const char *)pg + area + off;
-            size_t maxl = CIM_PAGE - area - off;
-            size_t sl = strnlen(str, maxl);
-            if (sl == maxl || len + sl + 2 > sizeof(buf)) {
-                bad = true;
-                break;
-            }
-            if (j) buf[len++] = '/';
-            last = buf + len;
-            pstart[np++] = (uint16_t)len;
-            memcpy(buf + len, str, sl);
-            len += sl;
-        }
-        if (bad) {
-            CIM_DIAG(cim, WH_SEV_WARN, WH_E_CORRUPT, cim->index.path, base + keyidx_pos + 2 * i,
+        if (ks != CIM_IPAGE_OK) {
+            CIM_DIAG(cim, WH_SEV_WARN, WH_E_CORRUPT, cim->index.path, base + p.keyidx_pos + 2 * i,
                      "index key %u of logical page %u points outside its string table; skipped",
                      i, logical);
             continue;
         }
-        buf[len] = 0;
         wkey *wk = wh_arena_calloc(w->a, 1, sizeof(*wk));
         if (!wk) return WH_E_NOMEM;
         cim_key *k = &wk->k;
@@ -294,7 +219,7 @@ static wh_status parse_page(walk *w, uint32_t logical, uint32_t *kids, uint32_t 
         char t[40];
         // The tail is left out of the part (which is then shared by the
         // key's copies) when the numbers write it back the same.
-        if (parse_ref(last, k, &tail)) {
+        if (cim_key_parse_ref(last, k, &tail)) {
             tail_text(k, t);
             k->tail = strcmp(t, tail) == 0;
         }
@@ -465,6 +390,10 @@ wh_status cim_index_walk(wh_cim *cim)
                  root, w.nlogical);
         return WH_E_CORRUPT;
     }
+    // A sound tree is read in place from now on: no key is kept.
+    bool sound;
+    wh_status pst = cim_ktree_probe(cim, root, w.nlogical, &sound);
+    if (pst != WH_OK || sound) return pst;
     w.seen = calloc(w.nlogical ? w.nlogical : 1, 1);
     w.a = wh_arena_new(0);
     wh_status st = w.seen && w.a ? visit(&w, root, 0) : WH_E_NOMEM;
@@ -532,17 +461,3 @@ bool cim_index_page_facts(const uint8_t *pg, size_t n, uint32_t *sig, uint32_t *
     return wh_rd_ok(&r);
 }
 
-void cim_kit_seek(cim_kit *it, const wh_cim *cim, const char *prefix)
-{
-    it->cim = cim;
-    it->i = cim_keys_lower(cim, prefix);
-}
-
-const cim_kref *cim_kit_next(cim_kit *it)
-{
-    const wh_cim *cim = it->cim;
-    if (it->i >= cim->nkeys) return NULL;
-    const cim_key *k = &cim->keys[it->i++];
-    it->cur = (cim_kref){cim_key_text(cim, k, it->buf), k->page, k->id, k->size, k->index_page, k->has_ref};
-    return &it->cur;
-}

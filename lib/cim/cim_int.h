@@ -117,7 +117,10 @@ struct wh_cim {
     cim_mapfile maps[5];
     size_t nmaps;
     cim_mapfile *cur;
-    /* index */
+    /* index: a sound tree is read in place (ktree); any other is kept as
+     * a sorted list of distinct keys */
+    bool ktree;
+    uint32_t kroot;
     cim_key *keys;
     size_t nkeys;
     uint32_t *kparts;        /* keys' parts: offsets into kpool (malloc'd) */
@@ -170,10 +173,42 @@ typedef struct cim_kref {
     bool has_ref;
 } cim_kref;
 
-/* Walks the keys in sorted order from a prefix on. */
+/* One index page as read in place (cim_ktree.c). */
+typedef enum cim_ipage_st {
+    CIM_IPAGE_OK = 0,
+    CIM_IPAGE_UNMAPPED,  /* the logical page is not mapped */
+    CIM_IPAGE_PAST_END,  /* mapped past the end of INDEX.BTR */
+    CIM_IPAGE_BADSIG,    /* not an active page */
+    CIM_IPAGE_LIMIT,     /* more keys than WH_LIMIT_CIM_KEYS_PAGE */
+    CIM_IPAGE_TRUNCATED, /* its tables run past the page end (fail_abs) */
+    CIM_IPAGE_BADDEF,    /* a key: bad definition */
+    CIM_IPAGE_OUTSIDE    /* a key: points outside the string table */
+} cim_ipage_st;
+
+typedef struct cim_ipage {
+    const uint8_t *pg;
+    uint64_t base, fail_abs;
+    uint32_t logical, phys, sig, lid, n;
+    uint16_t s, m;
+    bool xp_kids;        /* a child pointer 0 means none */
+    size_t kids_pos, keyidx_pos, kdef_pos, soff_pos, area;
+} cim_ipage;
+
+typedef struct cim_kit_frame {
+    cim_ipage p;
+    uint32_t j;
+    bool entered;
+} cim_kit_frame;
+
+#define CIM_KIT_FRAMES (WH_LIMIT_CIM_TREE_DEPTH + 2)
+
+/* Walks the keys in sorted order from a prefix on: through cim->keys, or
+ * (a sound tree) down INDEX.BTR itself, one frame per level. */
 typedef struct cim_kit {
     const wh_cim *cim;
-    size_t i;                /* the next key in cim->keys */
+    size_t i;                /* list: the next key in cim->keys */
+    uint32_t depth;          /* tree: frames in use */
+    cim_kit_frame st[CIM_KIT_FRAMES];
     cim_kref cur;
     char buf[CIM_KEY_MAX];
 } cim_kit;
@@ -195,6 +230,18 @@ const uint8_t *cim_data_page(const wh_cim *cim, uint32_t physical);
  * carry: bytes of an object from an earlier page still covering this one
  * (in/out; start a walk at logical page 0 with 0). */
 size_t cim_slack_regions(const wh_cim *cim, uint32_t logical, uint64_t *carry, uint32_t (*out)[2], size_t max);
+
+/* cim_ktree.c: an index page's layout; its child j (CIM_UNMAPPED: none);
+ * its key i into buf (CIM_KEY_MAX bytes) with where each part starts and
+ * the last part; a key's data reference from its last part. */
+cim_ipage_st cim_ipage_open(const wh_cim *cim, uint32_t logical, cim_ipage *p);
+uint32_t cim_ipage_kid(const cim_ipage *p, uint32_t j);
+cim_ipage_st cim_ipage_key(const cim_ipage *p, uint32_t i, char *buf, size_t *len, uint16_t *pstart, uint16_t *np,
+                           const char **last);
+bool cim_key_parse_ref(const char *last, cim_key *k, const char **tail);
+/* Walks the tree from root without keeping a key; when it is sound, the
+ * handle reads its keys in place from then on (*sound, cim->ktree). */
+wh_status cim_ktree_probe(wh_cim *cim, uint32_t root, uint32_t nlogical, bool *sound);
 
 /* cim_index.c: facts of one index page (for page slices and tests). */
 bool cim_index_page_facts(const uint8_t *pg, size_t n, uint32_t *sig, uint32_t *logical, uint32_t *nkeys,

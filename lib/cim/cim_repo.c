@@ -68,22 +68,19 @@ static cim_ns *ns_add(wh_cim *cim, const char *name) { return ns_add_hashed(cim,
 static void ns_unlinked(wh_cim *cim)
 {
     char prev[80] = "";
-    for (size_t i = 0; i < cim->nkeys; i++) {
-        if (!cim_key_has_prefix(cim, &cim->keys[i], "NS_", 3)) continue;
-        char kt[CIM_KEY_MAX];
-        const char *k = cim_key_text(cim, &cim->keys[i], kt);
+    cim_kit it;
+    cim_kit_seek(&it, cim, "NS_");
+    for (const cim_kref *k; (k = cim_kit_next(&it)) != NULL;) {
+        if (strncmp(k->text, "NS_", 3) != 0) break; // keys are sorted: no more namespaces
         char h[80];
-        seg_hash(k + 3, h, sizeof(h));
-        // Every key under "NS_<h>/" has this hash: step over them at once.
+        seg_hash(k->text + 3, h, sizeof(h));
+        // Every key under "NS_<h>/" has this hash: step over them at once
+        // (the first key after them is the first >= "NS_<h>0").
         size_t pl = 3 + strlen(h);
-        if (k[pl] == '/') {
-            size_t lo = i + 1, hi = cim->nkeys;
-            while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                if (cim_key_ncmp(cim, &cim->keys[mid], k, pl + 1) <= 0) lo = mid + 1;
-                else hi = mid;
-            }
-            i = lo - 1;
+        if (k->text[pl] == '/') {
+            char next[96];
+            snprintf(next, sizeof(next), "NS_%s0", h);
+            cim_kit_seek(&it, cim, next);
         }
         if (strcmp(h, prev) == 0) continue;
         snprintf(prev, sizeof(prev), "%s", h);
@@ -123,11 +120,12 @@ cim_classrec *cim_class_by_hash(wh_cim *cim, const char *ns_hash, const char *cl
         if (cim->frozen || wh_strmap_get(&cim->neg, mk)) continue;
         char prefix[256];
         int pl = snprintf(prefix, sizeof(prefix), "%s/CD_%s.", nh, class_hash);
-        size_t i = cim_keys_lower(cim, prefix);
+        cim_kit it;
+        cim_kit_seek(&it, cim, prefix);
+        const cim_kref *k = cim_kit_next(&it);
         char *kk = wh_arena_strdup(cim->arena, mk);
         if (!kk) return NULL;
-        if (i < cim->nkeys && cim_key_has_prefix(cim, &cim->keys[i], prefix, (size_t)pl) && cim->keys[i].has_ref) {
-            const cim_key *k = &cim->keys[i];
+        if (k && strncmp(k->text, prefix, (size_t)pl) == 0 && k->has_ref) {
             wh_cim_loc loc;
             const uint8_t *p = cim_object_get(cim, k->page, k->id, k->size, &loc);
             cim_ns *ns = wh_strmap_get(&cim->ns_by_hash, nh);
@@ -165,9 +163,10 @@ static void ns_children(wh_cim *cim, cim_ns *ns, wh_ptrvec *queue)
     char h[65], prefix[256];
     cim_hash("__NAMESPACE", 11, cim->xp, h);
     int pl = snprintf(prefix, sizeof(prefix), "%s/CI_%s/IL_", ns->hash, h);
-    for (size_t i = cim_keys_lower(cim, prefix); i < cim->nkeys; i++) {
-        const cim_key *k = &cim->keys[i];
-        if (!cim_key_has_prefix(cim, k, prefix, (size_t)pl)) break;
+    cim_kit it;
+    cim_kit_seek(&it, cim, prefix);
+    for (const cim_kref *k; (k = cim_kit_next(&it)) != NULL;) {
+        if (strncmp(k->text, prefix, (size_t)pl) != 0) break;
         if (!k->has_ref) continue;
         wh_cim_loc loc;
         const uint8_t *p = cim_object_get(cim, k->page, k->id, k->size, &loc);
@@ -198,11 +197,12 @@ void cim_ns_classes(wh_cim *cim, cim_ns *ns)
     char prefix[256];
     wh_ptrvec cls = {0};
     int pl = snprintf(prefix, sizeof(prefix), "%s/CD_", ns->hash);
-    for (size_t i = cim_keys_lower(cim, prefix); i < cim->nkeys; i++) {
-        const cim_key *k = &cim->keys[i];
-        if (!cim_key_has_prefix(cim, k, prefix, (size_t)pl)) break;
-        char h[80], kt[CIM_KEY_MAX];
-        seg_hash(cim_key_text(cim, k, kt) + pl, h, sizeof(h));
+    cim_kit it;
+    cim_kit_seek(&it, cim, prefix);
+    for (const cim_kref *k; (k = cim_kit_next(&it)) != NULL;) {
+        if (strncmp(k->text, prefix, (size_t)pl) != 0) break;
+        char h[80];
+        seg_hash(k->text + pl, h, sizeof(h));
         cim_classrec *c = cim_class_by_hash(cim, ns->hash, h);
         if (c && strcmp(c->ns_hash, ns->hash) == 0) (void)wh_ptrvec_push(cim->arena, &cls, &c->pub);
     }
@@ -225,15 +225,23 @@ bool cim_ns_irefs(wh_cim *cim, cim_ns *ns)
     if (wh_diag_expired(cim->diags, cim->dir, WH_NO_OFFSET)) return false;
     char prefix[256];
     int pl = snprintf(prefix, sizeof(prefix), "%s/CI_", ns->hash);
-    size_t first = cim_keys_lower(cim, prefix), n = 0;
-    while (first + n < cim->nkeys && cim_key_has_prefix(cim, &cim->keys[first + n], prefix, (size_t)pl)) n++;
+    // Counted first: the list is allocated once, at its size.
+    cim_kit *it = malloc(sizeof(*it));
+    if (!it) return false;
+    size_t n = 0;
+    cim_kit_seek(it, cim, prefix);
+    for (const cim_kref *k; (k = cim_kit_next(it)) != NULL && strncmp(k->text, prefix, (size_t)pl) == 0;)
+        n += k->has_ref && strstr(k->text + pl, "/IL_") != NULL;
     ns->irefs = wh_arena_calloc(cim->arena, n ? n : 1, sizeof(cim_iref));
-    if (!ns->irefs) return false;
+    if (!ns->irefs) {
+        free(it);
+        return false;
+    }
     char last[65] = "";
-    for (size_t i = first; i < first + n; i++) {
-        const cim_key *k = &cim->keys[i];
-        char kt[CIM_KEY_MAX];
-        if (!k->has_ref || !strstr(cim_key_text(cim, k, kt) + pl, "/IL_")) continue;
+    cim_kit_seek(it, cim, prefix);
+    for (const cim_kref *k; (k = cim_kit_next(it)) != NULL && ns->nirefs < n;) {
+        if (strncmp(k->text, prefix, (size_t)pl) != 0) break;
+        if (!k->has_ref || !strstr(k->text + pl, "/IL_")) continue;
         // Only the header is needed now: a record over several pages is
         // assembled in scratch and forgotten.
         wh_cim_loc loc;
@@ -260,6 +268,7 @@ bool cim_ns_irefs(wh_cim *cim, cim_ns *ns)
         r->cls = cim_class_by_hash(cim, ns->hash, hash);
         if (r->cls) cim_class_layout(cim, r->cls);
     }
+    free(it);
     return true;
 }
 
