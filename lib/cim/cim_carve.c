@@ -208,9 +208,9 @@ void carve_link_live(carve *cv, size_t from)
         // A live instance counts once it decoded (the full walk did that
         // already); only one whose bytes were recovered is decoded again,
         // for its namespace and location.
-        (void)cim_ns_irefs(cim, ns);
-        for (size_t k = 0; k < ns->nirefs; k++) {
-            cim_iref *ir = &ns->irefs[k];
+        cim_iwalk w;
+        if (!cim_iwalk_start(cim, ns, &w)) continue;
+        for (cim_iref *ir; (ir = cim_iwalk_next(&w)) != NULL;) {
             if (ir->state == CIM_IREF_BAD) continue;
             size_t n = 0;
             wh_cim_loc loc;
@@ -225,6 +225,7 @@ void carve_link_live(carve *cv, size_t from)
             if (in && live) twin(cv, r, NULL, live);
             wh_arena_reset(cim->tmp);
         }
+        cim_iwalk_end(&w);
     }
     cim->diags = saved;
     free(sizes);

@@ -340,14 +340,20 @@ static void timeline(wh_cim *cim, wh_arena *a, const char *want, wh_record_fn fn
             if (tl_one(cim, a, fn, ud, c->defined, "class_defined", "class", ns->name, c->name, NULL, &c->loc)) return;
             wh_arena_reset(a); // each row is written before the next is built
         }
-        for (size_t k = 0; k < ns->nirefs; k++) {
-            const wh_cim_instance *in = cim_iref_decode(cim, ns, &ns->irefs[k], cim->tmp);
+        cim_iwalk w;
+        if (!cim_iwalk_start(cim, ns, &w)) continue;
+        for (cim_iref *r; (r = cim_iwalk_next(&w)) != NULL;) {
+            const wh_cim_instance *in = cim_iref_decode(cim, ns, r, cim->tmp);
             int stop = in && tl_one(cim, a, fn, ud, in->ts_written, "instance_written", "instance", ns->name,
                                     in->class_name, in->key, &in->loc);
             wh_arena_reset(cim->tmp);
-            if (stop) return;
             wh_arena_reset(a);
+            if (stop) {
+                cim_iwalk_end(&w);
+                return;
+            }
         }
+        cim_iwalk_end(&w);
     }
     // Deleted objects belong on the same time axis, marked recovered.
     const wh_cim_recovered *r;
@@ -544,12 +550,15 @@ wh_status wh_cim_dump(wh_cim *cim, const char *ns, bool recover, wh_record_fn fn
         }
         // Instances stream: decoded in scratch, written, forgotten (unless
         // the handle keeps them already).
-        for (size_t k = 0; k < x->nirefs && !stop; k++) {
-            const wh_cim_instance *in = cim_iref_decode(cim, x, &x->irefs[k], cim->tmp);
+        cim_iwalk w;
+        if (stop || !cim_iwalk_start(cim, x, &w)) continue;
+        for (cim_iref *r; !stop && (r = cim_iwalk_next(&w)) != NULL;) {
+            const wh_cim_instance *in = cim_iref_decode(cim, x, r, cim->tmp);
             if (in) stop = emit(fn, ud, instance_record(cim, a, "cim.instance", in));
             wh_arena_reset(a);
             wh_arena_reset(cim->tmp);
         }
+        cim_iwalk_end(&w);
     }
     const wh_cim_recovered *r;
     if (recover && !stop && wh_cim_recover(cim, &r) == WH_OK) {

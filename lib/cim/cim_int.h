@@ -86,6 +86,8 @@ typedef struct cim_ns {
     const wh_cim_instance **insts; /* every instance stored here (once insts_loaded) */
     size_t ninsts;           /* valid once counted */
     bool classes_loaded, insts_loaded, counted, irefs_built, subs_built;
+    bool heads_seen;         /* every instance header read (and diagnosed) once */
+    bool decoded;            /* every instance decoded (and diagnosed) once */
     cim_iref *irefs;         /* instance keys with a readable record, key order */
     size_t nirefs;
     const wh_cim_instance **subs; /* filters, consumers, bindings (persistence) */
@@ -292,7 +294,25 @@ void cim_ns_insts(wh_cim *cim, cim_ns *ns);
  * ns->insts. The order is the eager reader's: what an instance whose class
  * is missing is named depends on the classes read before it. */
 void cim_load_all(wh_cim *cim, bool keep);
-/* The instance keys of ns (built once); false when out of memory or time. */
+/* cim_iwalk.c: the instances of ns in key order, from its list when one
+ * is built, else from the index (nothing kept). start is false when out
+ * of memory or time; the entry next returns lasts until the next call. */
+typedef struct cim_iwalk {
+    wh_cim *cim;
+    cim_ns *ns;
+    size_t i;                /* list: the next entry */
+    cim_kit *it;             /* index: its keys (malloc'd), NULL for the list */
+    char prefix[256];
+    size_t pl, n;            /* prefix length; records found */
+    char last[65];           /* class hash of the last record, cls its class */
+    cim_classrec *cls;
+    cim_iref cur;
+    bool loud;               /* the first pass: header problems are said */
+} cim_iwalk;
+bool cim_iwalk_start(wh_cim *cim, cim_ns *ns, cim_iwalk *w);
+cim_iref *cim_iwalk_next(cim_iwalk *w);
+void cim_iwalk_end(cim_iwalk *w);
+/* The instance keys of ns as a list (built once); false when out of memory or time. */
 bool cim_ns_irefs(wh_cim *cim, cim_ns *ns);
 /* Decodes one instance of ns into arena a (cim->arena keeps it, and a
  * second decode returns the same object); diagnoses only the first decode.

@@ -218,60 +218,6 @@ void cim_ns_classes(wh_cim *cim, cim_ns *ns)
     }
 }
 
-bool cim_ns_irefs(wh_cim *cim, cim_ns *ns)
-{
-    if (ns->irefs_built) return ns->irefs != NULL;
-    ns->irefs_built = true;
-    if (wh_diag_expired(cim->diags, cim->dir, WH_NO_OFFSET)) return false;
-    char prefix[256];
-    int pl = snprintf(prefix, sizeof(prefix), "%s/CI_", ns->hash);
-    // Counted first: the list is allocated once, at its size.
-    cim_kit *it = malloc(sizeof(*it));
-    if (!it) return false;
-    size_t n = 0;
-    cim_kit_seek(it, cim, prefix);
-    for (const cim_kref *k; (k = cim_kit_next(it)) != NULL && strncmp(k->text, prefix, (size_t)pl) == 0;)
-        n += k->has_ref && strstr(k->text + pl, "/IL_") != NULL;
-    ns->irefs = wh_arena_calloc(cim->arena, n ? n : 1, sizeof(cim_iref));
-    if (!ns->irefs) {
-        free(it);
-        return false;
-    }
-    char last[65] = "";
-    cim_kit_seek(it, cim, prefix);
-    for (const cim_kref *k; (k = cim_kit_next(it)) != NULL && ns->nirefs < n;) {
-        if (strncmp(k->text, prefix, (size_t)pl) != 0) break;
-        if (!k->has_ref || !strstr(k->text + pl, "/IL_")) continue;
-        // Only the header is needed now: a record over several pages is
-        // assembled in scratch and forgotten.
-        wh_cim_loc loc;
-        const uint8_t *p = cim_object_read(cim, cim->tmp, k->page, k->id, k->size, &loc);
-        char hash[65];
-        uint32_t rest;
-        if (p && !cim_instance_header(cim, p, loc.size, hash, &rest)) {
-            CIM_DIAG(cim, WH_SEV_WARN, WH_E_CORRUPT, cim->objects.path, loc.offset,
-                     "instance record does not start with a class-name hash; skipped");
-            p = NULL;
-        }
-        wh_arena_reset(cim->tmp);
-        if (!p) continue;
-        cim_iref *r = &ns->irefs[ns->nirefs++];
-        r->page = k->page;
-        r->id = k->id;
-        r->size = k->size;
-        // Keys run by class: the previous record's class is usually this one's.
-        if (ns->nirefs > 1 && strcmp(hash, last) == 0) {
-            r->cls = r[-1].cls;
-            continue;
-        }
-        snprintf(last, sizeof(last), "%s", hash);
-        r->cls = cim_class_by_hash(cim, ns->hash, hash);
-        if (r->cls) cim_class_layout(cim, r->cls);
-    }
-    free(it);
-    return true;
-}
-
 const wh_cim_instance *cim_iref_decode(wh_cim *cim, cim_ns *ns, cim_iref *r, wh_arena *a)
 {
     if (r->in) return r->in;
@@ -301,12 +247,23 @@ void cim_ns_count(wh_cim *cim, cim_ns *ns)
     if (ns->counted) return;
     cim_ns_classes(cim, ns);
     ns->counted = true;
-    if (ns->insts_loaded || !cim_ns_irefs(cim, ns)) return;
+    if (ns->insts_loaded) return;
+    // Every header first (what they say, and the classes they look up,
+    // come before what decoding says), then every instance, in scratch.
+    cim_iwalk w;
+    if (!ns->heads_seen && !ns->irefs_built) {
+        if (!cim_iwalk_start(cim, ns, &w)) return;
+        while (cim_iwalk_next(&w)) {}
+        cim_iwalk_end(&w);
+    }
+    if (!cim_iwalk_start(cim, ns, &w)) return;
     size_t n = 0;
-    for (size_t i = 0; i < ns->nirefs; i++) {
-        n += cim_iref_decode(cim, ns, &ns->irefs[i], cim->tmp) != NULL;
+    for (cim_iref *r; (r = cim_iwalk_next(&w)) != NULL;) {
+        n += cim_iref_decode(cim, ns, r, cim->tmp) != NULL;
         wh_arena_reset(cim->tmp);
     }
+    cim_iwalk_end(&w);
+    ns->decoded = true;
     ns->ninsts = n;
 }
 
