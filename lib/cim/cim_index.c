@@ -1,9 +1,10 @@
 /* INDEX.BTR: a B-tree of key strings over 8 KiB pages addressed through
- * the index mapping. We walk it once from the root and keep every key in
- * one sorted array (prefix lookups on the tree return duplicates, see
- * docs/formats/cim.md §3). Keys are collected in tree order (child i, then
- * key i), which for a sound tree is already sorted: the sort then only
- * checks it. */
+ * the index mapping. A sound tree is read in place (cim_ktree.c). Any
+ * other is walked once from the root and every key kept in one sorted
+ * array of distinct keys (prefix lookups on a damaged tree can return
+ * duplicates, see docs/formats/cim.md §3). Keys are collected in tree order
+ * (child i, then key i), which is usually sorted even then: the sort then
+ * only checks it. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
