@@ -162,6 +162,12 @@ static void probe_visit(probe *pr, uint32_t logical, uint32_t depth)
         pr->bad = true;
         return;
     }
+    // Out of time: said here, where the collecting walk says it, which
+    // then stops at once (the budget is spent).
+    if (wh_diag_expired(pr->cim->diags, pr->cim->index.path, WH_NO_OFFSET)) {
+        pr->bad = true;
+        return;
+    }
     pr->seen[logical] = 1;
     pr->pages++;
     if (depth > pr->maxdepth) pr->maxdepth = depth;
