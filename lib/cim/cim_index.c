@@ -392,8 +392,8 @@ wh_status cim_index_walk(wh_cim *cim)
         return WH_E_CORRUPT;
     }
     // A sound tree is read in place from now on: no key is kept.
-    bool sound;
-    wh_status pst = cim_ktree_probe(cim, root, w.nlogical, &sound);
+    bool sound = false;
+    wh_status pst = cim->flags & CIM_OPT_KEY_LIST ? WH_OK : cim_ktree_probe(cim, root, w.nlogical, &sound);
     if (pst != WH_OK || sound) return pst;
     w.seen = calloc(w.nlogical ? w.nlogical : 1, 1);
     w.a = wh_arena_new(0);

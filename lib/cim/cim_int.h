@@ -46,6 +46,10 @@ typedef struct cim_key {
 
 #define CIM_KEY_MAX 2048 /* a key's text with its NUL is shorter */
 
+/* Tests only (an opts flag no public one uses): keep the sorted key list
+ * even for a sound tree, to compare the two ways of reading keys. */
+#define CIM_OPT_KEY_LIST (1u << 31)
+
 typedef struct cim_classrec {
     wh_cim_class pub;
     const char *ns_hash;     /* "NS_<hex>" of the namespace it was found in */

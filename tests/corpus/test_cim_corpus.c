@@ -529,6 +529,73 @@ static void complete_fox_it(void **state) { (void)state; complete_structure(&SET
 static void complete_museum_defender(void **state) { (void)state; complete_structure(&SETS[1]); }
 static void complete_museum_later(void **state) { (void)state; complete_structure(&SETS[2]); }
 
+/* A sound index read in place gives the keys, and every lookup, that the
+ * sorted list of distinct keys gives (docs/design.md, the CIM reader). */
+static void same_next(wh_cim *t, wh_cim *l, const char *prefix)
+{
+    static cim_kit a, b;
+    cim_kit_seek(&a, t, prefix);
+    cim_kit_seek(&b, l, prefix);
+    const cim_kref *x = cim_kit_next(&a), *y = cim_kit_next(&b);
+    assert_true((x == NULL) == (y == NULL));
+    if (x) assert_string_equal(x->text, y->text);
+}
+
+static void ktree_matches_list(void **state)
+{
+    (void)state;
+    static const char *const DIRS[] = {"fox-it_dissect.cim", "DFIRArtifactMuseum/Win10_APTSimulatorVM",
+                                       "DFIRArtifactMuseum/Win10_APTSimulatorVM_Defender", "libyal_dtformats",
+                                       "eladkarako_wmi"};
+    size_t tried = 0;
+    for (size_t d = 0; d < sizeof(DIRS) / sizeof(DIRS[0]); d++) {
+        char need[512];
+        snprintf(need, sizeof(need), "%s/INDEX.BTR", DIRS[d]);
+        if (!have(need)) continue;
+        tried++;
+        wh_cim *t = open_repo(DIRS[d]), *l = open_repo_flags(DIRS[d], CIM_OPT_KEY_LIST);
+        assert_true(t->ktree);
+        assert_false(l->ktree);
+        assert_int_equal(t->nkeys, l->nkeys);
+        assert_int_equal(t->info.keys_with_data, l->info.keys_with_data);
+        assert_int_equal(t->info.index_tree_pages, l->info.index_tree_pages);
+        assert_int_equal(t->info.index_depth, l->info.index_depth);
+        static cim_kit a, b;
+        cim_kit_seek(&a, t, "");
+        cim_kit_seek(&b, l, "");
+        size_t n = 0;
+        for (const cim_kref *x; (x = cim_kit_next(&a)) != NULL; n++) {
+            const cim_kref *y = cim_kit_next(&b);
+            assert_non_null(y);
+            assert_string_equal(x->text, y->text);
+            assert_true(x->has_ref == y->has_ref && x->page == y->page && x->id == y->id && x->size == y->size &&
+                        x->index_page == y->index_page);
+            // Lookups from inside this key: its starts, itself, just past it.
+            if (n % 53 == 0) {
+                char p[CIM_KEY_MAX + 2];
+                size_t len = strlen(x->text);
+                for (size_t cut = 1; cut <= len; cut += 1 + cut / 2) {
+                    memcpy(p, x->text, cut);
+                    p[cut] = 0;
+                    same_next(t, l, p);
+                }
+                snprintf(p, sizeof(p), "%s0", x->text);
+                same_next(t, l, p);
+            }
+        }
+        assert_null(cim_kit_next(&b));
+        assert_int_equal(n, l->nkeys);
+        static const char *const EDGES[] = {"", "0", "NS_", "NS_\x7f", "NS_~", "Z", "~"};
+        for (size_t e = 0; e < sizeof(EDGES) / sizeof(EDGES[0]); e++) same_next(t, l, EDGES[e]);
+        wh_cim_close(t);
+        wh_cim_close(l);
+    }
+    if (!tried) {
+        print_message("no corpus repository: skipped\n");
+        skip();
+    }
+}
+
 /* Namespaces: python-cim's list plus "root" itself, which python-cim omits
  * from its listing; its walk also misses one namespace (see below). */
 static void namespaces_match_reference(void **state)
@@ -824,6 +891,7 @@ int main(void)
         cmocka_unit_test(complete_museum_defender),
         cmocka_unit_test(complete_museum_later),
         cmocka_unit_test(namespaces_match_reference),
+        cmocka_unit_test(ktree_matches_list),
         cmocka_unit_test(python_cim_totals),
         cmocka_unit_test(persistence_fox_it),
         cmocka_unit_test(persistence_museum_defender),
