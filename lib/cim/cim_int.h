@@ -92,6 +92,7 @@ typedef struct cim_ns {
     bool classes_loaded, insts_loaded, counted, irefs_built, subs_built;
     bool heads_seen;         /* every instance header read (and diagnosed) once */
     bool decoded;            /* every instance decoded (and diagnosed) once */
+    bool subs_decoded;       /* every subscription instance decoded once (persistence) */
     cim_iref *irefs;         /* instance keys with a readable record, key order */
     size_t nirefs;
     const wh_cim_instance **subs; /* filters, consumers, bindings (persistence) */
@@ -310,6 +311,7 @@ typedef struct cim_iwalk {
     size_t pl, n;            /* prefix length; records found */
     char last[65];           /* class hash of the last record, cls its class */
     cim_classrec *cls;
+    bool sub;                /* cls is a subscription class persistence decoded */
     cim_iref cur;
     bool loud;               /* the first pass: header problems are said */
 } cim_iwalk;
@@ -324,6 +326,8 @@ bool cim_ns_irefs(wh_cim *cim, cim_ns *ns);
 const wh_cim_instance *cim_iref_decode(wh_cim *cim, cim_ns *ns, cim_iref *r, wh_arena *a);
 /* Filters, consumers and bindings of ns, in key order (built once). */
 void cim_ns_subs(wh_cim *cim, cim_ns *ns);
+/* Is c (or an ancestor) __EventFilter, __EventConsumer or __FilterToConsumerBinding? */
+bool cim_is_subscription(const cim_classrec *c);
 /* Says once that the memory cap was reached. */
 void cim_cap_check(wh_cim *cim);
 

@@ -54,17 +54,17 @@ cim_iref *cim_iwalk_next(cim_iwalk *w)
         cim->diags = saved;
         wh_arena_reset(cim->tmp);
         if (!p) continue;
-        // Decoded before (a count): decoding again says nothing.
-        w->cur = (cim_iref){k->page, k->id, k->size, ns->decoded ? CIM_IREF_OK : CIM_IREF_HEAD, NULL, NULL};
+        w->cur = (cim_iref){k->page, k->id, k->size, CIM_IREF_HEAD, NULL, NULL};
         // Keys run by class: the previous record's class is usually this one's.
-        if (w->n++ && strcmp(hash, w->last) == 0) {
-            w->cur.cls = w->cls;
-            return &w->cur;
+        if (!w->n++ || strcmp(hash, w->last) != 0) {
+            snprintf(w->last, sizeof(w->last), "%s", hash);
+            w->cls = cim_class_by_hash(cim, ns->hash, hash);
+            if (w->cls) cim_class_layout(cim, w->cls);
+            w->sub = ns->subs_decoded && cim_is_subscription(w->cls);
         }
-        snprintf(w->last, sizeof(w->last), "%s", hash);
-        w->cls = cim_class_by_hash(cim, ns->hash, hash);
-        if (w->cls) cim_class_layout(cim, w->cls);
         w->cur.cls = w->cls;
+        // Decoded before (a count, or persistence): decoding again says nothing.
+        if (ns->decoded || w->sub) w->cur.state = CIM_IREF_OK;
         return &w->cur;
     }
     // A walk to its end has read every header: later ones are silent.

@@ -285,7 +285,7 @@ void cim_ns_insts(wh_cim *cim, cim_ns *ns)
     ns->ninsts = n;
 }
 
-static bool is_subscription(const cim_classrec *c)
+bool cim_is_subscription(const cim_classrec *c)
 {
     return c && (wh_cim_class_is(&c->pub, "__EventFilter") || wh_cim_class_is(&c->pub, "__EventConsumer") ||
                  wh_cim_class_is(&c->pub, "__FilterToConsumerBinding"));
@@ -295,17 +295,38 @@ void cim_ns_subs(wh_cim *cim, cim_ns *ns)
 {
     if (ns->subs_built) return;
     ns->subs_built = true;
-    if (!cim_ns_irefs(cim, ns)) return;
-    size_t k = 0;
-    for (size_t i = 0; i < ns->nirefs; i++) k += is_subscription(ns->irefs[i].cls);
+    // Without a list the walk picks them out (a few entries kept, not one
+    // per instance); with one, its entries keep what was decoded.
+    cim_iref *sel = NULL, **pick = NULL;
+    size_t k = 0, cap = 0;
+    cim_iwalk w;
+    if (!cim_iwalk_start(cim, ns, &w)) return;
+    for (cim_iref *r; (r = cim_iwalk_next(&w)) != NULL;) {
+        if (!cim_is_subscription(r->cls)) continue;
+        if (k == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            cim_iref *ns2 = realloc(sel, nc * sizeof(*sel));
+            cim_iref **np = ns2 ? realloc(pick, nc * sizeof(*pick)) : NULL;
+            if (ns2) sel = ns2;
+            if (np) pick = np;
+            if (!ns2 || !np) break;
+            cap = nc;
+        }
+        sel[k] = *r;
+        pick[k] = w.it ? &sel[k] : r; // a list entry itself
+        k++;
+    }
+    cim_iwalk_end(&w);
     const wh_cim_instance **v = wh_arena_calloc(cim->arena, k ? k : 1, sizeof(void *));
-    if (!v) return;
     size_t n = 0;
-    for (size_t i = 0; i < ns->nirefs; i++) {
-        if (!is_subscription(ns->irefs[i].cls)) continue;
-        const wh_cim_instance *in = cim_iref_decode(cim, ns, &ns->irefs[i], cim->arena);
+    for (size_t i = 0; v && i < k; i++) {
+        const wh_cim_instance *in = cim_iref_decode(cim, ns, pick[i], cim->arena);
         if (in) v[n++] = in;
     }
+    free(sel);
+    free(pick);
+    ns->subs_decoded = true; // decoding them again says nothing
+    if (!v) return;
     ns->subs = v;
     ns->nsubs = n;
 }
