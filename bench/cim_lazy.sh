@@ -52,9 +52,9 @@ anon() { # cmd...: the largest anonymous RSS (heap, not the mapped files) seen i
   "$@" >/dev/null 2>&1 &
   local pid=$!
   while [ -e "/proc/$pid" ]; do
-    while read -r k v _; do
+    { while read -r k v _; do
       if [ "$k" = RssAnon: ]; then [ "$v" -gt "$m" ] && m=$v; break; fi
-    done <"/proc/$pid/status" 2>/dev/null || break
+    done <"/proc/$pid/status"; } 2>/dev/null || break
   done
   wait "$pid" || true
   awk -v k="$m" 'BEGIN {printf "%.1f", k / 1024}'
