@@ -325,7 +325,8 @@ static void settle_classes(carve *cv)
         c->pub.ns_from = from;
         cim_class_layout(cim, c);
         settled st = {0};
-        settle_locs(cv, o, o->twin ? &o->twin->cls->pub.loc : NULL, &st);
+        // A class's bytes may equal a live instance's (a hostile TOC): no class location then.
+        settle_locs(cv, o, o->twin && o->twin->cls ? &o->twin->cls->pub.loc : NULL, &st);
         c->pub.nns_candidates = st.ncand;
         c->pub.ns_candidates = st.cand;
         c->pub.nlocs = st.nlocs;
