@@ -1,15 +1,20 @@
-/* One host's CIM repositories read ahead on other threads (hunt
- * --threads on a single host): a worker opens a repository and runs every
- * view the hunt reads into a tape (records copied, diagnostics kept);
- * when the collection reaches that repository, the host's thread replays
- * the diagnostics and the records in the order a direct read gives them,
- * so the output is the same with or without read-ahead. Repositories are
- * the slow part of a hunt (the deleted-object carving); logs, hives and
- * MOF files are read meanwhile. A repository no worker has started when
- * the collection reaches it is read there and then, and while the host's
+/* One host's artifacts read ahead on other threads (hunt --threads on a
+ * single host): a worker opens a CIM repository or an event log and reads
+ * it into a tape (records copied, diagnostics kept); for a repository also
+ * what the hunt does next with it (its files' list, the stored-payload
+ * scan, its providers), so the host's thread needs it no more and the
+ * worker closes it. When the collection reaches that artifact, the host's
+ * thread replays the diagnostics and the records in the order a direct
+ * read gives them, so the output is the same with or without read-ahead.
+ * Repositories are the slow part of a hunt (the deleted-object carving)
+ * and are started largest first. An artifact no worker has started when
+ * the collection reaches it is read there and then; while the host's
  * thread waits for one a worker is reading, it reads the next one ahead
- * itself (either way it would otherwise be idle). Bounded: repositories over
- * WH_AHEAD_MAX_BYTES are read directly (a tape holds all their records). */
+ * itself (either way it would otherwise be idle). The files the host
+ * notes are hashed here too (hc_ahead_hash). Bounded: repositories over
+ * WH_AHEAD_MAX_BYTES are read directly (a tape holds all their records);
+ * event logs are not read ahead with --sigma (its rules see every event,
+ * not records). */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,34 +25,50 @@
 #include "wmihunt/cim.h"
 #include "hunt/hunt_int.h"
 
-struct hcim {
+struct hjob {
     const char *path;
-    bool timers;
+    hc_kind kind;
+    bool live;          /* a live repository: its timers, stored payloads, providers */
     wh_hunt_host *hh;
     wh_diag_sink sink;  /* the worker's: kept, replayed by the host's thread */
     wh_diag_keep kept;  /* all of them (as a direct read says them all) */
     wh_arena *a;        /* the tape's records */
     wh_ptrvec recs;
-    wh_cim *cim;
+    hfile files[HC_REPO_FILES]; /* a repository's files (hashed as the host notes them) */
+    size_t nfiles;
+    struct hpv *provs;  /* a live repository's providers */
+    hc_evtx ev;         /* an event log's counts */
     wh_status st;
     bool started, done, taken, cut; /* cut: out of memory while taping */
 };
 
+/* A file the host noted, hashed here: the threads take these when no
+ * repository is left to start, the host's thread the rest at the end. */
+typedef struct hhash {
+    char *path;      /* a copy: the caller's may be gone */
+    size_t file;     /* its index in the host's files */
+    char sha[65];
+    bool done;
+} hhash;
+
 typedef struct hahead {
-    hcim *jobs;      /* in the collection's order */
+    hjob *jobs;      /* in the collection's order */
     size_t *order;   /* the order they are started in: largest first */
     size_t n, next;
+    hhash *hashes;   /* in the order noted; grows (index it under m) */
+    size_t nhash, caphash, nexthash, hashed;
+    bool stopping;   /* no more work will come: the threads end */
     pthread_t *tid;
     unsigned nthreads;
     pthread_mutex_t m;
     pthread_cond_t cv;
 } hahead;
 
-static void keep_diag(void *ud, const wh_diag *d) { wh_diag_keep_add(&((hcim *)ud)->kept, d); }
+static void keep_diag(void *ud, const wh_diag *d) { wh_diag_keep_add(&((hjob *)ud)->kept, d); }
 
 static int tape(void *ud, const wh_record *r)
 {
-    hcim *j = ud;
+    hjob *j = ud;
     wh_record *c = wh_record_copy(j->a, r);
     if (!c || wh_ptrvec_push(j->a, &j->recs, c)) { // out of memory: the rest is not taped (said on replay)
         j->cut = true;
@@ -56,20 +77,38 @@ static int tape(void *ud, const wh_record *r)
     return 0;
 }
 
-static void run(hcim *j)
+static void run_cim(hjob *j)
 {
-    wh_cim_opts o = {.size = sizeof(o), .max_memory = j->hh->hunt->o.max_memory};
-    wh_diag_budget(&j->sink, j->hh->hunt->o.file_seconds);
-    j->st = wh_cim_open(j->path, &o, &j->sink, &j->cim);
-    if (j->st == WH_OK) hc_cim_emits(j->cim, j->timers, tape, j);
+    const wh_hunt_opts *o = &j->hh->hunt->o;
+    wh_cim_opts co = {.size = sizeof(co), .max_memory = o->max_memory};
+    wh_cim *cim = NULL;
+    j->st = wh_cim_open(j->path, &co, &j->sink, &cim);
+    if (j->st != WH_OK) return;
+    hc_cim_emits(cim, j->live, tape, j);
+    // What the host's thread would do with it next, done here too: its
+    // stored payloads scanned (taped after its records, where a direct
+    // read gives them), its providers listed.
+    j->nfiles = hc_repo_files(cim, j->a, j->files);
+    if (j->live) {
+        hs_scan_repository(cim, j->a, &j->sink, tape, j);
+        j->provs = hp_read(cim, j->path, j->a, &j->sink, o->file_seconds);
+    }
+    wh_cim_close(cim); // what it holds is in the tape: not kept open until the host's thread comes
 }
 
-/* With h->m held: the next repository no one has started (marked started),
+static void run(hjob *j)
+{
+    wh_diag_budget(&j->sink, j->hh->hunt->o.file_seconds);
+    if (j->kind == HC_CIM) run_cim(j);
+    else j->st = hc_evtx_read(j->path, j->hh->hunt->o.max_memory, &j->sink, j->a, tape, j, NULL, &j->ev);
+}
+
+/* With h->m held: the next artifact no one has started (marked started),
  * NULL when none is left. Taken ones are the host's thread's to read. */
-static hcim *claim(hahead *h)
+static hjob *claim(hahead *h)
 {
     while (h->next < h->n) {
-        hcim *j = &h->jobs[h->order[h->next++]];
+        hjob *j = &h->jobs[h->order[h->next++]];
         if (j->taken) continue;
         j->started = true;
         return j;
@@ -78,7 +117,7 @@ static hcim *claim(hahead *h)
 }
 
 /* With h->m held: reads j into its tape without the lock. */
-static void run_claimed(hahead *h, hcim *j)
+static void run_claimed(hahead *h, hjob *j)
 {
     pthread_mutex_unlock(&h->m);
     run(j);
@@ -87,11 +126,42 @@ static void run_claimed(hahead *h, hcim *j)
     pthread_cond_broadcast(&h->cv);
 }
 
+/* With h->m held: hashes the next file noted and not started, without
+ * the lock; false when there is none. */
+static bool hash_one(hahead *h)
+{
+    if (h->nexthash >= h->nhash) return false;
+    size_t i = h->nexthash++;
+    const char *path = h->hashes[i].path; // the array may move meanwhile, the copy does not
+    pthread_mutex_unlock(&h->m);
+    char sha[65] = "";
+    hc_sha256_file(path, sha);
+    pthread_mutex_lock(&h->m);
+    memcpy(h->hashes[i].sha, sha, sizeof(sha));
+    h->hashes[i].done = true;
+    h->hashed++;
+    pthread_cond_broadcast(&h->cv);
+    return true;
+}
+
+/* With h->m held: one piece of work, an artifact first (the largest are
+ * what the host's thread would wait for); false when there is none now. */
+static bool work_one(hahead *h)
+{
+    hjob *j = claim(h);
+    if (j) {
+        run_claimed(h, j);
+        return true;
+    }
+    return hash_one(h);
+}
+
 static void *worker(void *arg)
 {
     hahead *h = arg;
     pthread_mutex_lock(&h->m);
-    for (hcim *j; (j = claim(h)) != NULL;) run_claimed(h, j);
+    while (work_one(h) || !h->stopping)
+        if (h->nexthash >= h->nhash && h->next >= h->n && !h->stopping) pthread_cond_wait(&h->cv, &h->m);
     pthread_mutex_unlock(&h->m);
     return NULL;
 }
@@ -107,8 +177,7 @@ static int larger_first(const void *a, const void *b)
     return (x < y) - (x > y);
 }
 
-void hc_ahead_start(wh_hunt_host *hh, const char *const *paths, const bool *timers, const uint64_t *sizes, size_t n,
-                    unsigned threads)
+void hc_ahead_start(wh_hunt_host *hh, const hc_item *items, size_t n, unsigned threads)
 {
     if (threads < 2 || n == 0) return;
     hahead *h = calloc(1, sizeof(*h));
@@ -118,12 +187,12 @@ void hc_ahead_start(wh_hunt_host *hh, const char *const *paths, const bool *time
         free(h);
         return; // read directly
     }
-    // The largest repositories are started first: a big one started last
-    // would keep the host's thread waiting for it alone at the end.
+    // The largest are started first: a big one started last would keep
+    // the host's thread waiting for it alone at the end.
     bysize *o = malloc(n * sizeof(*o));
     for (size_t i = 0; i < n; i++) {
         h->order[i] = i;
-        if (o) o[i] = (bysize){sizes[i], i};
+        if (o) o[i] = (bysize){items[i].size, i};
     }
     if (o) {
         wh_sort(o, n, sizeof(*o), larger_first); // stable: equal sizes keep the collection's order
@@ -133,9 +202,10 @@ void hc_ahead_start(wh_hunt_host *hh, const char *const *paths, const bool *time
     pthread_mutex_init(&h->m, NULL);
     pthread_cond_init(&h->cv, NULL);
     for (size_t i = 0; i < n; i++) {
-        hcim *j = &h->jobs[i];
-        j->path = paths[i];
-        j->timers = timers[i];
+        hjob *j = &h->jobs[i];
+        j->path = items[i].path;
+        j->kind = items[i].kind;
+        j->live = items[i].live;
         j->hh = hh;
         j->sink.fn = keep_diag;
         j->sink.ud = j;
@@ -149,11 +219,11 @@ void hc_ahead_start(wh_hunt_host *hh, const char *const *paths, const bool *time
     hh->ahead = h;
 }
 
-hcim *hc_ahead_take(wh_hunt_host *hh, const char *path)
+hjob *hc_ahead_take(wh_hunt_host *hh, const char *path)
 {
     hahead *h = hh->ahead;
     if (!h || !h->nthreads) return NULL;
-    hcim *found = NULL;
+    hjob *found = NULL;
     pthread_mutex_lock(&h->m);
     for (size_t i = 0; i < h->n; i++)
         if (!h->jobs[i].taken && !strcmp(h->jobs[i].path, path)) {
@@ -166,34 +236,63 @@ hcim *hc_ahead_take(wh_hunt_host *hh, const char *path)
     return found;
 }
 
-wh_status hc_ahead_wait(hcim *j, wh_cim **cim)
+wh_status hc_ahead_wait(hjob *j)
 {
     hahead *h = j->hh->ahead;
     pthread_mutex_lock(&h->m);
     while (!j->done) {
         // While a worker reads this one, the host's thread reads the next
-        // one no one has started into its tape, rather than wait idle.
-        hcim *next = claim(h);
-        if (next) run_claimed(h, next);
-        else pthread_cond_wait(&h->cv, &h->m);
+        // one no one has started into its tape (or hashes a file), rather
+        // than wait idle.
+        if (!work_one(h)) pthread_cond_wait(&h->cv, &h->m);
     }
     pthread_mutex_unlock(&h->m);
     wh_diag_keep_replay(&j->kept, &j->hh->sink, "-", "while reading ahead"); // now, in a direct read's order
     if (j->cut)
         wh_diagf(&j->hh->sink, WH_SEV_ERROR, WH_E_NOMEM, j->path, WH_NO_OFFSET,
-                 "out of memory while reading this repository ahead: the records after %zu are missing "
-                 "(--threads 1 reads it directly)", j->recs.n);
-    *cim = j->cim;
+                 "out of memory while reading this %s ahead: the records after %zu are missing "
+                 "(--threads 1 reads it directly)", j->kind == HC_CIM ? "repository" : "event log", j->recs.n);
     return j->st;
 }
 
-void hc_ahead_replay(hcim *j, wh_record_fn fn, void *ud)
+void hc_ahead_replay(hjob *j, wh_record_fn fn, void *ud)
 {
     for (size_t i = 0; i < j->recs.n; i++)
         if (fn(ud, j->recs.v[i])) break;
 }
 
-void hc_ahead_done(hcim *j)
+bool hc_ahead_hash(wh_hunt_host *hh, const char *path, size_t i)
+{
+    hahead *h = hh->ahead;
+    if (!h || !h->nthreads) return false;
+    char *copy = strdup(path);
+    pthread_mutex_lock(&h->m);
+    if (copy && h->nhash == h->caphash) {
+        size_t cap = h->caphash ? h->caphash * 2 : 64;
+        hhash *g = realloc(h->hashes, cap * sizeof(*g));
+        if (g) h->hashes = g, h->caphash = cap;
+    }
+    bool queued = copy && h->nhash < h->caphash;
+    if (queued) {
+        h->hashes[h->nhash++] = (hhash){.path = copy, .file = i};
+        pthread_cond_broadcast(&h->cv);
+    }
+    pthread_mutex_unlock(&h->m);
+    if (!queued) free(copy); // hashed by the caller
+    return queued;
+}
+
+size_t hc_ahead_files(hjob *j, const hfile **files)
+{
+    *files = j->files;
+    return j->nfiles;
+}
+
+const struct hpv *hc_ahead_providers(hjob *j) { return j->provs; }
+
+const hc_evtx *hc_ahead_evtx(hjob *j) { return &j->ev; }
+
+void hc_ahead_done(hjob *j)
 {
     if (!j) return;
     wh_diag_keep_free(&j->kept);
@@ -207,12 +306,22 @@ void hc_ahead_stop(wh_hunt_host *hh)
     hahead *h = hh->ahead;
     if (!h) return;
     pthread_mutex_lock(&h->m);
-    h->next = h->n; // nothing more is started
+    h->next = h->n; // no more repositories are started
+    // Every file noted is hashed before the host's files are read: the
+    // host's thread takes what no thread has started, then waits for the rest.
+    while (hash_one(h)) continue;
+    while (h->hashed < h->nhash) pthread_cond_wait(&h->cv, &h->m);
+    h->stopping = true;
+    pthread_cond_broadcast(&h->cv);
     pthread_mutex_unlock(&h->m);
     for (unsigned t = 0; t < h->nthreads; t++) pthread_join(h->tid[t], NULL);
+    for (size_t i = 0; i < h->nhash; i++) {
+        memcpy(hh->files[h->hashes[i].file].sha256, h->hashes[i].sha, sizeof(h->hashes[i].sha));
+        free(h->hashes[i].path);
+    }
+    free(h->hashes);
     for (size_t i = 0; i < h->n; i++) { // read ahead but never reached (a bound stopped the collection)
-        hcim *j = &h->jobs[i];
-        if (!j->taken && j->done && j->cim) wh_cim_close(j->cim);
+        hjob *j = &h->jobs[i];
         if (!j->taken || !j->started) hc_ahead_done(j); // never reached, or read directly
     }
     pthread_mutex_destroy(&h->m);

@@ -21,26 +21,45 @@
 
 /* ---- files read, for the report's integrity section ---- */
 
-static void note_file(wh_hunt_host *hh, const char *path)
+bool hc_file_facts(const char *path, hfile *f)
 {
     wh_fstat st;
-    if (wh_stat(path, true, &st) != 0) return;
+    memset(f, 0, sizeof(*f));
+    if (wh_stat(path, true, &st) != 0) return false;
+    f->path = path;
+    f->size = st.size;
+    f->mtime = st.mtime_s;
+    return true;
+}
+
+void hc_sha256_file(const char *path, char hex[65])
+{
+    wh_mapped m;
+    if (wh_map_file(path, &m) == WH_OK) {
+        hh_sha256_hex(m.data, m.size, hex); // libcrypto when built with it (hunt_hash.c)
+        wh_unmap_file(&m);
+    }
+}
+
+void hc_note_facts(wh_hunt_host *hh, const hfile *facts)
+{
     hfile *f = wh_arena_grow(hh->a, hh->files, hh->nfiles, &hh->capfiles, sizeof(hfile), 32);
     if (!f) return;
     hh->files = f;
     f = &hh->files[hh->nfiles];
-    memset(f, 0, sizeof(*f));
+    *f = *facts;
     char shown[WH_SOURCE_SHOWN_MAX]; // a member of an archive as ARCHIVE!member
-    f->path = wh_arena_strdup(hh->a, wh_source_shown(path, shown, sizeof(shown)));
+    f->path = wh_arena_strdup(hh->a, wh_source_shown(facts->path, shown, sizeof(shown)));
     if (!f->path) return;
-    f->size = st.size;
-    f->mtime = st.mtime_s;
-    wh_mapped m;
-    if (wh_map_file(path, &m) == WH_OK) {
-        hh_sha256_hex(m.data, m.size, f->sha256); // libcrypto when built with it (hunt_hash.c)
-        wh_unmap_file(&m);
-    }
+    // Hashed on another thread while this one goes on (hunt_ahead.c), or here.
+    if (!hc_ahead_hash(hh, facts->path, hh->nfiles)) hc_sha256_file(facts->path, f->sha256);
     hh->nfiles++;
+}
+
+static void note_file(wh_hunt_host *hh, const char *path)
+{
+    hfile f;
+    if (hc_file_facts(path, &f)) hc_note_facts(hh, &f);
 }
 
 static void progress(wh_hunt_host *hh, const char *what, const char *path)
@@ -71,93 +90,132 @@ static void cim_emits(wh_cim *cim, bool timers, wh_record_fn fn, void *ud)
         (void)wh_cim_emit_instances(cim, wh_cim_namespace(cim, i), "__TimerInstruction", fn, ud);
 }
 
+size_t hc_repo_files(wh_cim *cim, wh_arena *a, hfile out[HC_REPO_FILES])
+{
+    static const char *const names[HC_REPO_FILES] = {"OBJECTS.DATA", "INDEX.BTR",   "MAPPING1.MAP", "MAPPING2.MAP",
+                                                     "MAPPING3.MAP", "OBJECTS.MAP", "INDEX.MAP",    "MAPPING.VER"};
+    const char *rd = wh_cim_get_info(cim)->dir;
+    size_t n = 0;
+    for (size_t i = 0; i < HC_REPO_FILES; i++) {
+        char *p = wh_find_icase(rd, names[i], false);
+        const char *kept = p ? wh_arena_strdup(a, p) : NULL;
+        if (kept && hc_file_facts(kept, &out[n])) n++;
+        free(p);
+    }
+    return n;
+}
+
 /* The notes and files of an opened repository (before its records). */
-static void cim_opened(wh_hunt_host *hh, const char *dir, bool backup, wh_cim *cim)
+static void cim_opened(wh_hunt_host *hh, const char *dir, bool backup, const hfile *files, size_t n)
 {
     hh->usable++;
     if (!backup && !hh->older) hh->repo_read = true;
     hr_note(hh, backup ? "CIM repository backup" : "CIM repository", dir, NULL);
-    static const char *const names[] = {"OBJECTS.DATA", "INDEX.BTR", "MAPPING1.MAP", "MAPPING2.MAP", "MAPPING3.MAP",
-                                        "OBJECTS.MAP", "INDEX.MAP", "MAPPING.VER"};
-    const char *rd = wh_cim_get_info(cim)->dir;
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        char *p = wh_find_icase(rd, names[i], false);
-        if (p) note_file(hh, p);
-        free(p);
-    }
+    for (size_t i = 0; i < n; i++) hc_note_facts(hh, &files[i]);
 }
 
-/* After its records: stored payloads and providers (live copies only). */
-static void cim_after(wh_hunt_host *hh, const char *dir, bool backup, wh_cim *cim)
+/* A repository a read-ahead thread read (hunt_ahead.c): the same notes,
+ * records, stored payloads and providers as a direct read, in its order. */
+static void read_cim_ahead(wh_hunt_host *hh, const char *dir, bool backup, hjob *j)
 {
-    backup |= hh->older != NULL; // an older copy: what it holds is history, not what runs now
-    if (!backup) hs_scan_repository(hh, cim);
-    if (!backup) hp_collect(hh, cim, dir); // providers (hunt_provider.c), resolved after collection
-    wh_cim_close(cim);
+    if (hc_ahead_wait(j) != WH_OK) {
+        hr_note(hh, "CIM repository", dir, "could not be read (see the diagnostics)");
+        return;
+    }
+    const hfile *files;
+    size_t n = hc_ahead_files(j, &files);
+    cim_opened(hh, dir, backup, files, n);
+    hc_ahead_replay(j, hc_on_record, hh); // the stored-payload scan's records last
+    if (!backup && !hh->older) hp_merge(hh, hc_ahead_providers(j));
 }
 
 static void read_cim(wh_hunt_host *hh, const char *dir, bool backup)
 {
-    hcim *ahead = hc_ahead_take(hh, dir); // read ahead on another thread (hunt_ahead.c)?
-    wh_cim *cim = NULL;
-    wh_status st;
+    hjob *ahead = hc_ahead_take(hh, dir); // read ahead on another thread (hunt_ahead.c)?
     if (ahead) {
-        st = hc_ahead_wait(ahead, &cim);
-    } else {
-        wh_cim_opts o = {.size = sizeof(o), .max_memory = hh->hunt->o.max_memory};
-        file_start(hh);
-        st = wh_cim_open(dir, &o, &hh->sink, &cim);
-    }
-    if (st != WH_OK) {
-        hr_note(hh, "CIM repository", dir, "could not be read (see the diagnostics)");
+        read_cim_ahead(hh, dir, backup, ahead);
         hc_ahead_done(ahead);
         return;
     }
-    cim_opened(hh, dir, backup, cim);
-    if (ahead) hc_ahead_replay(ahead, hc_on_record, hh); // the same records in the same order
-    else cim_emits(cim, !(backup || hh->older), hc_on_record, hh);
-    cim_after(hh, dir, backup, cim);
-    hc_ahead_done(ahead);
+    wh_cim_opts o = {.size = sizeof(o), .max_memory = hh->hunt->o.max_memory};
+    wh_cim *cim = NULL;
+    file_start(hh);
+    if (wh_cim_open(dir, &o, &hh->sink, &cim) != WH_OK) {
+        hr_note(hh, "CIM repository", dir, "could not be read (see the diagnostics)");
+        return;
+    }
+    hfile files[HC_REPO_FILES];
+    cim_opened(hh, dir, backup, files, hc_repo_files(cim, hh->a, files));
+    bool live = !(backup || hh->older); // an older copy: what it holds is history, not what runs now
+    cim_emits(cim, live, hc_on_record, hh);
+    if (live) {
+        hs_scan_repository(cim, hh->a, &hh->sink, hc_on_record, hh);
+        hp_collect(hh, cim, dir); // providers (hunt_provider.c), resolved after collection
+    }
+    wh_cim_close(cim);
 }
 
 void hc_cim_emits(wh_cim *cim, bool timers, wh_record_fn fn, void *ud) { cim_emits(cim, timers, fn, ud); }
 
 typedef struct evrun {
-    wh_hunt_host *hh;
     const char *src;
-    const char *channel;
-    unsigned long recovered, live, wmi;
+    wh_record_fn fn;
+    void *ud;
+    wh_hunt_host *sigma;
+    wh_arena *a;
+    hc_evtx *out;
 } evrun;
 
 static int on_event(void *ud, const wh_evtx_event *ev)
 {
     evrun *r = ud;
-    if (ev->recovered) r->recovered++;
-    else r->live++;
-    if (!r->channel && ev->channel && *ev->channel) r->channel = wh_arena_strdup(r->hh->a, ev->channel);
-    size_t first = r->hh->recs.n;
+    if (ev->recovered) r->out->recovered++;
+    else r->out->live++;
+    if (!r->out->channel && ev->channel && *ev->channel) r->out->channel = wh_arena_strdup(r->a, ev->channel);
+    size_t first = r->sigma ? r->sigma->recs.n : 0;
     int rc = 0;
     if (wh_evtx_wmi_candidate(ev)) {
-        r->wmi++;
-        rc = wh_evtx_wmi_records(ev, r->src, hc_on_record, r->hh);
+        r->out->wmi++;
+        rc = wh_evtx_wmi_records(ev, r->src, r->fn, r->ud);
     }
-    if (r->hh->hunt->sigma) hg_event(r->hh, ev, r->src, first); // --sigma: the rules over every event (parsed whole when one selects it)
+    if (r->sigma) hg_event(r->sigma, ev, r->src, first); // --sigma: the rules over every event (parsed whole when one selects it)
     return rc < 0;
+}
+
+wh_status hc_evtx_read(const char *path, size_t max_memory, wh_diag_sink *sink, wh_arena *a, wh_record_fn fn,
+                       void *ud, wh_hunt_host *sigma, hc_evtx *out)
+{
+    memset(out, 0, sizeof(*out));
+    wh_evtx_opts o = {.size = sizeof(o), .flags = WH_EVTX_OPT_RECOVER, .max_memory = max_memory};
+    wh_evtx *e = NULL;
+    wh_status st = wh_evtx_open(path, &o, sink, &e);
+    if (st != WH_OK) return st;
+    evrun r = {path, fn, ud, sigma, a, out};
+    (void)wh_evtx_each(e, true, on_event, &r);
+    wh_evtx_close(e);
+    return WH_OK;
 }
 
 static void read_evtx(wh_hunt_host *hh, const char *path)
 {
-    wh_evtx_opts o = {.size = sizeof(o), .flags = WH_EVTX_OPT_RECOVER, .max_memory = hh->hunt->o.max_memory};
-    wh_evtx *e = NULL;
-    file_start(hh);
-    if (wh_evtx_open(path, &o, &hh->sink, &e) != WH_OK) {
+    hjob *ahead = hc_ahead_take(hh, path); // read ahead on another thread (hunt_ahead.c)?
+    hc_evtx r;
+    wh_status st;
+    if (ahead) {
+        if ((st = hc_ahead_wait(ahead)) == WH_OK) r = *hc_ahead_evtx(ahead);
+    } else {
+        file_start(hh);
+        st = hc_evtx_read(path, hh->hunt->o.max_memory, &hh->sink, hh->a, hc_on_record, hh,
+                          hh->hunt->sigma ? hh : NULL, &r);
+    }
+    if (st != WH_OK) {
         hr_note(hh, "event log", path, "could not be read (see the diagnostics)");
+        hc_ahead_done(ahead);
         return;
     }
     hh->usable++;
     note_file(hh, path);
-    evrun r = {hh, path, NULL, 0, 0, 0};
-    (void)wh_evtx_each(e, true, on_event, &r);
+    if (ahead) hc_ahead_replay(ahead, hc_on_record, hh);
     if (r.recovered) // deleted records: what a cleared or rolled-over log leaves behind
         wh_diagf(&hh->sink, WH_SEV_INFO, WH_OK, path, WH_NO_OFFSET,
                  "%lu deleted record(s) recovered from chunk slack besides %lu live ones (marked recovered)",
@@ -165,12 +223,12 @@ static void read_evtx(wh_hunt_host *hh, const char *path)
     if (r.channel) {
         bool seen = false;
         for (size_t i = 0; i < hh->channels.n && !seen; i++) seen = hr_ieq(hh->channels.v[i], r.channel);
-        if (!seen) (void)wh_ptrvec_push(hh->a, &hh->channels, (void *)r.channel);
+        if (!seen) (void)wh_ptrvec_push(hh->a, &hh->channels, wh_arena_strdup(hh->a, r.channel));
     }
     char *what = wh_arena_printf(hh->a, "event log (%s: %lu record(s), %lu of WMI interest)",
                                  r.channel ? r.channel : "empty", r.live + r.recovered, r.wmi);
     hr_note(hh, what ? what : "event log", path, NULL);
-    wh_evtx_close(e);
+    hc_ahead_done(ahead);
 }
 
 static void read_hive(wh_hunt_host *hh, const char *path, const char *log1, const char *log2)
@@ -379,9 +437,9 @@ static const char *older_label(wh_hunt_host *hh, const wh_triage_artifact *a, ui
     return a->kind == WH_TRIAGE_CIM_BACKUP ? "a repository backup" : NULL;
 }
 
-/* One host read with several threads: its repositories (up to
- * WH_AHEAD_MAX_BYTES each; a tape holds all of one's records) are read
- * ahead while the logs, hives and MOF files are read here. */
+/* One host read with several threads: its repositories and event logs (up
+ * to WH_AHEAD_MAX_BYTES each; a tape holds all of one's records) are read
+ * ahead while the hives and MOF files are read here. */
 #define WH_AHEAD_MAX_BYTES (256ull << 20)
 
 static void read_ahead(wh_hunt_host *hh, wh_triage *t)
@@ -389,22 +447,17 @@ static void read_ahead(wh_hunt_host *hh, wh_triage *t)
     unsigned threads = hh->hunt->ahead_threads;
     size_t n = wh_triage_count(t), k = 0;
     if (threads < 2) return;
-    const char **paths = calloc(n ? n : 1, sizeof(*paths));
-    bool *timers = calloc(n ? n : 1, sizeof(*timers));
-    uint64_t *sizes = calloc(n ? n : 1, sizeof(*sizes));
-    for (size_t i = 0; paths && timers && sizes && i < n; i++) {
+    hc_item *items = calloc(n ? n : 1, sizeof(*items));
+    for (size_t i = 0; items && i < n; i++) {
         const wh_triage_artifact *a = wh_triage_get(t, i);
-        if ((a->kind != WH_TRIAGE_CIM_REPOSITORY && a->kind != WH_TRIAGE_CIM_BACKUP) || !hunt_reads(a) ||
-            snapshot_skipped(a) || a->size > WH_AHEAD_MAX_BYTES)
-            continue;
-        timers[k] = a->kind != WH_TRIAGE_CIM_BACKUP && !snapshot_of(a->path); // a live copy (as older_label says)
-        sizes[k] = a->size;
-        paths[k++] = a->path;
+        if (!hunt_reads(a) || snapshot_skipped(a)) continue;
+        if ((a->kind == WH_TRIAGE_CIM_REPOSITORY || a->kind == WH_TRIAGE_CIM_BACKUP) && a->size <= WH_AHEAD_MAX_BYTES)
+            items[k++] = (hc_item){a->path, HC_CIM, a->kind != WH_TRIAGE_CIM_BACKUP && !snapshot_of(a->path), a->size};
+        else if (a->kind == WH_TRIAGE_EVTX && a->size <= WH_AHEAD_MAX_BYTES && !hh->hunt->sigma) // --sigma's rules read the events themselves
+            items[k++] = (hc_item){a->path, HC_EVTX, false, a->size};
     }
-    if (paths && timers && sizes) hc_ahead_start(hh, paths, timers, sizes, k, threads);
-    free(paths);
-    free(timers);
-    free(sizes);
+    if (items) hc_ahead_start(hh, items, k, threads);
+    free(items);
 }
 
 void hc_collect(wh_hunt_host *hh, const char *path)

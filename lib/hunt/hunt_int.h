@@ -104,7 +104,7 @@ struct wh_hunt {
     struct hbase *base;  /* the baseline, when given */
     size_t nbase;
     struct wh_sigma *sigma; /* --sigma rules, when given (read only while hosts run) */
-    unsigned ahead_threads; /* one host: threads to read its repositories ahead with (wh_hunt_run_many) */
+    unsigned ahead_threads; /* one host: threads to read its artifacts ahead with (wh_hunt_run_many) */
 };
 
 /* The record being fed, and the subscription record the engine made last:
@@ -133,7 +133,7 @@ struct wh_hunt_host {
     size_t step, total;
     bool repo_read; /* a live repository was read: absence from it means something */
     const char *older; /* while an older copy is read: which (hrec.older) */
-    struct hahead *ahead; /* its repositories read ahead on other threads (hunt_ahead.c), or NULL */
+    struct hahead *ahead; /* its artifacts read ahead on other threads (hunt_ahead.c), or NULL */
     uint64_t older_t;
     struct wh_source_volume *vols; /* a disk image's volumes (hx_volumes), strings in a */
     size_t nvols;
@@ -180,8 +180,26 @@ struct wh_cim;
  * read while it is open (hp_collect), resolved through the SOFTWARE hives
  * and emitted as wmi.provider records after collection (hp_providers). */
 void hp_collect(wh_hunt_host *hh, struct wh_cim *cim, const char *dir);
+/* The same read on another thread (strings in a), added to the host's by
+ * hp_merge in the collection's order. */
+struct hpv *hp_read(struct wh_cim *cim, const char *dir, wh_arena *a, wh_diag_sink *sink, double budget);
+void hp_merge(wh_hunt_host *hh, const struct hpv *from);
 void hp_providers(wh_hunt_host *hh);
-struct wh_cim; void hs_scan_repository(wh_hunt_host *hh, struct wh_cim *cim); /* hunt_stash.c: stored payloads */
+/* hunt_stash.c: the stored payloads of a live repository, each a record to
+ * fn; the records' source string in a. */
+struct wh_cim;
+void hs_scan_repository(struct wh_cim *cim, wh_arena *a, wh_diag_sink *sink, wh_record_fn fn, void *ud);
+/* hunt_collect.c: a file's size and time (f->path is path); false when it
+ * is not there. hc_note_facts adds them to the host's files with the
+ * file's SHA-256 (hc_sha256_file; "" when it cannot be read), made now or
+ * on another thread before the collection ends (hc_ahead_hash). */
+bool hc_file_facts(const char *path, hfile *f);
+void hc_note_facts(wh_hunt_host *hh, const hfile *f);
+void hc_sha256_file(const char *path, char hex[65]);
+/* The files of an open repository that are there, with their facts (paths
+ * in a). */
+#define HC_REPO_FILES 8
+size_t hc_repo_files(struct wh_cim *cim, wh_arena *a, hfile out[HC_REPO_FILES]);
 
 /* hunt_run.c */
 hrec *hr_keep(wh_hunt_host *hh, const wh_record *r, bool sub);
@@ -231,16 +249,37 @@ void hg_event(wh_hunt_host *hh, const struct wh_evtx_event *ev, const char *src,
 /* The wmi_event rules over a subscription read from the repository or a
  * MOF (the fields Sysmon 19/20/21 would carry), k its kept record. */
 void hg_subscription(wh_hunt_host *hh, const wh_record *r, hrec *k);
-/* hunt_ahead.c: a host's repositories read ahead (see there). */
-typedef struct hcim hcim;
+/* hunt_collect.c: an event log read, its records to fn (sigma: the host
+ * whose --sigma rules see each event, NULL for none); the channel in a. */
+typedef struct hc_evtx {
+    const char *channel;
+    unsigned long recovered, live, wmi;
+} hc_evtx;
+wh_status hc_evtx_read(const char *path, size_t max_memory, wh_diag_sink *sink, wh_arena *a, wh_record_fn fn,
+                       void *ud, wh_hunt_host *sigma, hc_evtx *out);
+/* hunt_ahead.c: a host's artifacts read ahead (see there). */
+typedef struct hjob hjob;
+typedef enum hc_kind { HC_CIM, HC_EVTX } hc_kind;
+typedef struct hc_item {
+    const char *path;
+    hc_kind kind;
+    bool live;     /* a live repository (timers, stored payloads, providers) */
+    uint64_t size;
+} hc_item;
 struct wh_cim;
 void hc_cim_emits(struct wh_cim *cim, bool timers, wh_record_fn fn, void *ud); /* hunt_collect.c */
-void hc_ahead_start(wh_hunt_host *hh, const char *const *paths, const bool *timers, const uint64_t *sizes, size_t n,
-                    unsigned threads);
-hcim *hc_ahead_take(wh_hunt_host *hh, const char *path);
-wh_status hc_ahead_wait(hcim *j, struct wh_cim **cim);
-void hc_ahead_replay(hcim *j, wh_record_fn fn, void *ud);
-void hc_ahead_done(hcim *j);
+void hc_ahead_start(wh_hunt_host *hh, const hc_item *items, size_t n, unsigned threads);
+hjob *hc_ahead_take(wh_hunt_host *hh, const char *path);
+wh_status hc_ahead_wait(hjob *j);
+void hc_ahead_replay(hjob *j, wh_record_fn fn, void *ud);
+size_t hc_ahead_files(hjob *j, const hfile **files);
+const struct hpv *hc_ahead_providers(hjob *j);
+const hc_evtx *hc_ahead_evtx(hjob *j);
+/* path's SHA-256 for the host's file i, made by a read-ahead thread (or the
+ * host's while it waits) and written there by hc_ahead_stop; false when
+ * there are no such threads (hash it now). */
+bool hc_ahead_hash(wh_hunt_host *hh, const char *path, size_t i);
+void hc_ahead_done(hjob *j);
 void hc_ahead_stop(wh_hunt_host *hh);
 struct wh_hunt_report_opts;
 void hm_host(const hm_out *w, wh_arena *a, const wh_hunt_host *hh, const struct wh_hunt_report_opts *o);

@@ -70,12 +70,12 @@ static unsigned long subs_in(const wh_cim_persistence *p, const char *ns)
 /* The providers of one repository, appended to out; read while the
  * repository is open for the hunt (a second open decoded it all again:
  * 13% of a hunt on the corpus). */
-static void from_repository(wh_hunt_host *hh, wh_cim *cim, const char *dir, hpv *out)
+static void from_repository(wh_cim *cim, const char *dir, wh_arena *a, wh_diag_sink *sink, double budget, hpv *out)
 {
     wh_diag_sink quiet = {0}; // said when the repository was read
-    wh_diag_budget(&quiet, hh->hunt->o.file_seconds);
+    wh_diag_budget(&quiet, budget);
     char *objects = wh_find_icase(wh_cim_get_info(cim)->dir, "OBJECTS.DATA", false);
-    const char *src = wh_arena_strdup(hh->a, objects ? objects : dir), *repo = wh_arena_strdup(hh->a, dir);
+    const char *src = wh_arena_strdup(a, objects ? objects : dir), *repo = wh_arena_strdup(a, dir);
     free(objects);
     const wh_cim_persistence *pers = NULL;
     if (wh_cim_get_persistence(cim, &pers) != WH_OK) pers = NULL;
@@ -83,7 +83,7 @@ static void from_repository(wh_hunt_host *hh, wh_cim *cim, const char *dir, hpv 
     for (size_t i = 0; i < nns && !out->capped; i++) {
         const char *ns = wh_cim_namespace(cim, i);
         if (wh_diag_expired(&quiet, dir, WH_NO_OFFSET)) {
-            wh_diagf(&hh->sink, WH_SEV_ERROR, WH_E_LIMIT, dir, WH_NO_OFFSET,
+            wh_diagf(sink, WH_SEV_ERROR, WH_E_LIMIT, dir, WH_NO_OFFSET,
                      "the time budget (--time-budget) ran out listing providers: namespaces from %s on are not "
                      "listed", ns ? ns : "?");
             break;
@@ -98,19 +98,19 @@ static void from_repository(wh_hunt_host *hh, wh_cim *cim, const char *dir, hpv 
                 out->capped = true;
                 break;
             }
-            hprov *nv = wh_arena_grow(hh->a, out->v, out->n, &out->cap, sizeof(hprov), 64);
+            hprov *nv = wh_arena_grow(a, out->v, out->n, &out->cap, sizeof(hprov), 64);
             if (!nv) break;
             out->v = nv;
             hprov *p = &out->v[out->n];
             memset(p, 0, sizeof(*p));
             const wh_cim_instance *in = ins[j];
-            p->ns = wh_arena_strdup(hh->a, ns);
-            p->cls = wh_arena_strdup(hh->a, in->class_name);
-            p->name = prop_str(hh->a, in, "Name");
-            p->clsid = prop_str(hh->a, in, "CLSID");
-            p->hosting = prop_str(hh->a, in, "HostingModel");
-            p->asm_name = prop_str(hh->a, in, "AssemblyName"); // WMI_extension: the .NET code mscoree loads
-            p->asm_path = prop_str(hh->a, in, "AssemblyPath");
+            p->ns = wh_arena_strdup(a, ns);
+            p->cls = wh_arena_strdup(a, in->class_name);
+            p->name = prop_str(a, in, "Name");
+            p->clsid = prop_str(a, in, "CLSID");
+            p->hosting = prop_str(a, in, "HostingModel");
+            p->asm_name = prop_str(a, in, "AssemblyName"); // WMI_extension: the .NET code mscoree loads
+            p->asm_path = prop_str(a, in, "AssemblyPath");
             p->objects = src;
             p->repo = repo; // the triage path dies with the triage
             p->offset = in->loc.offset;
@@ -119,13 +119,42 @@ static void from_repository(wh_hunt_host *hh, wh_cim *cim, const char *dir, hpv 
             out->n++;
         }
     }
-    wh_diagf(&hh->sink, WH_SEV_INFO, WH_OK, dir, WH_NO_OFFSET, "%zu WMI provider registration(s)", out->n - before);
+    wh_diagf(sink, WH_SEV_INFO, WH_OK, dir, WH_NO_OFFSET, "%zu WMI provider registration(s)", out->n - before);
 }
 
 void hp_collect(wh_hunt_host *hh, struct wh_cim *cim, const char *dir)
 {
     if (!hh->provs && !(hh->provs = wh_arena_calloc(hh->a, 1, sizeof(hpv)))) return;
-    if (!hh->provs->capped) from_repository(hh, cim, dir, hh->provs);
+    if (!hh->provs->capped) from_repository(cim, dir, hh->a, &hh->sink, hh->hunt->o.file_seconds, hh->provs);
+}
+
+struct hpv *hp_read(struct wh_cim *cim, const char *dir, wh_arena *a, wh_diag_sink *sink, double budget)
+{
+    hpv *pv = wh_arena_calloc(a, 1, sizeof(*pv));
+    if (pv) from_repository(cim, dir, a, sink, budget, pv);
+    return pv;
+}
+
+void hp_merge(wh_hunt_host *hh, const struct hpv *from)
+{
+    if (!from || (!hh->provs && !(hh->provs = wh_arena_calloc(hh->a, 1, sizeof(hpv))))) return;
+    hpv *out = hh->provs;
+    for (size_t i = 0; i < from->n && !out->capped; i++) {
+        if (out->n >= HP_MAX) { // as from_repository stops
+            out->capped = true;
+            break;
+        }
+        hprov *nv = wh_arena_grow(hh->a, out->v, out->n, &out->cap, sizeof(hprov), 64);
+        if (!nv) break;
+        out->v = nv;
+        hprov *p = &out->v[out->n++];
+        *p = from->v[i]; // its strings live with the read-ahead: copied
+        const char **s[] = {&p->ns, &p->cls, &p->name, &p->clsid, &p->hosting, &p->asm_name, &p->asm_path,
+                            &p->objects, &p->repo};
+        for (size_t k = 0; k < sizeof(s) / sizeof(s[0]); k++)
+            if (*s[k]) *s[k] = wh_arena_strdup(hh->a, *s[k]);
+    }
+    if (from->capped) out->capped = true;
 }
 
 /* ---- the CLSID in the SOFTWARE hive ---- */

@@ -36,7 +36,9 @@
 #define HS_SCRATCH (1u << 20)
 
 typedef struct hs_run {
-    wh_hunt_host *hh;
+    wh_diag_sink *sink;
+    wh_record_fn fn; /* each record to fn(ud, ...) */
+    void *ud;
     wh_arena *scratch;
     const char *objects; /* OBJECTS.DATA: the records' source */
     uint8_t *buf;        /* one uint8 array as bytes */
@@ -56,11 +58,11 @@ static bool budget_left(hs_run *s)
 {
     if (s->stop) return false;
     if (s->values >= HS_MAX_VALUES) {
-        wh_diagf(&s->hh->sink, WH_SEV_WARN, WH_E_LIMIT, s->objects, WH_NO_OFFSET,
+        wh_diagf(s->sink, WH_SEV_WARN, WH_E_LIMIT, s->objects, WH_NO_OFFSET,
                  "stored-payload scan stopped after %lu values (limit %lu): the rest of the repository's "
                  "values were not classified", s->values, HS_MAX_VALUES);
         s->stop = true;
-    } else if (wh_diag_expired(&s->hh->sink, s->objects, WH_NO_OFFSET)) {
+    } else if (wh_diag_expired(s->sink, s->objects, WH_NO_OFFSET)) {
         s->stop = true; // wh_diag_expired said it
     }
     return !s->stop;
@@ -114,7 +116,7 @@ static void emit(hs_run *s, const hs_where *w, const char *prop, long index, con
                                     object, r->type, (unsigned long long)r->decoded_size, r->sha256_hex,
                                     r->known_good ? " (known-good)" : "");
     const wh_record *rec = wh_recb_done(&b);
-    if (rec) (void)hc_on_record(s->hh, rec);
+    if (rec) (void)s->fn(s->ud, rec);
 }
 
 static void classify(hs_run *s, const hs_where *w, const char *prop, long index, const void *p, size_t n, bool bytes)
@@ -188,13 +190,13 @@ static void scan_instances(hs_run *s, wh_cim *cim, const char *ns)
     }
 }
 
-void hs_scan_repository(wh_hunt_host *hh, wh_cim *cim)
+void hs_scan_repository(wh_cim *cim, wh_arena *a, wh_diag_sink *sink, wh_record_fn fn, void *ud)
 {
-    hs_run s = {.hh = hh};
+    hs_run s = {.sink = sink, .fn = fn, .ud = ud};
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     char *objects = wh_find_icase(wh_cim_get_info(cim)->dir, "OBJECTS.DATA", false);
-    s.objects = objects ? wh_arena_strdup(hh->a, objects) : wh_cim_get_info(cim)->dir;
+    s.objects = objects ? wh_arena_strdup(a, objects) : wh_cim_get_info(cim)->dir;
     free(objects);
     s.scratch = wh_arena_new(HS_SCRATCH);
     s.buf = malloc(HS_MAX_ARRAY);
@@ -210,11 +212,11 @@ void hs_scan_repository(wh_hunt_host *hh, wh_cim *cim)
         if (budget_left(&s)) scan_instances(&s, cim, ns);
     }
     if (s.unsaid)
-        wh_diagf(&hh->sink, WH_SEV_WARN, WH_E_LIMIT, s.objects, WH_NO_OFFSET,
+        wh_diagf(sink, WH_SEV_WARN, WH_E_LIMIT, s.objects, WH_NO_OFFSET,
                  "stored-payload scan: %lu more stored value(s) matched after the first %lu; not reported",
                  s.unsaid, HS_MAX_HITS);
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    wh_diagf(&hh->sink, WH_SEV_INFO, WH_OK, s.objects, WH_NO_OFFSET,
+    wh_diagf(sink, WH_SEV_INFO, WH_OK, s.objects, WH_NO_OFFSET,
              "stored-payload scan: %lu value(s) of %lu class(es) and %lu instance(s) classified in %.3f s, "
              "%lu hit(s)%s", s.values, s.classes, s.instances,
              (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9, s.hits,
