@@ -25,6 +25,10 @@
 #include "wmihunt/cim.h"
 #include "hunt/hunt_int.h"
 
+/* Bytes of tapes read ahead and not yet replayed, at most (about one
+ * host's share of a machine: a repository's tape is about half its size). */
+#define WH_AHEAD_HELD (128u << 20)
+
 struct hjob {
     const char *path;
     hc_kind kind;
@@ -39,6 +43,7 @@ struct hjob {
     struct hpv *provs;  /* a live repository's providers */
     hc_evtx ev;         /* an event log's counts */
     wh_status st;
+    size_t held;        /* its tape's bytes, while it waits for the host's thread */
     bool started, done, taken, cut; /* cut: out of memory while taping */
 };
 
@@ -57,6 +62,7 @@ typedef struct hahead {
     size_t n, next;
     hhash *hashes;   /* in the order noted; grows (index it under m) */
     size_t nhash, caphash, nexthash, hashed;
+    size_t held;     /* bytes of the tapes read and not yet replayed */
     bool stopping;   /* no more work will come: the threads end */
     pthread_t *tid;
     unsigned nthreads;
@@ -107,6 +113,10 @@ static void run(hjob *j)
  * NULL when none is left. Taken ones are the host's thread's to read. */
 static hjob *claim(hahead *h)
 {
+    // Tapes waiting for the host's thread are bounded: past WH_AHEAD_HELD
+    // nothing more is started until it replays some (it never waits for an
+    // artifact no one has started, so this cannot stall it).
+    if (h->held >= WH_AHEAD_HELD) return NULL;
     while (h->next < h->n) {
         hjob *j = &h->jobs[h->order[h->next++]];
         if (j->taken) continue;
@@ -122,6 +132,8 @@ static void run_claimed(hahead *h, hjob *j)
     pthread_mutex_unlock(&h->m);
     run(j);
     pthread_mutex_lock(&h->m);
+    j->held = wh_arena_used(j->a);
+    h->held += j->held;
     j->done = true;
     pthread_cond_broadcast(&h->cv);
 }
@@ -160,8 +172,11 @@ static void *worker(void *arg)
 {
     hahead *h = arg;
     pthread_mutex_lock(&h->m);
-    while (work_one(h) || !h->stopping)
-        if (h->nexthash >= h->nhash && h->next >= h->n && !h->stopping) pthread_cond_wait(&h->cv, &h->m);
+    for (;;) {
+        if (work_one(h)) continue;
+        if (h->stopping) break;
+        pthread_cond_wait(&h->cv, &h->m); // for a file to hash, room for a tape, or the end
+    }
     pthread_mutex_unlock(&h->m);
     return NULL;
 }
@@ -295,6 +310,12 @@ const hc_evtx *hc_ahead_evtx(hjob *j) { return &j->ev; }
 void hc_ahead_done(hjob *j)
 {
     if (!j) return;
+    hahead *h = j->hh->ahead;
+    pthread_mutex_lock(&h->m);
+    h->held -= j->held;
+    j->held = 0;
+    pthread_cond_broadcast(&h->cv); // room for the next tape
+    pthread_mutex_unlock(&h->m);
     wh_diag_keep_free(&j->kept);
     wh_arena_free(j->a);
     j->a = NULL;
@@ -306,7 +327,7 @@ void hc_ahead_stop(wh_hunt_host *hh)
     hahead *h = hh->ahead;
     if (!h) return;
     pthread_mutex_lock(&h->m);
-    h->next = h->n; // no more repositories are started
+    h->next = h->n; // nothing more is started
     // Every file noted is hashed before the host's files are read: the
     // host's thread takes what no thread has started, then waits for the rest.
     while (hash_one(h)) continue;
