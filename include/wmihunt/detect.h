@@ -85,6 +85,17 @@ void wh_detect_on_enrich(wh_detect *d, wh_detect_enrich_fn fn, void *ud);
 /* Evaluates one record (and the subscription it yields, if any).
  * WH_OK, WH_DONE when fn asked to stop, WH_E_NOMEM. */
 wh_status wh_detect_record(wh_detect *d, const wh_record *rec, wh_finding_fn fn, void *ud);
+/* The rules' verdicts on one record, worked out apart from any engine: on
+ * any thread (the rules are read only), ahead of the engine's turn. The
+ * verdict lives in a; NULL when a is out of memory. */
+typedef struct wh_detect_verdict wh_detect_verdict;
+struct wh_arena;
+const wh_detect_verdict *wh_detect_judge(const wh_rules *rules, const wh_record *rec, struct wh_arena *a);
+/* wh_detect_record with v, the verdicts wh_detect_judge gave on this same
+ * record's content: the same findings and state, the rules not run again
+ * (v NULL: they are). */
+wh_status wh_detect_record_judged(wh_detect *d, const wh_record *rec, const wh_detect_verdict *v, wh_finding_fn fn,
+                                  void *ud);
 /* End of evidence: subscriptions that needed grouping (MOF files, Sysmon,
  * carved CIM objects) and rules over the whole evidence set (orphans,
  * sequences, correlation). Call once. */

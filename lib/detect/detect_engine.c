@@ -140,6 +140,106 @@ static void eval_one(wh_detect *d, const wh_record *rec)
     }
 }
 
+/* ---- verdicts worked out ahead (wh_detect_judge) ---- */
+
+/* What one rule's sides said of a record, in the order eval_one asks them
+ * (a pattern that gives up is counted per thread until the next match
+ * rule takes the count, so the order matters). */
+enum { V_M = 1, V_THEN = 2, V_GAVE_UP = 4, V_SUB = 8 };
+typedef struct vhit {
+    uint32_t rule;
+    uint8_t flags;
+    const char *why; /* a match rule's, when it matched */
+} vhit;
+
+struct wh_detect_verdict {
+    vhit *v;
+    size_t n, cap;
+};
+
+const wh_detect_verdict *wh_detect_judge(const wh_rules *rs, const wh_record *rec, wh_arena *a)
+{
+    wh_detect_verdict *out = wh_arena_calloc(a, 1, sizeof(*out));
+    wh_sbuf why = {0};
+    if (!out || !rs || !rec) return NULL;
+    (void)wh_dm_gave_up_take();
+    for (size_t i = 0; i < rs->n; i++) {
+        const rule *r = rs->v[i];
+        uint8_t f = 0;
+        const char *w = NULL;
+        switch (r->kind) {
+        case R_MATCH: {
+            wh_sbuf_reset(&why);
+            bool hit = wh_dm_side(&r->m, rec, &why);
+            if (hit) f |= V_M, w = wh_arena_strdup(a, wh_sbuf_cstr(&why));
+            if (wh_dm_gave_up_take() && !hit) f |= V_GAVE_UP;
+            if ((hit && !w) || why.oom) goto nomem;
+            break;
+        }
+        case R_SEQUENCE:
+            if (wh_dm_side(&r->m, rec, NULL)) f |= V_M;
+            if (wh_dm_side(&r->then, rec, NULL)) f |= V_THEN;
+            break;
+        case R_ORPHAN: {
+            if (!is_sub(rec)) break;
+            const char *state = wh_dm_get_str(rec, "state");
+            f |= V_SUB;
+            if (state && !strncmp(state, "orphan-", 7) && wh_dm_side(&r->m, rec, NULL)) f |= V_M;
+            break;
+        }
+        case R_GROUP:
+            if (wh_dm_side(&r->m, rec, NULL)) f |= V_M;
+            break;
+        }
+        if (!f) continue;
+        vhit *g = wh_arena_grow(a, out->v, out->n, &out->cap, sizeof(vhit), 4);
+        if (!g) goto nomem;
+        out->v = g;
+        out->v[out->n++] = (vhit){(uint32_t)i, f, w};
+    }
+    wh_sbuf_free(&why);
+    return out;
+nomem:
+    wh_sbuf_free(&why);
+    return NULL;
+}
+
+/* eval_one from a verdict: the same findings in the same order, the same
+ * records kept. */
+static void eval_judged(wh_detect *d, const wh_record *rec, const wh_detect_verdict *v)
+{
+    for (size_t k = 0; k < v->n && !d->stop; k++) {
+        const vhit *h = &v->v[k];
+        const rule *r = d->rules->v[h->rule];
+        rstate *st = &d->st[h->rule];
+        switch (r->kind) {
+        case R_MATCH:
+            if (h->flags & V_M) fire(d, r, rec, h->why, NULL, 0);
+            if (h->flags & V_GAVE_UP) {
+                wh_sbuf_reset(&d->why);
+                wh_sbuf_printf(&d->why, "rule %s (%s): a pattern stopped after %u steps without an answer", r->id,
+                               r->title, WH_LIMIT_RULES_RE_MATCH);
+                fire(d, &GAVE_UP, rec, wh_sbuf_cstr(&d->why), NULL, 0);
+            }
+            break;
+        case R_SEQUENCE:
+            if (h->flags & V_M) keep(d, &st->a, rec);
+            if (h->flags & V_THEN) keep(d, &st->b, rec);
+            break;
+        case R_ORPHAN: {
+            const char *state = wh_dm_get_str(rec, "state");
+            bool orphan = state && !strncmp(state, "orphan-", 7);
+            if (orphan && (h->flags & V_M)) keep(d, &st->a, rec);
+            else if (!orphan) keep(d, &st->b, rec);
+            break;
+        }
+        case R_GROUP:
+            if (h->flags & V_M) keep(d, &st->a, rec);
+            break;
+        }
+    }
+}
+
 static int on_subscription(void *ud, const wh_record *rec)
 {
     wh_detect *d = ud;
@@ -159,6 +259,19 @@ wh_status wh_detect_record(wh_detect *d, const wh_record *rec, wh_finding_fn fn,
     d->fn = fn;
     d->ud = ud;
     eval_one(d, rec);
+    if (!d->stop && wh_subscr_feed(d->sub, rec, on_subscription, d) < 0) d->nomem = true;
+    return d->stop ? WH_DONE : d->nomem ? WH_E_NOMEM : WH_OK;
+}
+
+wh_status wh_detect_record_judged(wh_detect *d, const wh_record *rec, const wh_detect_verdict *v, wh_finding_fn fn,
+                                  void *ud)
+{
+    if (!v) return wh_detect_record(d, rec, fn, ud);
+    if (!d || !rec) return WH_E_ARG;
+    if (d->stop) return WH_DONE;
+    d->fn = fn;
+    d->ud = ud;
+    eval_judged(d, rec, v);
     if (!d->stop && wh_subscr_feed(d->sub, rec, on_subscription, d) < 0) d->nomem = true;
     return d->stop ? WH_DONE : d->nomem ? WH_E_NOMEM : WH_OK;
 }

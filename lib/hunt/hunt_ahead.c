@@ -38,6 +38,7 @@ struct hjob {
     wh_diag_keep kept;  /* all of them (as a direct read says them all) */
     wh_arena *a;        /* the tape's records */
     wh_ptrvec recs;
+    wh_ptrvec verdicts; /* the rules' on each record (NULL: judged on replay) */
     hfile files[HC_REPO_FILES]; /* a repository's files (hashed as the host notes them) */
     size_t nfiles;
     struct hpv *provs;  /* a live repository's providers */
@@ -76,8 +77,11 @@ static int tape(void *ud, const wh_record *r)
 {
     hjob *j = ud;
     wh_record *c = wh_record_copy(j->a, r);
-    if (!c || wh_ptrvec_push(j->a, &j->recs, c)) { // out of memory: the rest is not taped (said on replay)
-        j->cut = true;
+    // The rules run here too: the host's thread only applies what they said.
+    const wh_detect_verdict *v = c ? wh_detect_judge(j->hh->hunt->rules, c, j->a) : NULL;
+    if (!c || wh_ptrvec_push(j->a, &j->recs, c) || wh_ptrvec_push(j->a, &j->verdicts, (void *)v)) {
+        j->cut = true; // out of memory: the rest is not taped (said on replay)
+        if (j->verdicts.n < j->recs.n) j->recs.n = j->verdicts.n;
         return 1;
     }
     return 0;
@@ -270,10 +274,10 @@ wh_status hc_ahead_wait(hjob *j)
     return j->st;
 }
 
-void hc_ahead_replay(hjob *j, wh_record_fn fn, void *ud)
+void hc_ahead_replay(hjob *j, wh_hunt_host *hh)
 {
     for (size_t i = 0; i < j->recs.n; i++)
-        if (fn(ud, j->recs.v[i])) break;
+        if (hc_on_record_judged(hh, j->recs.v[i], j->verdicts.v[i])) break;
 }
 
 bool hc_ahead_hash(wh_hunt_host *hh, const char *path, size_t i)
@@ -319,7 +323,7 @@ void hc_ahead_done(hjob *j)
     wh_diag_keep_free(&j->kept);
     wh_arena_free(j->a);
     j->a = NULL;
-    j->recs.n = 0;
+    j->recs.n = j->verdicts.n = 0;
 }
 
 void hc_ahead_stop(wh_hunt_host *hh)

@@ -125,7 +125,7 @@ static void read_cim_ahead(wh_hunt_host *hh, const char *dir, bool backup, hjob 
     const hfile *files;
     size_t n = hc_ahead_files(j, &files);
     cim_opened(hh, dir, backup, files, n);
-    hc_ahead_replay(j, hc_on_record, hh); // the stored-payload scan's records last
+    hc_ahead_replay(j, hh); // the stored-payload scan's records last
     if (!backup && !hh->older) hp_merge(hh, hc_ahead_providers(j));
 }
 
@@ -215,7 +215,7 @@ static void read_evtx(wh_hunt_host *hh, const char *path)
     }
     hh->usable++;
     note_file(hh, path);
-    if (ahead) hc_ahead_replay(ahead, hc_on_record, hh);
+    if (ahead) hc_ahead_replay(ahead, hh);
     if (r.recovered) // deleted records: what a cleared or rolled-over log leaves behind
         wh_diagf(&hh->sink, WH_SEV_INFO, WH_OK, path, WH_NO_OFFSET,
                  "%lu deleted record(s) recovered from chunk slack besides %lu live ones (marked recovered)",

@@ -170,6 +170,10 @@ struct wh_hunt_host {
 /* hunt_collect.c: discovery and the parsers, every record to on_record. */
 void hc_collect(wh_hunt_host *hh, const char *path);
 int hc_on_record(void *ud, const wh_record *r);
+/* hc_on_record with the rules' verdicts on r worked out already (on a
+ * read-ahead thread); used when r reaches the rules as it is. */
+struct wh_detect_verdict;
+int hc_on_record_judged(wh_hunt_host *hh, const wh_record *r, const struct wh_detect_verdict *v);
 /* hunt_hostname.c: also sends the SYSTEM hive's WMI-readable values (reg.system_value) to fn */
 const char *hh_system_computer_name(const char *software_path, wh_arena *a, size_t max_memory, wh_diag_sink *diags,
                                     char **system_path_out, wh_record_fn fn, void *ud);
@@ -271,7 +275,7 @@ void hc_cim_emits(struct wh_cim *cim, bool timers, wh_record_fn fn, void *ud); /
 void hc_ahead_start(wh_hunt_host *hh, const hc_item *items, size_t n, unsigned threads);
 hjob *hc_ahead_take(wh_hunt_host *hh, const char *path);
 wh_status hc_ahead_wait(hjob *j);
-void hc_ahead_replay(hjob *j, wh_record_fn fn, void *ud);
+void hc_ahead_replay(hjob *j, wh_hunt_host *hh); /* its records to hc_on_record_judged */
 size_t hc_ahead_files(hjob *j, const hfile **files);
 const struct hpv *hc_ahead_providers(hjob *j);
 const hc_evtx *hc_ahead_evtx(hjob *j);

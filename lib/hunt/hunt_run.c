@@ -254,9 +254,11 @@ static void count_artifact(wh_hunt_host *hh, const char *art)
     hh->artn[i]++;
 }
 
-int hc_on_record(void *ud, const wh_record *r0)
+int hc_on_record(void *ud, const wh_record *r0) { return hc_on_record_judged(ud, r0, NULL); }
+
+int hc_on_record_judged(wh_hunt_host *hh, const wh_record *r0, const wh_detect_verdict *v)
 {
-    wh_hunt_host *hh = ud;
+    const wh_record *given = r0;
     const wh_source_volume *vol = wh_source_volume_of(r0->source); // a disk image's volume or shadow copy
     r0 = wh_source_record(r0); // paths in an archive's private folder named ARCHIVE!member
     const wh_record *r = hh->enrich_raw ? he_enrich(hh, hh->enrich_raw, r0) : r0;
@@ -279,7 +281,8 @@ int hc_on_record(void *ud, const wh_record *r0)
         !strcmp(r->artifact, "mof.instance") || !strcmp(r->artifact, "evtx.sysmon_wmi") ||
         !strcmp(r->artifact, "evtx.wmi_activity"))
         hr_item(hh, r, fc.rawk);
-    if (hh->det) (void)wh_detect_record(hh->det, r, on_finding, hh);
+    // The verdicts hold for the record as it was judged, not a renamed or enriched one.
+    if (hh->det) (void)wh_detect_record_judged(hh->det, r, r == given ? v : NULL, on_finding, hh);
     hh->feed = saved;
     return 0;
 }
