@@ -16,11 +16,13 @@
  * event logs are not read ahead with --sigma (its rules see every event,
  * not records). */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/diagkeep.h"
 #include "core/sort.h"
+#include "core/strmap.h"
 #include "core/recbuild.h"
 #include "wmihunt/cim.h"
 #include "hunt/hunt_int.h"
@@ -48,21 +50,26 @@ struct hjob {
     bool started, done, taken, cut; /* cut: out of memory while taping */
 };
 
-/* A file the host noted, hashed here: the threads take these when no
- * repository is left to start, the host's thread the rest at the end. */
+/* A file hashed here: the threads take these when no artifact is left to
+ * start, the host's thread the rest at the end. Queued when the host notes
+ * the file, or earlier, when a worker has read the artifact it belongs to
+ * (so that a repository the host reaches last is not hashed last). */
 typedef struct hhash {
     char *path;      /* a copy: the caller's may be gone */
-    size_t file;     /* its index in the host's files */
+    size_t file;     /* its index in the host's files, NO_FILE until noted */
     char sha[65];
     bool done;
 } hhash;
+#define NO_FILE ((size_t)-1)
 
 typedef struct hahead {
     hjob *jobs;      /* in the collection's order */
     size_t *order;   /* the order they are started in: largest first */
     size_t n, next;
-    hhash *hashes;   /* in the order noted; grows (index it under m) */
+    hhash *hashes;   /* in the order queued; grows (index it under m) */
     size_t nhash, caphash, nexthash, hashed;
+    wh_arena *ma;    /* bymap's */
+    wh_strmap bypath; /* path -> index + 1 in hashes */
     size_t held;     /* bytes of the tapes read and not yet replayed */
     bool stopping;   /* no more work will come: the threads end */
     pthread_t *tid;
@@ -130,19 +137,48 @@ static hjob *claim(hahead *h)
     return NULL;
 }
 
+/* With h->m held: path queued for hashing (once), for the host's file
+ * `file` when not NO_FILE; false when out of memory. */
+static bool queue_hash(hahead *h, const char *path, size_t file)
+{
+    size_t at = (size_t)(uintptr_t)wh_strmap_get(&h->bypath, path);
+    if (at) {
+        if (file != NO_FILE) h->hashes[at - 1].file = file;
+        return true;
+    }
+    if (h->nhash == h->caphash) {
+        size_t cap = h->caphash ? h->caphash * 2 : 64;
+        hhash *g = realloc(h->hashes, cap * sizeof(*g));
+        if (!g) return false;
+        h->hashes = g, h->caphash = cap;
+    }
+    char *copy = strdup(path);
+    if (!copy || wh_strmap_put(&h->bypath, copy, (void *)(uintptr_t)(h->nhash + 1))) {
+        free(copy);
+        return false;
+    }
+    h->hashes[h->nhash++] = (hhash){.path = copy, .file = file};
+    pthread_cond_broadcast(&h->cv);
+    return true;
+}
+
 /* With h->m held: reads j into its tape without the lock. */
 static void run_claimed(hahead *h, hjob *j)
 {
     pthread_mutex_unlock(&h->m);
     run(j);
     pthread_mutex_lock(&h->m);
+    if (j->kind == HC_CIM)
+        for (size_t i = 0; i < j->nfiles; i++) (void)queue_hash(h, j->files[i].path, NO_FILE);
+    else if (j->st == WH_OK)
+        (void)queue_hash(h, j->path, NO_FILE);
     j->held = wh_arena_used(j->a);
     h->held += j->held;
     j->done = true;
     pthread_cond_broadcast(&h->cv);
 }
 
-/* With h->m held: hashes the next file noted and not started, without
+/* With h->m held: hashes the next file queued and not started, without
  * the lock; false when there is none. */
 static bool hash_one(hahead *h)
 {
@@ -218,6 +254,11 @@ void hc_ahead_start(wh_hunt_host *hh, const hc_item *items, size_t n, unsigned t
         for (size_t i = 0; i < n; i++) h->order[i] = o[i].job;
         free(o);
     }
+    if (!(h->ma = wh_arena_new(0))) {
+        free(h->jobs), free(h->tid), free(h->order), free(h);
+        return; // read directly
+    }
+    wh_strmap_init(&h->bypath, h->ma);
     pthread_mutex_init(&h->m, NULL);
     pthread_cond_init(&h->cv, NULL);
     for (size_t i = 0; i < n; i++) {
@@ -284,21 +325,10 @@ bool hc_ahead_hash(wh_hunt_host *hh, const char *path, size_t i)
 {
     hahead *h = hh->ahead;
     if (!h || !h->nthreads) return false;
-    char *copy = strdup(path);
     pthread_mutex_lock(&h->m);
-    if (copy && h->nhash == h->caphash) {
-        size_t cap = h->caphash ? h->caphash * 2 : 64;
-        hhash *g = realloc(h->hashes, cap * sizeof(*g));
-        if (g) h->hashes = g, h->caphash = cap;
-    }
-    bool queued = copy && h->nhash < h->caphash;
-    if (queued) {
-        h->hashes[h->nhash++] = (hhash){.path = copy, .file = i};
-        pthread_cond_broadcast(&h->cv);
-    }
+    bool queued = queue_hash(h, path, i);
     pthread_mutex_unlock(&h->m);
-    if (!queued) free(copy); // hashed by the caller
-    return queued;
+    return queued; // else hashed by the caller
 }
 
 size_t hc_ahead_files(hjob *j, const hfile **files)
@@ -341,10 +371,12 @@ void hc_ahead_stop(wh_hunt_host *hh)
     pthread_mutex_unlock(&h->m);
     for (unsigned t = 0; t < h->nthreads; t++) pthread_join(h->tid[t], NULL);
     for (size_t i = 0; i < h->nhash; i++) {
-        memcpy(hh->files[h->hashes[i].file].sha256, h->hashes[i].sha, sizeof(h->hashes[i].sha));
+        if (h->hashes[i].file != NO_FILE) // else its artifact was never reached
+            memcpy(hh->files[h->hashes[i].file].sha256, h->hashes[i].sha, sizeof(h->hashes[i].sha));
         free(h->hashes[i].path);
     }
     free(h->hashes);
+    wh_arena_free(h->ma);
     for (size_t i = 0; i < h->n; i++) { // read ahead but never reached (a bound stopped the collection)
         hjob *j = &h->jobs[i];
         if (!j->taken || !j->started) hc_ahead_done(j); // never reached, or read directly
