@@ -10,9 +10,11 @@
  * and are started largest first. An artifact no worker has started when
  * the collection reaches it is read there and then; while the host's
  * thread waits for one a worker is reading, it reads the next one ahead
- * itself (either way it would otherwise be idle). The files the host
- * notes are hashed here too (hc_ahead_hash). Bounded: repositories over
+ * itself (either way it would otherwise be idle). The rules run here over
+ * what is taped (wh_detect_judge), and the host's files are hashed here
+ * too (hc_ahead_hash). Bounded: repositories and logs over
  * WH_AHEAD_MAX_BYTES are read directly (a tape holds all their records);
+ * tapes waiting for the host's thread are at most WH_AHEAD_HELD together;
  * event logs are not read ahead with --sigma (its rules see every event,
  * not records). */
 #include <stdarg.h>
@@ -41,7 +43,7 @@ struct hjob {
     wh_arena *a;        /* the tape's records */
     wh_ptrvec recs;
     wh_ptrvec verdicts; /* the rules' on each record (NULL: judged on replay) */
-    hfile files[HC_REPO_FILES]; /* a repository's files (hashed as the host notes them) */
+    hfile files[HC_REPO_FILES]; /* a repository's files (queued for hashing when read) */
     size_t nfiles;
     struct hpv *provs;  /* a live repository's providers */
     hc_evtx ev;         /* an event log's counts */
@@ -68,7 +70,7 @@ typedef struct hahead {
     size_t n, next;
     hhash *hashes;   /* in the order queued; grows (index it under m) */
     size_t nhash, caphash, nexthash, hashed;
-    wh_arena *ma;    /* bymap's */
+    wh_arena *ma;    /* bypath's */
     wh_strmap bypath; /* path -> index + 1 in hashes */
     size_t held;     /* bytes of the tapes read and not yet replayed */
     bool stopping;   /* no more work will come: the threads end */
@@ -238,7 +240,7 @@ void hc_ahead_start(wh_hunt_host *hh, const hc_item *items, size_t n, unsigned t
     hahead *h = calloc(1, sizeof(*h));
     if (!h || !(h->jobs = calloc(n, sizeof(*h->jobs))) || !(h->tid = calloc(threads - 1, sizeof(*h->tid))) ||
         !(h->order = calloc(n, sizeof(*h->order)))) {
-        if (h) free(h->jobs), free(h->tid);
+        if (h) free(h->jobs), free(h->tid), free(h->order);
         free(h);
         return; // read directly
     }
