@@ -196,15 +196,24 @@ static void run_file(const char *path, const char *rule)
         const char *name = nm ? (const char *)nm->data.scalar.value : "?";
         assert_non_null(recs);
         wh_arena *a = wh_arena_new(64u << 20);
-        wh_detect *d = NULL;
+        wh_detect *d = NULL, *dj = NULL;
         assert_int_equal(wh_detect_new(g_rules, &d), WH_OK);
-        tally t = {.rule = rule, .max_sev = -1};
+        assert_int_equal(wh_detect_new(g_rules, &dj), WH_OK);
+        tally t = {.rule = rule, .max_sev = -1}, tj = {.rule = rule, .max_sev = -1};
         for (yaml_node_item_t *ri = recs->data.sequence.items.start; ri < recs->data.sequence.items.top; ri++) {
             wh_record r = to_record(a, &doc, yaml_document_get_node(&doc, *ri));
             assert_int_equal(wh_detect_record(d, &r, on_finding, &t), WH_OK);
+            // The same record judged apart (as a read-ahead thread does) and applied.
+            const wh_detect_verdict *v = wh_detect_judge(g_rules, &r, a);
+            assert_non_null(v);
+            assert_int_equal(wh_detect_record_judged(dj, &r, v, on_finding, &tj), WH_OK);
         }
         assert_int_equal(wh_detect_finish(d, on_finding, &t), WH_OK);
+        assert_int_equal(wh_detect_finish(dj, on_finding, &tj), WH_OK);
+        if (strcmp(t.log, tj.log) != 0)
+            fail_msg("%s: case '%s': judged apart, other findings:\n%s\nagainst:\n%s", path, name, tj.log, t.log);
         wh_detect_free(d);
+        wh_detect_free(dj);
         wh_arena_free(a);
         if (fires) {
             int want = atoi((const char *)fires->data.scalar.value);
@@ -427,6 +436,14 @@ static void test_regex_gave_up(void **state)
     char ids[256] = "";
     assert_int_equal(wh_detect_record(d, &rec, ids_fn, ids), WH_OK);
     assert_string_equal(ids, "WH-ENG-001 T-OK ");
+    // Judged apart (a read-ahead thread), the same.
+    wh_arena *a = wh_arena_new(0);
+    const wh_detect_verdict *v = wh_detect_judge(r, &rec, a);
+    assert_non_null(v);
+    ids[0] = 0;
+    assert_int_equal(wh_detect_record_judged(d, &rec, v, ids_fn, ids), WH_OK);
+    assert_string_equal(ids, "WH-ENG-001 T-OK ");
+    wh_arena_free(a);
     // A value the pattern decides quickly: no such finding.
     f[0].v = wh_v_str("aaaa");
     ids[0] = 0;
