@@ -89,6 +89,8 @@ typedef struct wh_cim_info {
 } wh_cim_info;
 
 const wh_cim_info *wh_cim_get_info(wh_cim *cim);
+/* The repository's folder, as opened (no namespace is read for it). */
+const char *wh_cim_dir(const wh_cim *cim);
 
 /* Physical page of a logical page in the current map (data or index);
  * UINT32_MAX when it is not mapped. */

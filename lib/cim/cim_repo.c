@@ -596,6 +596,8 @@ const wh_cim_info *wh_cim_get_info(wh_cim *cim)
     return &cim->info;
 }
 
+const char *wh_cim_dir(const wh_cim *cim) { return cim->info.dir; }
+
 uint32_t wh_cim_map_lookup(wh_cim *cim, bool index, uint32_t logical)
 {
     return index ? cim_index_phys(cim, logical) : cim_data_phys(cim, logical);

@@ -94,7 +94,7 @@ size_t hc_repo_files(wh_cim *cim, wh_arena *a, hfile out[HC_REPO_FILES])
 {
     static const char *const names[HC_REPO_FILES] = {"OBJECTS.DATA", "INDEX.BTR",   "MAPPING1.MAP", "MAPPING2.MAP",
                                                      "MAPPING3.MAP", "OBJECTS.MAP", "INDEX.MAP",    "MAPPING.VER"};
-    const char *rd = wh_cim_get_info(cim)->dir;
+    const char *rd = wh_cim_dir(cim);
     size_t n = 0;
     for (size_t i = 0; i < HC_REPO_FILES; i++) {
         char *p = wh_find_icase(rd, names[i], false);

@@ -74,7 +74,7 @@ static void from_repository(wh_cim *cim, const char *dir, wh_arena *a, wh_diag_s
 {
     wh_diag_sink quiet = {0}; // said when the repository was read
     wh_diag_budget(&quiet, budget);
-    char *objects = wh_find_icase(wh_cim_get_info(cim)->dir, "OBJECTS.DATA", false);
+    char *objects = wh_find_icase(wh_cim_dir(cim), "OBJECTS.DATA", false);
     const char *src = wh_arena_strdup(a, objects ? objects : dir), *repo = wh_arena_strdup(a, dir);
     free(objects);
     const wh_cim_persistence *pers = NULL;

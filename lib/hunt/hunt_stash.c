@@ -195,8 +195,8 @@ void hs_scan_repository(wh_cim *cim, wh_arena *a, wh_diag_sink *sink, wh_record_
     hs_run s = {.sink = sink, .fn = fn, .ud = ud};
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    char *objects = wh_find_icase(wh_cim_get_info(cim)->dir, "OBJECTS.DATA", false);
-    s.objects = objects ? wh_arena_strdup(a, objects) : wh_cim_get_info(cim)->dir;
+    char *objects = wh_find_icase(wh_cim_dir(cim), "OBJECTS.DATA", false);
+    s.objects = objects ? wh_arena_strdup(a, objects) : wh_cim_dir(cim);
     free(objects);
     s.scratch = wh_arena_new(HS_SCRATCH);
     s.buf = malloc(HS_MAX_ARRAY);
