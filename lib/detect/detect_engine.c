@@ -101,6 +101,15 @@ static const rule GAVE_UP = {
                    "decide; a value made to evade the rule would do this. Read the record.",
     .sev = WH_FSEV_LOW};
 
+/* A pattern of rule r gave up on rec without matching: said as a finding. */
+static void fire_gave_up(wh_detect *d, const rule *r, const wh_record *rec)
+{
+    wh_sbuf_reset(&d->why);
+    wh_sbuf_printf(&d->why, "rule %s (%s): a pattern stopped after %u steps without an answer", r->id, r->title,
+                   WH_LIMIT_RULES_RE_MATCH);
+    fire(d, &GAVE_UP, rec, wh_sbuf_cstr(&d->why), NULL, 0);
+}
+
 static void eval_one(wh_detect *d, const wh_record *rec)
 {
     const wh_rules *rs = d->rules;
@@ -113,12 +122,7 @@ static void eval_one(wh_detect *d, const wh_record *rec)
             wh_sbuf_reset(&d->why);
             bool hit = wh_dm_side(&r->m, rec, &d->why);
             if (hit) fire(d, r, rec, wh_sbuf_cstr(&d->why), NULL, 0);
-            if (wh_dm_gave_up_take() && !hit) {
-                wh_sbuf_reset(&d->why);
-                wh_sbuf_printf(&d->why, "rule %s (%s): a pattern stopped after %u steps without an answer", r->id,
-                               r->title, WH_LIMIT_RULES_RE_MATCH);
-                fire(d, &GAVE_UP, rec, wh_sbuf_cstr(&d->why), NULL, 0);
-            }
+            if (wh_dm_gave_up_take() && !hit) fire_gave_up(d, r, rec);
             break;
         }
         case R_SEQUENCE:
@@ -215,12 +219,7 @@ static void eval_judged(wh_detect *d, const wh_record *rec, const wh_detect_verd
         switch (r->kind) {
         case R_MATCH:
             if (h->flags & V_M) fire(d, r, rec, h->why, NULL, 0);
-            if (h->flags & V_GAVE_UP) {
-                wh_sbuf_reset(&d->why);
-                wh_sbuf_printf(&d->why, "rule %s (%s): a pattern stopped after %u steps without an answer", r->id,
-                               r->title, WH_LIMIT_RULES_RE_MATCH);
-                fire(d, &GAVE_UP, rec, wh_sbuf_cstr(&d->why), NULL, 0);
-            }
+            if (h->flags & V_GAVE_UP) fire_gave_up(d, r, rec);
             break;
         case R_SEQUENCE:
             if (h->flags & V_M) keep(d, &st->a, rec);
