@@ -331,6 +331,12 @@ bool cim_is_subscription(const cim_classrec *c);
 /* Says once that the memory cap was reached. */
 void cim_cap_check(wh_cim *cim);
 
-#define CIM_DIAG(cim, sev, code, src, off, ...) wh_diagf((cim)->diags, sev, code, src, off, __VA_ARGS__)
+/* A diagnostic of the repository. Once an allocation was refused by the
+ * memory cap, the cap is said first, and what is said after it is marked:
+ * a decoder that could not allocate reports what it could not read, which
+ * is then the cap's doing as likely as damage (cim_repo.c). */
+void cim_diagf(const wh_cim *cim, wh_severity sev, wh_status code, const char *src, uint64_t off, const char *fmt, ...)
+    WH_PRINTF(6, 7);
+#define CIM_DIAG(cim, sev, code, src, off, ...) cim_diagf((cim), sev, code, src, off, __VA_ARGS__)
 
 #endif

@@ -5,6 +5,8 @@
  *   NS_<parent>/CI_<__NAMESPACE>/IL_<child>  a child namespace (instance).
  * System classes live once, in the __SystemClass namespace. */
 #include <stdio.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -349,12 +351,33 @@ void cim_load_all(wh_cim *cim, bool keep)
     cim_cap_check(cim);
 }
 
+static bool cap_hit(const wh_cim *cim)
+{
+    return (cim->arena && wh_arena_hit_cap(cim->arena)) || (cim->tmp && wh_arena_hit_cap(cim->tmp));
+}
+
 void cim_cap_check(wh_cim *cim)
 {
-    if (cim->cap_said || !wh_arena_hit_cap(cim->arena)) return;
+    if (cim->cap_said || !cap_hit(cim)) return;
     cim->cap_said = true;
-    CIM_DIAG(cim, WH_SEV_ERROR, WH_E_LIMIT, cim->dir, WH_NO_OFFSET,
+    wh_diagf(cim->diags, WH_SEV_ERROR, WH_E_LIMIT, cim->dir, WH_NO_OFFSET,
              "memory cap of %zu bytes reached; results are partial (raise --max-memory)", cim->cap);
+}
+
+void cim_diagf(const wh_cim *ccim, wh_severity sev, wh_status code, const char *src, uint64_t off, const char *fmt, ...)
+{
+    wh_cim *cim = (wh_cim *)ccim; // saying the cap once is the only state changed
+    if (!cim->diags) return;
+    cim_cap_check(cim);
+    char msg[480];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (cim->cap_said && sev != WH_SEV_ERROR)
+        wh_diagf(cim->diags, sev, code, src, off, "%s (after the memory cap was reached: maybe the cap, not damage)",
+                 msg);
+    else wh_diagf(cim->diags, sev, code, src, off, "%s", msg);
 }
 
 static const char *const KNOWN_FILES[] = {"OBJECTS.DATA", "INDEX.BTR",   "MAPPING1.MAP", "MAPPING2.MAP",
