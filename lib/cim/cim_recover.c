@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cim/cim_carve.h"
+#include "core/sort.h"
 #include "core/text.h"
 
 static const char AMBIGUOUS[] = "?";
@@ -336,9 +337,19 @@ static void settle_classes(carve *cv)
     }
     cim->diags = saved;
 }
-static void mark(uint8_t *cov, size_t from, size_t to)
+/* The covered spans of a page as [from, to) intervals, clamped to it. */
+typedef struct span { uint32_t from, to; } span;
+
+static void cover(span *v, size_t *n, uint64_t from, uint64_t to)
 {
-    for (size_t i = from; i < to && i < CIM_PAGE; i++) cov[i] = 1;
+    if (to > CIM_PAGE) to = CIM_PAGE;
+    if (from < to) v[(*n)++] = (span){(uint32_t)from, (uint32_t)to};
+}
+
+static int span_cmp(const void *a, const void *b)
+{
+    const span *x = a, *y = b;
+    return x->from < y->from ? -1 : x->from > y->from;
 }
 
 size_t cim_slack_regions(const wh_cim *cim, uint32_t logical, uint64_t *carry, uint32_t (*out)[2], size_t max)
@@ -349,12 +360,14 @@ size_t cim_slack_regions(const wh_cim *cim, uint32_t logical, uint64_t *carry, u
         *carry = 0;
         return 0;
     }
-    uint8_t cov[CIM_PAGE];
-    memset(cov, 0, sizeof(cov));
+    // The spans the TOC and its objects cover, sorted; the gaps between
+    // them are the slack (a byte map of the page cost a tenth of a hunt).
+    span v[CIM_TOC_MAX + 1];
+    size_t nv = 0;
     if (*carry) {
         // Continuation page of an object that started on an earlier page.
         size_t k = *carry > CIM_PAGE ? CIM_PAGE : (size_t)*carry;
-        mark(cov, 0, k);
+        cover(v, &nv, 0, k);
         *carry -= k;
     } else {
         uint32_t i;
@@ -362,25 +375,25 @@ size_t cim_slack_regions(const wh_cim *cim, uint32_t logical, uint64_t *carry, u
             uint32_t id = wh_get_u32le(pg + 16 * i), off = wh_get_u32le(pg + 16 * i + 4);
             uint32_t size = wh_get_u32le(pg + 16 * i + 8);
             if (id == 0 && off == 0 && size == 0) break;
-            if (off < CIM_PAGE) mark(cov, off, (uint64_t)off + size > CIM_PAGE ? CIM_PAGE : off + size);
+            if (off < CIM_PAGE) cover(v, &nv, off, (uint64_t)off + size);
             if ((uint64_t)off + size > CIM_PAGE && (uint64_t)off + size - CIM_PAGE > *carry)
                 *carry = (uint64_t)off + size - CIM_PAGE;
         }
-        mark(cov, 0, (size_t)(i + 1) * 16);
+        cover(v, &nv, 0, (uint64_t)(i + 1) * 16);
     }
-    size_t n = 0, s = 0;
-    while (s < CIM_PAGE) {
-        while (s < CIM_PAGE && cov[s]) s++;
-        size_t e = s;
-        while (e < CIM_PAGE && !cov[e]) e++;
-        if (e > s) {
+    wh_sort(v, nv, sizeof(v[0]), span_cmp);
+    size_t n = 0;
+    uint32_t at = 0; // covered up to here
+    for (size_t k = 0; k <= nv; k++) {
+        uint32_t from = k < nv ? v[k].from : CIM_PAGE;
+        if (from > at) {
             if (n < max) {
-                out[n][0] = (uint32_t)s;
-                out[n][1] = (uint32_t)(e - s);
+                out[n][0] = at;
+                out[n][1] = from - at;
             }
             n++;
         }
-        s = e;
+        if (k < nv && v[k].to > at) at = v[k].to;
     }
     return n < max ? n : max;
 }
