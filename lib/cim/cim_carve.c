@@ -113,6 +113,8 @@ static char *obj_key(wh_arena *a, const uint8_t *p, size_t n)
 carve_obj *carve_find(carve *cv, const uint8_t *p, size_t n)
 {
     char k[64];
+    snprintf(k, sizeof(k), "%zu", n);
+    if (!wh_strmap_get(&cv->sizes, k)) return NULL; // hashing every live object's bytes was a sixteenth of a hunt
     snprintf(k, sizeof(k), "%016llx:%zu", (unsigned long long)fnv64(p, n), n);
     for (carve_obj *o = wh_strmap_get(&cv->objs, k); o; o = o->next)
         if (o->n == n && memcmp(o->bytes, p, n) == 0) return o;
@@ -130,7 +132,10 @@ carve_obj *carve_add(carve *cv, const uint8_t *p, size_t n, bool is_class)
     o->is_class = is_class;
     o->rec = cv->recs.n;
     o->next = wh_strmap_get(&cv->objs, k);
-    if (wh_strmap_put(&cv->objs, k, o) || wh_ptrvec_push(cim->arena, &cv->recs, o)) return NULL;
+    char *sk = wh_arena_printf(cim->arena, "%zu", n);
+    if (!sk || wh_strmap_put(&cv->sizes, sk, o) || wh_strmap_put(&cv->objs, k, o) ||
+        wh_ptrvec_push(cim->arena, &cv->recs, o))
+        return NULL;
     return o;
 }
 

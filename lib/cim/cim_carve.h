@@ -46,6 +46,8 @@ typedef struct carve {
     int8_t *old_map;         /* physical page -> that map's index in cim->maps, -1 none */
     wh_strmap cands;         /* class hash -> wh_ptrvec * of carve_cand * */
     wh_strmap objs;          /* "<fnv64>:<size>" -> carve_obj * chain (recovered objects only) */
+    wh_strmap sizes;         /* "<size>" of every object in objs: a live object of no such size is
+                                not hashed at all (carve_find) */
     wh_strmap keyref;        /* "<record id>.<size>" of a recovered location -> "NS_<hex>" from index keys */
     wh_ptrvec recs;          /* carve_obj * of every distinct recovered copy, in the order found */
     wh_ptrvec classes, insts; /* carve_obj * of recovered objects, in discovery order */

@@ -493,6 +493,7 @@ wh_status wh_cim_recover(wh_cim *cim, const wh_cim_recovered **out)
     carve cv = {.cim = cim};
     wh_strmap_init(&cv.cands, cim->arena);
     wh_strmap_init(&cv.objs, cim->arena);
+    wh_strmap_init(&cv.sizes, cim->arena);
     wh_strmap_init(&cv.keyref, cim->arena);
     uint32_t npages = cim->info.data_pages;
     cv.npages = npages;
