@@ -235,11 +235,15 @@ static void kit_push(cim_kit *it, uint32_t logical)
 /* First key index of p whose text is >= prefix (keys of a page ascend). */
 static uint32_t ipage_lower(const cim_ipage *p, const char *prefix, char *buf)
 {
+    // The text alone is compared: its data reference is not parsed here.
     uint32_t lo = 0, hi = p->n;
+    size_t len;
+    uint16_t pstart[CIM_KEY_MAX], np;
+    const char *last;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        cim_kref k;
-        if (ipage_kref(p, mid, buf, &k) && strcmp(k.text, prefix) < 0) lo = mid + 1;
+        if (cim_ipage_key(p, mid, buf, &len, pstart, &np, &last) == CIM_IPAGE_OK && strcmp(buf, prefix) < 0)
+            lo = mid + 1;
         else hi = mid;
     }
     return lo;
