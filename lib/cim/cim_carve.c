@@ -125,7 +125,9 @@ static char *size_key(char k[24], size_t n)
 carve_obj *carve_find(carve *cv, const uint8_t *p, size_t n)
 {
     char k[64];
-    if (!wh_strmap_get(&cv->sizes, size_key(k, n))) return NULL; // hashing every live object's bytes was a sixteenth of a hunt
+    // Only bytes of a length something recovered has can be one of them:
+    // hashing every candidate's and live object's bytes was a sixteenth of a hunt.
+    if (!wh_strmap_get(&cv->sizes, size_key(k, n))) return NULL;
     snprintf(k, sizeof(k), "%016llx:%zu", (unsigned long long)fnv64(p, n), n);
     for (carve_obj *o = wh_strmap_get(&cv->objs, k); o; o = o->next)
         if (o->n == n && memcmp(o->bytes, p, n) == 0) return o;
@@ -169,18 +171,11 @@ static const uint8_t *live_bytes(wh_cim *cim, wh_arena *a, uint32_t page, uint32
     return p;
 }
 
-static int cmp_size(const void *a, const void *b)
+/* The recovered object (from `from` on) with these bytes, or NULL
+ * (carve_find hashes only bytes of a length something recovered has). */
+static carve_obj *rec_match(carve *cv, size_t from, const uint8_t *p, size_t n)
 {
-    size_t x = *(const size_t *)a, y = *(const size_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* The recovered object (from `from` on) with these bytes, or NULL; sizes
- * (sorted) says at once which lengths can match at all. */
-static carve_obj *rec_match(carve *cv, const size_t *sizes, size_t nsizes, size_t from, const uint8_t *p, size_t n)
-{
-    if (!p || !bsearch(&n, sizes, nsizes, sizeof(*sizes), cmp_size)) return NULL;
-    carve_obj *o = carve_find(cv, p, n);
+    carve_obj *o = p ? carve_find(cv, p, n) : NULL;
     return o && o->rec >= from ? o : NULL;
 }
 
@@ -203,11 +198,6 @@ void carve_link_live(carve *cv, size_t from)
 {
     wh_cim *cim = cv->cim;
     if (from >= cv->recs.n) return;
-    size_t nsizes = cv->recs.n - from;
-    size_t *sizes = malloc(nsizes * sizeof(*sizes));
-    if (!sizes) return;
-    for (size_t i = 0; i < nsizes; i++) sizes[i] = ((const carve_obj *)cv->recs.v[from + i])->n;
-    qsort(sizes, nsizes, sizeof(*sizes), cmp_size);
     wh_diag_sink *saved = cim->diags;
     cim->diags = NULL; // read once already, and diagnosed then
     for (size_t i = 0; i < cim->nss.n; i++) {
@@ -218,7 +208,7 @@ void carve_link_live(carve *cv, size_t from)
             size_t n = 0;
             wh_cim_loc loc;
             const uint8_t *p = live_bytes(cim, cim->tmp, l->logical_page, l->record_id, l->size, false, &n, &loc);
-            carve_obj *r = rec_match(cv, sizes, nsizes, from, p, n);
+            carve_obj *r = rec_match(cv, from, p, n);
             if (r) twin(cv, r, c, NULL);
             wh_arena_reset(cim->tmp);
         }
@@ -232,7 +222,7 @@ void carve_link_live(carve *cv, size_t from)
             size_t n = 0;
             wh_cim_loc loc;
             const uint8_t *p = live_bytes(cim, cim->tmp, ir->page, ir->id, ir->size, true, &n, &loc);
-            carve_obj *r = rec_match(cv, sizes, nsizes, from, p, n);
+            carve_obj *r = rec_match(cv, from, p, n);
             const wh_cim_instance *in = r ? cim_iref_decode(cim, ns, ir, cim->tmp) : NULL;
             wh_cim_instance *live = (wh_cim_instance *)ir->in;
             if (in && !live && (live = wh_arena_calloc(cim->arena, 1, sizeof(*live))) != NULL) {
@@ -245,7 +235,6 @@ void carve_link_live(carve *cv, size_t from)
         cim_iwalk_end(&w);
     }
     cim->diags = saved;
-    free(sizes);
 }
 
 static void add_name(wh_arena *a, wh_ptrvec *v, const char *ns)

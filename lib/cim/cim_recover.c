@@ -187,6 +187,13 @@ static void scan_toc_classes(carve *cv, const uint8_t *pg, const carve_site *sit
 
 static const char PENDING[] = "";
 
+/* keyref's key for record id of size bytes: "<record id>.<size>". */
+static const char *ref_key(char b[32], uint32_t id, uint32_t size)
+{
+    snprintf(b, 32, "%u.%u", id, size);
+    return b;
+}
+
 /* "<record id>.<size>" of the recovered locations of objs (from `from` on)
  * -> the namespace hash of the index keys naming that record (AMBIGUOUS
  * when they disagree). Only the references asked for are kept; the keys
@@ -201,8 +208,7 @@ static void index_keys(carve *cv, const wh_ptrvec *objs, size_t from)
             const wh_cim_loc *l = o->locs.v[k];
             if (!l->record_id) continue;
             char ref[32];
-            snprintf(ref, sizeof(ref), "%u.%u", l->record_id, l->size);
-            if (wh_strmap_get(&cv->keyref, ref)) continue;
+            if (wh_strmap_get(&cv->keyref, ref_key(ref, l->record_id, l->size))) continue;
             char *rk = wh_arena_strdup(cim->arena, ref);
             if (!rk || wh_strmap_put(&cv->keyref, rk, (void *)PENDING)) return;
             asked++;
@@ -216,8 +222,7 @@ static void index_keys(carve *cv, const wh_ptrvec *objs, size_t from)
         const char *sl = strchr(k->text, '/');
         if (!k->has_ref || !sl) continue;
         char ref[32];
-        snprintf(ref, sizeof(ref), "%u.%u", k->id, k->size);
-        const char *was = wh_strmap_get(&cv->keyref, ref);
+        const char *was = wh_strmap_get(&cv->keyref, ref_key(ref, k->id, k->size));
         if (!was) continue;
         size_t hl = (size_t)(sl - k->text);
         // The first key naming it sets it; another namespace makes it ambiguous.
@@ -238,8 +243,7 @@ static const cim_ns *key_ns(carve *cv, const carve_obj *o)
         const wh_cim_loc *l = o->locs.v[i];
         if (!l->record_id) continue;
         char ref[32];
-        snprintf(ref, sizeof(ref), "%u.%u", l->record_id, l->size);
-        const char *nh = wh_strmap_get(&cv->keyref, ref);
+        const char *nh = wh_strmap_get(&cv->keyref, ref_key(ref, l->record_id, l->size));
         if (nh && nh != AMBIGUOUS && nh != PENDING) return wh_strmap_get(&cv->cim->ns_by_hash, nh);
     }
     return NULL;
