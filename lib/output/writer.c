@@ -29,11 +29,6 @@
 #define UNLOCK(f) ((void)(f))
 #endif
 
-/* JSON goes out through a buffer of its own, handed to stdio once per
- * record: a record of the WMI filter made some fifty fwrite calls, each a
- * tenth of a microsecond of stdio's bookkeeping (bench/README.md). */
-typedef struct jb { FILE *f; size_t n; char b[16384]; } jb;
-
 struct wh_writer {
     FILE *f;
     wh_format fmt;
@@ -43,7 +38,6 @@ struct wh_writer {
     const char **cols;
     size_t ncols;
     char *colbuf;
-    struct jb jb; /* JSON's buffer (json_record) */
 };
 
 bool wh_format_parse(const char *s, wh_format *out)
@@ -63,7 +57,6 @@ wh_writer *wh_writer_new(FILE *f, wh_format fmt, bool single)
     wh_writer *w = calloc(1, sizeof(*w));
     if (!w) return NULL;
     w->f = f;
-    w->jb.f = f;
     w->fmt = fmt;
     w->single = single;
     return w;
@@ -91,6 +84,17 @@ static const bool PLAIN[256] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 };
 
+/* JSON goes out through a buffer on the stack, handed to stdio once per
+ * record: a record of the WMI filter made some fifty fwrite calls, each a
+ * tenth of a microsecond of stdio's bookkeeping (bench/README.md). */
+typedef struct jb { FILE *f; size_t n; char b[16384]; } jb;
+
+/* Not jb j = {...}: that would clear the 16 KiB on every record. */
+static void jb_start(jb *j, FILE *f)
+{
+    j->f = f;
+    j->n = 0;
+}
 
 static void jb_flush(jb *j)
 {
@@ -279,8 +283,7 @@ static void json_value(jb *f, const wh_value *v)
 static void json_value_to(FILE *f, const wh_value *v)
 {
     jb j;
-    j.f = f;
-    j.n = 0;
+    jb_start(&j, f);
     json_value(&j, v);
     jb_flush(&j);
 }
@@ -471,11 +474,12 @@ int wh_writer_record(void *writer, const wh_record *r)
     switch (w->fmt) {
     case WH_FMT_JSONL:
     case WH_FMT_JSON: {
-        jb *j = &w->jb;
-        if (w->fmt == WH_FMT_JSON && !w->single) jb_puts(j, w->count ? ",\n" : "[\n");
-        json_record(j, r);
-        if (w->fmt == WH_FMT_JSONL || w->single) jb_putc(j, '\n');
-        jb_flush(j);
+        jb j;
+        jb_start(&j, f);
+        if (w->fmt == WH_FMT_JSON && !w->single) jb_puts(&j, w->count ? ",\n" : "[\n");
+        json_record(&j, r);
+        if (w->fmt == WH_FMT_JSONL || w->single) jb_putc(&j, '\n');
+        jb_flush(&j);
         break;
     }
     case WH_FMT_CSV:
@@ -528,8 +532,7 @@ size_t wh_writer_finish(wh_writer *w)
 void wh_out_json_str(FILE *f, const char *s, size_t n)
 {
     jb j;
-    j.f = f;
-    j.n = 0;
+    jb_start(&j, f);
     LOCK(f);
     json_str(&j, s ? s : "", s ? n : 0);
     jb_flush(&j);
