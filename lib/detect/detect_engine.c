@@ -20,6 +20,7 @@ struct wh_detect {
     const wh_rules *rules;
     wh_subscr *sub;
     wh_arena *keep;
+    wh_arena *judged; /* a record's verdicts while they are applied (eval_one) */
     rstate *st;
     wh_sbuf why;
     wh_record_fn on_sub;
@@ -40,8 +41,9 @@ wh_status wh_detect_new(const wh_rules *rules, wh_detect **out)
     d->rules = rules;
     d->sub = wh_subscr_new();
     d->keep = wh_arena_new((size_t)8 << 30);
+    d->judged = wh_arena_new(0);
     d->st = calloc(rules->n ? rules->n : 1, sizeof(rstate));
-    if (!d->sub || !d->keep || !d->st) {
+    if (!d->sub || !d->keep || !d->judged || !d->st) {
         wh_detect_free(d);
         return WH_E_NOMEM;
     }
@@ -54,6 +56,7 @@ void wh_detect_free(wh_detect *d)
     if (!d) return;
     wh_subscr_free(d->sub);
     wh_arena_free(d->keep);
+    wh_arena_free(d->judged);
     free(d->st);
     wh_sbuf_free(&d->why);
     free(d);
@@ -108,40 +111,6 @@ static void fire_gave_up(wh_detect *d, const rule *r, const wh_record *rec)
     wh_sbuf_printf(&d->why, "rule %s (%s): a pattern stopped after %u steps without an answer", r->id, r->title,
                    WH_LIMIT_RULES_RE_MATCH);
     fire(d, &GAVE_UP, rec, wh_sbuf_cstr(&d->why), NULL, 0);
-}
-
-static void eval_one(wh_detect *d, const wh_record *rec)
-{
-    const wh_rules *rs = d->rules;
-    (void)wh_dm_gave_up_take();
-    for (size_t i = 0; i < rs->n && !d->stop; i++) {
-        const rule *r = rs->v[i];
-        rstate *st = &d->st[i];
-        switch (r->kind) {
-        case R_MATCH: {
-            wh_sbuf_reset(&d->why);
-            bool hit = wh_dm_side(&r->m, rec, &d->why);
-            if (hit) fire(d, r, rec, wh_sbuf_cstr(&d->why), NULL, 0);
-            if (wh_dm_gave_up_take() && !hit) fire_gave_up(d, r, rec);
-            break;
-        }
-        case R_SEQUENCE:
-            if (wh_dm_side(&r->m, rec, NULL)) keep(d, &st->a, rec);
-            if (wh_dm_side(&r->then, rec, NULL)) keep(d, &st->b, rec);
-            break;
-        case R_ORPHAN: {
-            if (!is_sub(rec)) break;
-            const char *state = wh_dm_get_str(rec, "state");
-            bool orphan = state && !strncmp(state, "orphan-", 7);
-            if (orphan && wh_dm_side(&r->m, rec, NULL)) keep(d, &st->a, rec);
-            else if (!orphan) keep(d, &st->b, rec);
-            break;
-        }
-        case R_GROUP:
-            if (wh_dm_side(&r->m, rec, NULL)) keep(d, &st->a, rec);
-            break;
-        }
-    }
 }
 
 /* ---- verdicts worked out ahead (wh_detect_judge) ---- */
@@ -239,6 +208,20 @@ static void eval_judged(wh_detect *d, const wh_record *rec, const wh_detect_verd
     }
 }
 
+/* The rules over one record: what they say of it (v when it was worked
+ * out ahead, on any thread, else here), then what that does to the
+ * engine. One evaluation serves both paths, so they cannot part. */
+static void eval_one(wh_detect *d, const wh_record *rec, const wh_detect_verdict *v)
+{
+    bool here = v == NULL;
+    if (here && !(v = wh_detect_judge(d->rules, rec, d->judged))) {
+        d->nomem = true;
+        return;
+    }
+    eval_judged(d, rec, v);
+    if (here) wh_arena_reset(d->judged);
+}
+
 static int on_subscription(void *ud, const wh_record *rec)
 {
     wh_detect *d = ud;
@@ -247,30 +230,23 @@ static int on_subscription(void *ud, const wh_record *rec)
         if (e) rec = e;
     }
     if (d->on_sub && d->on_sub(d->on_sub_ud, rec)) d->stop = true;
-    eval_one(d, rec);
+    eval_one(d, rec, NULL);
     return d->stop;
 }
 
 wh_status wh_detect_record(wh_detect *d, const wh_record *rec, wh_finding_fn fn, void *ud)
 {
-    if (!d || !rec) return WH_E_ARG;
-    if (d->stop) return WH_DONE;
-    d->fn = fn;
-    d->ud = ud;
-    eval_one(d, rec);
-    if (!d->stop && wh_subscr_feed(d->sub, rec, on_subscription, d) < 0) d->nomem = true;
-    return d->stop ? WH_DONE : d->nomem ? WH_E_NOMEM : WH_OK;
+    return wh_detect_record_judged(d, rec, NULL, fn, ud);
 }
 
 wh_status wh_detect_record_judged(wh_detect *d, const wh_record *rec, const wh_detect_verdict *v, wh_finding_fn fn,
                                   void *ud)
 {
-    if (!v) return wh_detect_record(d, rec, fn, ud);
     if (!d || !rec) return WH_E_ARG;
     if (d->stop) return WH_DONE;
     d->fn = fn;
     d->ud = ud;
-    eval_judged(d, rec, v);
+    eval_one(d, rec, v);
     if (!d->stop && wh_subscr_feed(d->sub, rec, on_subscription, d) < 0) d->nomem = true;
     return d->stop ? WH_DONE : d->nomem ? WH_E_NOMEM : WH_OK;
 }
