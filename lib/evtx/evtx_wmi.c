@@ -474,9 +474,23 @@ static void all_data_as(ex *x, wh_recb *b, const char *key)
 {
     leafobj o = {x->c->arena, NULL, 0, 0};
     index_data(x);
-    if (x->leaves) // the index holds them, in ev_leaves' order
-        for (size_t i = 0; i < x->nf; i++) add_leaf(&o, x->f[i].key, x->f[i].v, x->f[i].n);
-    else ev_leaves(x->doc, add_leaf, &o, &x->sb, &x->tmp);
+    if (x->leaves) { // the index holds them, in ev_leaves' order: named as add_leaf names them
+        // (to the first NUL), values shared, not copied as add_leaf copies
+        // them: the copies cost the WMI filter 5 to 8% of its time.
+        for (size_t i = 0; i < x->nf; i++) {
+            wh_field *nf = wh_arena_grow(o.a, o.f, o.n, &o.cap, sizeof(*nf), 32);
+            if (!nf) break;
+            o.f = nf;
+            wh_value val = {.type = WH_V_STR};
+            val.as.str.s = x->f[i].v;
+            val.as.str.len = x->f[i].n;
+            o.f[o.n].name = wh_arena_strdup(o.a, x->f[i].key);
+            o.f[o.n].v = val;
+            if (o.f[o.n].name) o.n++;
+        }
+    } else {
+        ev_leaves(x->doc, add_leaf, &o, &x->sb, &x->tmp);
+    }
     wh_recb_add(b, key, wh_v_object(x->c->arena, o.f, o.n));
 }
 
